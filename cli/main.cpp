@@ -1,0 +1,94 @@
+// The `folio` executable: parses the global options and dispatches to a subcommand.
+// Each subcommand lives in its own file; this one only wires them.
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/cli_context.h"
+#include "cli/migrate_command.h"
+#include "store/store_error.h"
+
+namespace {
+
+using folio::cli::CliContext;
+
+struct Subcommand {
+  const char* summary;
+  std::function<int(const CliContext&)> run;
+};
+
+const std::map<std::string, Subcommand>& subcommands() {
+  static const std::map<std::string, Subcommand> all = {
+      {"migrate", {"apply, revert or list schema migrations", folio::cli::run_migrate_command}},
+  };
+  return all;
+}
+
+void print_usage(std::ostream& out) {
+  out << "Usage: folio [--db URL] <command> [args...]\n"
+         "\n"
+         "Folio: an event-sourced planning back end.\n"
+         "\n"
+         "Commands:\n";
+  for (const auto& [name, command] : subcommands()) {
+    out << "  " << name << std::string(12 - name.size(), ' ') << command.summary << "\n";
+  }
+  out << "\n"
+         "Options:\n"
+         "  --db URL    database: sqlite:///path/to/folio.db or\n"
+         "              postgresql://user:password@host:port/database\n"
+         "              (default: $FOLIO_DB, else sqlite under ./data/folio.db)\n"
+         "  -h, --help  show this help; `folio <command> --help` for a command's own\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string database_url;
+  std::size_t i = 0;
+  for (; i < args.size() && args[i].rfind("-", 0) == 0; ++i) {
+    if (args[i] == "-h" || args[i] == "--help") {
+      print_usage(std::cout);
+      return 0;
+    }
+    if (args[i] == "--db" && i + 1 < args.size()) {
+      database_url = args[++i];
+    } else if (args[i].rfind("--db=", 0) == 0) {
+      database_url = args[i].substr(5);
+    } else {
+      std::cerr << "folio: unknown option '" << args[i] << "'\n\n";
+      print_usage(std::cerr);
+      return 2;
+    }
+  }
+  if (i == args.size()) {
+    print_usage(std::cerr);
+    return 2;
+  }
+  const auto command = subcommands().find(args[i]);
+  if (command == subcommands().end()) {
+    std::cerr << "folio: unknown command '" << args[i] << "'\n\n";
+    print_usage(std::cerr);
+    return 2;
+  }
+  try {
+    if (database_url.empty()) {
+      const char* from_env = std::getenv("FOLIO_DB");
+      database_url = from_env && *from_env ? from_env : folio::cli::default_database_url();
+    }
+    const CliContext context{database_url, {args.begin() + static_cast<long>(i) + 1, args.end()},
+                             std::cout, std::cerr};
+    return command->second.run(context);
+  } catch (const folio::store::StoreError& e) {
+    std::cerr << "folio " << args[i] << ": " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "folio " << args[i] << ": " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Configures and builds Folio with CMake + Ninja (RelWithDebInfo).
+# Build directory: $FOLIO_BUILD_DIR (relative paths are relative to the repo root),
+# default build/. Extra arguments are passed to `cmake --build`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir="${FOLIO_BUILD_DIR:-build}"
+
+echo "==> configuring: cmake -S . -B $build_dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo" >&2
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "==> building: cmake --build $build_dir $*" >&2
+cmake --build "$build_dir" "$@"

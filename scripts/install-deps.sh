@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Folio needs to build, test and benchmark.
+# Quiet and fast when everything is already installed: apt-get runs only for
+# packages that dpkg does not report as installed. Uses sudo only when not root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-all-dev libboost-json1.81-dev
+  libpqxx-dev libsqlite3-dev libcereal-dev libspdlog-dev
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev libsodium-dev
+  postgresql-15 wrk
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  # `dpkg -s` also succeeds for removed-but-not-purged packages, so check the status line.
+  if ! dpkg -s "$pkg" 2>/dev/null | grep -qx 'Status: install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install-deps: missing packages (${missing[*]}) and not root; sudo is not available" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+
+echo "==> installing missing Debian packages: ${missing[*]}" >&2
+"${sudo[@]}" apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"

@@ -1,0 +1,37 @@
+#include "store/database_url.h"
+
+#include <stdexcept>
+
+namespace folio::store {
+
+namespace {
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+}  // namespace
+
+DatabaseUrl parse_database_url(const std::string& url) {
+  if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
+    return {DatabaseUrl::Kind::postgresql, url};
+  }
+  if (starts_with(url, "sqlite:")) {
+    std::string rest = url.substr(7);
+    // sqlite:///abs -> "/abs"; sqlite://rel -> "rel"; sqlite:rel -> "rel"
+    if (starts_with(rest, "//")) rest = rest.substr(2);
+    if (rest.empty()) throw std::invalid_argument("database URL '" + url + "' names no file");
+    return {DatabaseUrl::Kind::sqlite, rest};
+  }
+  throw std::invalid_argument("unsupported database URL '" + redact_database_url(url) +
+                              "': expected sqlite:///path/to/file.db or "
+                              "postgresql://user:password@host:port/database");
+}
+
+std::string redact_database_url(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  const auto at = url.find('@', scheme_end + 3);
+  if (at == std::string::npos) return url;
+  const auto colon = url.find(':', scheme_end + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+}  // namespace folio::store

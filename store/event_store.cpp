@@ -1,0 +1,72 @@
+#include "store/event_store.h"
+
+#include <stdexcept>
+
+#include "store/database_url.h"
+#include "store/migrator.h"
+#include "store/postgres/pg_event_store.h"
+#include "store/postgres/pg_migration_target.h"
+#include "store/sqlite/sqlite_event_store.h"
+#include "store/sqlite/sqlite_migration_target.h"
+
+namespace folio::store {
+
+AppendResult EventStore::append(const std::string& stream_id, ExpectedVersion expected,
+                                std::span<const NewEvent> events,
+                                const EventMetadata& metadata) {
+  AppendResult result;
+  transact(Access::read_write, [&](Transaction& tx) {
+    result = tx.append(stream_id, expected, events, metadata);
+    return result.status == AppendResult::Status::appended ? Verdict::commit
+                                                           : Verdict::rollback;
+  });
+  return result;
+}
+
+std::int64_t EventStore::stream_version(const std::string& stream_id) {
+  std::int64_t version = 0;
+  transact(Access::read_only, [&](Transaction& tx) {
+    version = tx.stream_version(stream_id);
+    return Verdict::commit;
+  });
+  return version;
+}
+
+std::vector<RecordedEvent> EventStore::read_stream(const std::string& stream_id,
+                                                   std::int64_t from_version,
+                                                   std::int64_t to_version) {
+  std::vector<RecordedEvent> result;
+  transact(Access::read_only, [&](Transaction& tx) {
+    result = tx.read_stream(stream_id, from_version, to_version);
+    return Verdict::commit;
+  });
+  return result;
+}
+
+std::vector<RecordedEvent> EventStore::read_all(std::int64_t after_position, std::size_t limit) {
+  std::vector<RecordedEvent> result;
+  transact(Access::read_only, [&](Transaction& tx) {
+    result = tx.read_all(after_position, limit);
+    return Verdict::commit;
+  });
+  return result;
+}
+
+std::unique_ptr<EventStore> open_event_store(const std::string& url,
+                                             const StoreOptions& options) {
+  const DatabaseUrl parsed = parse_database_url(url);
+  if (parsed.kind == DatabaseUrl::Kind::postgresql) {
+    return std::make_unique<postgres::PgEventStore>(parsed.target, options);
+  }
+  return std::make_unique<sqlite::SqliteEventStore>(parsed.target, options);
+}
+
+std::unique_ptr<MigrationTarget> open_migration_target(const std::string& url) {
+  const DatabaseUrl parsed = parse_database_url(url);
+  if (parsed.kind == DatabaseUrl::Kind::postgresql) {
+    return std::make_unique<postgres::PgMigrationTarget>(parsed.target);
+  }
+  return std::make_unique<sqlite::SqliteMigrationTarget>(parsed.target);
+}
+
+}  // namespace folio::store

@@ -1,0 +1,121 @@
+// The event store: one interface, a SQLite and a PostgreSQL implementation.
+//
+// All work happens in units of work: `transact` runs a function inside one database
+// transaction and commits it once. The append's version check and its write are one atomic
+// step inside that transaction; later layers (projections) add their SQL to the same unit.
+//
+// Thread-safety: an EventStore is safe to use from many threads at once. A Transaction
+// belongs to the thread running the unit of work and must not escape it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "events/envelope.h"
+#include "store/expected_version.h"
+#include "store/store_error.h"
+
+namespace folio::store {
+
+using events::EventMetadata;
+using events::NewEvent;
+using events::RecordedEvent;
+
+struct AppendResult {
+  enum class Status {
+    appended,          // the events were written
+    duplicate,         // the command id was already stored: the original result, nothing written
+    version_mismatch,  // expected version did not hold: nothing written
+  };
+  Status status = Status::appended;
+  // appended/duplicate: the stream version after the (original) append.
+  // version_mismatch: the stream's actual version (0 = no stream).
+  std::int64_t stream_version = 0;
+  // Global positions of the first and last event written (0 on version_mismatch).
+  std::int64_t first_position = 0;
+  std::int64_t last_position = 0;
+
+  bool ok() const { return status != Status::version_mismatch; }
+  bool operator==(const AppendResult&) const = default;
+};
+
+// One open transaction. Every call runs inside it; nothing is visible to others until the
+// unit of work commits.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Appends `events` (at least one) to `stream_id` if `expected` holds, all or nothing.
+  // If metadata.command_id is non-empty and an earlier append to this stream carried the
+  // same command id, returns that append's result with status `duplicate` and writes
+  // nothing. Stream ids look like "<entity_type>-<uuid>".
+  virtual AppendResult append(const std::string& stream_id, ExpectedVersion expected,
+                              std::span<const NewEvent> events,
+                              const EventMetadata& metadata) = 0;
+
+  // The stream's current version; 0 when the stream does not exist.
+  virtual std::int64_t stream_version(const std::string& stream_id) = 0;
+
+  // Events of one stream with from_version <= stream_version <= to_version, in order.
+  virtual std::vector<RecordedEvent> read_stream(const std::string& stream_id,
+                                                 std::int64_t from_version = 1,
+                                                 std::int64_t to_version = INT64_MAX) = 0;
+
+  // Up to `limit` events with global_position > after_position, in position order. A reader
+  // that follows the log by passing the last position it saw never skips an event: an
+  // event cannot become visible later with a position below one already returned.
+  virtual std::vector<RecordedEvent> read_all(std::int64_t after_position,
+                                              std::size_t limit) = 0;
+};
+
+enum class Access { read_only, read_write };
+
+// The unit of work's verdict on its own transaction.
+enum class Verdict { commit, rollback };
+
+class EventStore {
+ public:
+  using Work = std::function<Verdict(Transaction&)>;
+
+  virtual ~EventStore() = default;
+
+  // Runs `work` in one transaction and commits it when `work` returns Verdict::commit.
+  // Returns after the commit is durable. If `work` throws, its changes are rolled back and
+  // the exception propagates. Throws StoreUnavailable / StoreCorrupt for database failures.
+  // `work` may be run more than once (PostgreSQL retries deadlocks), so it must not have
+  // side effects outside the transaction before it returns.
+  // Do not call transact from inside `work`: that may deadlock.
+  virtual void transact(Access access, const Work& work) = 0;
+
+  // "sqlite" or "postgresql".
+  virtual std::string dialect() const = 0;
+
+  // Convenience wrappers, each one unit of work of its own.
+  AppendResult append(const std::string& stream_id, ExpectedVersion expected,
+                      std::span<const NewEvent> events, const EventMetadata& metadata);
+  std::int64_t stream_version(const std::string& stream_id);
+  std::vector<RecordedEvent> read_stream(const std::string& stream_id,
+                                         std::int64_t from_version = 1,
+                                         std::int64_t to_version = INT64_MAX);
+  std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit);
+};
+
+struct StoreOptions {
+  // PostgreSQL: connections in the pool. SQLite: reader connections (one writer always).
+  int connections = 4;
+  // SQLite: most units of work committed together in one transaction.
+  int max_batch = 64;
+};
+
+// Opens the store named by a database URL:
+//   sqlite:///absolute/path.db, sqlite:relative/path.db, postgresql://user:pw@host:port/db
+// The schema must have been migrated (see store/migrator.h). Throws StoreUnavailable.
+std::unique_ptr<EventStore> open_event_store(const std::string& url,
+                                             const StoreOptions& options = {});
+
+}  // namespace folio::store

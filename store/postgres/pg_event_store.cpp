@@ -1,0 +1,132 @@
+#include "store/postgres/pg_event_store.h"
+
+#include <chrono>
+#include <pqxx/connection>
+#include <pqxx/except>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+#include "store/database_url.h"
+#include "store/postgres/pg_transaction.h"
+
+namespace folio::store::postgres {
+
+namespace {
+// Deadlocks and serialization failures are retried this often before giving up.
+constexpr int kMaxAttempts = 3;
+constexpr auto kAcquireTimeout = std::chrono::seconds(30);
+}  // namespace
+
+PgEventStore::PgEventStore(std::string url, const StoreOptions& options)
+    : url_(std::move(url)), options_(options) {
+  idle_.push_back(connect());
+  open_ = 1;
+}
+
+PgEventStore::~PgEventStore() = default;
+
+std::unique_ptr<pqxx::connection> PgEventStore::connect() const {
+  try {
+    auto connection = std::make_unique<pqxx::connection>(url_);
+    prepare_event_store_statements(*connection);
+    return connection;
+  } catch (const pqxx::broken_connection& e) {
+    throw StoreUnavailable("cannot connect to PostgreSQL at " + redact_database_url(url_) +
+                           ": " + e.what());
+  }
+}
+
+std::unique_ptr<pqxx::connection> PgEventStore::acquire() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (!idle_.empty()) {
+      auto connection = std::move(idle_.back());
+      idle_.pop_back();
+      return connection;
+    }
+    if (open_ < options_.connections) {
+      ++open_;
+      lock.unlock();
+      try {
+        return connect();
+      } catch (...) {
+        lock.lock();
+        --open_;
+        throw;
+      }
+    }
+    if (!connection_free_.wait_for(lock, kAcquireTimeout, [&] { return !idle_.empty(); }) &&
+        open_ >= options_.connections) {
+      throw StoreUnavailable("no PostgreSQL connection became free within 30 s");
+    }
+  }
+}
+
+void PgEventStore::release(std::unique_ptr<pqxx::connection> connection) {
+  {
+    std::lock_guard lock(mutex_);
+    if (connection && connection->is_open()) {
+      idle_.push_back(std::move(connection));
+    } else {
+      --open_;  // closed: the pool opens a new one when needed
+    }
+  }
+  connection_free_.notify_one();
+}
+
+void PgEventStore::transact(Access access, const Work& work) {
+  std::unique_ptr<pqxx::connection> connection;
+  struct Release {
+    PgEventStore* store;
+    std::unique_ptr<pqxx::connection>& connection;
+    ~Release() {
+      if (connection) store->release(std::move(connection));
+    }
+  } release_on_exit{this, connection};
+
+  for (int attempt = 1;; ++attempt) {
+    if (!connection) connection = acquire();
+    try {
+      if (access == Access::read_only) {
+        pqxx::read_transaction tx(*connection);
+        PgTransaction folio_tx(tx);
+        work(folio_tx);
+        tx.commit();
+      } else {
+        pqxx::work tx(*connection);
+        PgTransaction folio_tx(tx);
+        if (work(folio_tx) == Verdict::commit) {
+          tx.commit();
+        } else {
+          tx.abort();
+        }
+      }
+      return;
+    } catch (const pqxx::transaction_rollback& e) {
+      // Deadlock or serialization failure: nothing was written; run the unit again.
+      if (attempt >= kMaxAttempts) {
+        throw StoreUnavailable(std::string("PostgreSQL kept aborting the transaction: ") +
+                               e.what());
+      }
+    } catch (const pqxx::broken_connection& e) {
+      connection.reset();
+      release(nullptr);
+      throw StoreUnavailable(std::string("lost the PostgreSQL connection: ") + e.what());
+    } catch (const pqxx::in_doubt_error& e) {
+      connection.reset();
+      release(nullptr);
+      throw StoreUnavailable(
+          std::string("the PostgreSQL connection broke during commit; the outcome is "
+                      "unknown: ") +
+          e.what());
+    } catch (const pqxx::undefined_table& e) {
+      throw StoreCorrupt(std::string("the PostgreSQL schema is missing a table (run `folio "
+                                     "migrate up`): ") +
+                         e.what());
+    } catch (const pqxx::sql_error& e) {
+      throw StoreError(std::string("PostgreSQL error: ") + e.what());
+    }
+  }
+}
+
+}  // namespace folio::store::postgres

@@ -1,0 +1,40 @@
+// The PostgreSQL event store: a pool of connections, one unit of work per transaction.
+// Several `folio` processes may share one database; appends to one stream serialize on
+// its streams row, and every append's global positions on the event_log_head row.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <pqxx/connection>
+
+#include "store/event_store.h"
+
+namespace folio::store::postgres {
+
+class PgEventStore final : public EventStore {
+ public:
+  // Opens one connection now (to fail early) and up to options.connections on demand.
+  // Throws StoreUnavailable.
+  PgEventStore(std::string url, const StoreOptions& options);
+  ~PgEventStore() override;
+
+  void transact(Access access, const Work& work) override;
+  std::string dialect() const override { return "postgresql"; }
+
+ private:
+  std::unique_ptr<pqxx::connection> acquire();
+  void release(std::unique_ptr<pqxx::connection> connection);
+  std::unique_ptr<pqxx::connection> connect() const;
+
+  const std::string url_;
+  const StoreOptions options_;
+  std::mutex mutex_;
+  std::condition_variable connection_free_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int open_ = 0;
+};
+
+}  // namespace folio::store::postgres

@@ -1,0 +1,145 @@
+#include "store/postgres/pg_transaction.h"
+
+#include <pqxx/binarystring>
+#include <pqxx/result>
+
+namespace folio::store::postgres {
+
+namespace {
+
+struct NamedSql {
+  const char* name;
+  const char* sql;
+};
+
+constexpr NamedSql kBumpStream{
+    "folio_bump_stream",
+    "UPDATE streams SET version = $2::bigint + $3::bigint"
+    " WHERE stream_id = $1 AND version = $2::bigint"
+    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND command_id = $4)"};
+constexpr NamedSql kCreateStream{
+    "folio_create_stream",
+    "INSERT INTO streams (stream_id, entity_type, version) VALUES ($1, $2, $3)"
+    " ON CONFLICT (stream_id) DO NOTHING"};
+constexpr NamedSql kForceBumpStream{
+    "folio_force_bump_stream",
+    "INSERT INTO streams (stream_id, entity_type, version) VALUES ($1, $2, $3)"
+    " ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + excluded.version"
+    " RETURNING version"};
+constexpr NamedSql kFindCommand{
+    "folio_find_command",
+    "SELECT MAX(stream_version), MIN(global_position), MAX(global_position) FROM events"
+    " WHERE stream_id = $1 AND command_id = $2"};
+// Taking the position by updating event_log_head holds that row's lock until commit: no
+// other append can take a later position and commit before this one (see the migration).
+constexpr NamedSql kInsertEvent{
+    "folio_insert_event",
+    "WITH head AS (UPDATE event_log_head SET position = position + 1 WHERE id = 1"
+    " RETURNING position)"
+    " INSERT INTO events (global_position, stream_id, stream_version, event_type,"
+    " schema_version, payload, recorded_at, user_id, request_id, command_id)"
+    " SELECT head.position, $1, $2::bigint, $3, $4::integer, $5::bytea, $6, $7, $8, $9"
+    " FROM head RETURNING global_position"};
+constexpr NamedSql kStreamVersion{"folio_stream_version",
+                                  "SELECT version FROM streams WHERE stream_id = $1"};
+
+#define FOLIO_EVENT_COLUMNS                                                              \
+  "SELECT stream_id, stream_version, global_position, event_type, schema_version, payload," \
+  " recorded_at, user_id, request_id, command_id FROM events"
+constexpr NamedSql kReadStream{
+    "folio_read_stream", FOLIO_EVENT_COLUMNS
+    " WHERE stream_id = $1 AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version"};
+constexpr NamedSql kReadAll{
+    "folio_read_all",
+    FOLIO_EVENT_COLUMNS " WHERE global_position > $1 ORDER BY global_position LIMIT $2"};
+#undef FOLIO_EVENT_COLUMNS
+
+constexpr NamedSql kAllStatements[] = {kBumpStream,    kCreateStream, kForceBumpStream,
+                                       kFindCommand,   kInsertEvent,  kStreamVersion,
+                                       kReadStream,    kReadAll};
+
+const char* text_or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+
+std::vector<RecordedEvent> collect_events(const pqxx::result& rows) {
+  std::vector<RecordedEvent> result;
+  result.reserve(rows.size());
+  for (const auto& row : rows) {
+    RecordedEvent& e = result.emplace_back();
+    e.stream_id = row[0].c_str();
+    e.stream_version = row[1].as<std::int64_t>();
+    e.global_position = row[2].as<std::int64_t>();
+    e.event_type = row[3].c_str();
+    e.schema_version = row[4].as<std::int32_t>();
+    e.payload = pqxx::binarystring(row[5]).str();
+    e.recorded_at = row[6].c_str();
+    e.metadata.user_id = row[7].c_str();
+    e.metadata.request_id = row[8].c_str();
+    e.metadata.command_id = row[9].is_null() ? "" : row[9].c_str();
+  }
+  return result;
+}
+
+}  // namespace
+
+void prepare_event_store_statements(pqxx::connection_base& connection) {
+  for (const auto& statement : kAllStatements) connection.prepare(statement.name, statement.sql);
+}
+
+std::int64_t PgTransaction::stream_version(const std::string& stream_id) {
+  const auto rows = tx_.exec_prepared(kStreamVersion.name, stream_id);
+  return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+}
+
+std::vector<RecordedEvent> PgTransaction::read_stream(const std::string& stream_id,
+                                                      std::int64_t from_version,
+                                                      std::int64_t to_version) {
+  return collect_events(tx_.exec_prepared(kReadStream.name, stream_id, from_version, to_version));
+}
+
+std::vector<RecordedEvent> PgTransaction::read_all(std::int64_t after_position,
+                                                   std::size_t limit) {
+  return collect_events(tx_.exec_prepared(kReadAll.name, after_position,
+                                          static_cast<std::int64_t>(limit)));
+}
+
+bool PgTransaction::bump_stream(const std::string& stream_id, std::int64_t expected,
+                                std::int64_t count, const std::string& command_id) {
+  return tx_.exec_prepared(kBumpStream.name, stream_id, expected, count,
+                           text_or_null(command_id))
+             .affected_rows() == 1;
+}
+
+bool PgTransaction::create_stream(const std::string& stream_id, const std::string& entity_type,
+                                  std::int64_t count) {
+  return tx_.exec_prepared(kCreateStream.name, stream_id, entity_type, count).affected_rows() ==
+         1;
+}
+
+std::int64_t PgTransaction::force_bump_stream(const std::string& stream_id,
+                                              const std::string& entity_type,
+                                              std::int64_t count) {
+  return tx_.exec_prepared1(kForceBumpStream.name, stream_id, entity_type, count)[0]
+      .as<std::int64_t>();
+}
+
+std::optional<SqlTransaction::PriorAppend> PgTransaction::find_command(
+    const std::string& stream_id, const std::string& command_id) {
+  const auto row = tx_.exec_prepared1(kFindCommand.name, stream_id, command_id);
+  if (row[0].is_null()) return std::nullopt;
+  return PriorAppend{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(),
+                     row[2].as<std::int64_t>()};
+}
+
+std::int64_t PgTransaction::insert_event(const std::string& stream_id,
+                                         std::int64_t stream_version, const NewEvent& event,
+                                         const std::string& recorded_at,
+                                         const EventMetadata& metadata) {
+  const pqxx::binarystring payload(event.payload.data(), event.payload.size());
+  return tx_
+      .exec_prepared1(kInsertEvent.name, stream_id, stream_version, event.event_type,
+                      event.schema_version, payload, recorded_at, metadata.user_id,
+                      metadata.request_id, text_or_null(metadata.command_id))[0]
+      .as<std::int64_t>();
+}
+
+}  // namespace folio::store::postgres

@@ -1,0 +1,43 @@
+// Transaction over one open libpqxx transaction. The statements it runs are prepared once
+// per connection by prepare_event_store_statements().
+#pragma once
+
+#include <pqxx/connection>
+#include <pqxx/transaction_base>
+
+#include "store/sql_transaction.h"
+
+namespace folio::store::postgres {
+
+void prepare_event_store_statements(pqxx::connection_base& connection);
+
+class PgTransaction final : public SqlTransaction {
+ public:
+  explicit PgTransaction(pqxx::transaction_base& tx) : tx_(tx) {}
+
+  std::int64_t stream_version(const std::string& stream_id) override;
+  std::vector<RecordedEvent> read_stream(const std::string& stream_id,
+                                         std::int64_t from_version,
+                                         std::int64_t to_version) override;
+  std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit) override;
+
+  pqxx::transaction_base& pqxx_transaction() { return tx_; }
+
+ protected:
+  bool bump_stream(const std::string& stream_id, std::int64_t expected, std::int64_t count,
+                   const std::string& command_id) override;
+  bool create_stream(const std::string& stream_id, const std::string& entity_type,
+                     std::int64_t count) override;
+  std::int64_t force_bump_stream(const std::string& stream_id, const std::string& entity_type,
+                                 std::int64_t count) override;
+  std::optional<PriorAppend> find_command(const std::string& stream_id,
+                                          const std::string& command_id) override;
+  std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
+                            const NewEvent& event, const std::string& recorded_at,
+                            const EventMetadata& metadata) override;
+
+ private:
+  pqxx::transaction_base& tx_;
+};
+
+}  // namespace folio::store::postgres

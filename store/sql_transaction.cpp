@@ -1,0 +1,63 @@
+#include "store/sql_transaction.h"
+
+#include "events/timestamp.h"
+
+namespace folio::store {
+
+AppendResult SqlTransaction::append(const std::string& stream_id, ExpectedVersion expected,
+                                    std::span<const NewEvent> events,
+                                    const EventMetadata& metadata) {
+  const std::string entity_type = events::entity_type_of_stream(stream_id);
+  if (entity_type.empty()) {
+    throw StoreUsageError("stream id '" + stream_id + "' is not <entity_type>-<id>");
+  }
+  if (events.empty()) throw StoreUsageError("append to '" + stream_id + "' without events");
+  if (expected.kind() == ExpectedVersion::Kind::exact && expected.version() < 1) {
+    throw StoreUsageError("exact expected version must be >= 1; use no_stream()");
+  }
+  const auto count = static_cast<std::int64_t>(events.size());
+  const std::string& command_id = metadata.command_id;
+
+  auto duplicate_of = [&](const PriorAppend& prior) {
+    return AppendResult{AppendResult::Status::duplicate, prior.last_version,
+                        prior.first_position, prior.last_position};
+  };
+
+  std::int64_t new_version = 0;
+  switch (expected.kind()) {
+    case ExpectedVersion::Kind::exact:
+      if (bump_stream(stream_id, expected.version(), count, command_id)) {
+        new_version = expected.version() + count;
+      }
+      break;
+    case ExpectedVersion::Kind::no_stream:
+      if (create_stream(stream_id, entity_type, count)) new_version = count;
+      break;
+    case ExpectedVersion::Kind::any:
+      if (!command_id.empty()) {
+        if (auto prior = find_command(stream_id, command_id)) return duplicate_of(*prior);
+      }
+      new_version = force_bump_stream(stream_id, entity_type, count);
+      break;
+  }
+
+  if (new_version == 0) {  // the expectation failed: a retried command, or a stale version
+    if (!command_id.empty()) {
+      if (auto prior = find_command(stream_id, command_id)) return duplicate_of(*prior);
+    }
+    return AppendResult{AppendResult::Status::version_mismatch, stream_version(stream_id), 0, 0};
+  }
+
+  const std::string recorded_at = events::now_timestamp();
+  AppendResult result{AppendResult::Status::appended, new_version, 0, 0};
+  std::int64_t version = new_version - count;
+  for (const auto& event : events) {
+    const std::int64_t position =
+        insert_event(stream_id, ++version, event, recorded_at, metadata);
+    if (result.first_position == 0) result.first_position = position;
+    result.last_position = position;
+  }
+  return result;
+}
+
+}  // namespace folio::store

@@ -1,0 +1,49 @@
+// The append algorithm shared by both SQL backends. Each backend supplies the primitive
+// statements; the order of steps (and so the atomicity argument) lives here once:
+//
+//   1. bump the stream row with the version check in its WHERE clause (and "no earlier
+//      append carried this command id"); 0 rows changed means the expectation failed;
+//   2. on failure only, look up the command id (-> duplicate) or the actual version;
+//   3. insert the events, each taking the next global position.
+// The bump's row lock serializes concurrent appends to one stream until commit.
+#pragma once
+
+#include <optional>
+
+#include "store/event_store.h"
+
+namespace folio::store {
+
+class SqlTransaction : public Transaction {
+ public:
+  AppendResult append(const std::string& stream_id, ExpectedVersion expected,
+                      std::span<const NewEvent> events, const EventMetadata& metadata) final;
+
+ protected:
+  struct PriorAppend {
+    std::int64_t last_version = 0;
+    std::int64_t first_position = 0;
+    std::int64_t last_position = 0;
+  };
+
+  // UPDATE streams SET version = expected + count WHERE version = expected AND the command
+  // id was not used in this stream. True when the row changed.
+  virtual bool bump_stream(const std::string& stream_id, std::int64_t expected,
+                           std::int64_t count, const std::string& command_id) = 0;
+  // INSERT the stream row at version `count` unless it exists. True when inserted.
+  virtual bool create_stream(const std::string& stream_id, const std::string& entity_type,
+                             std::int64_t count) = 0;
+  // Inserts or bumps the stream row by `count` without a check; returns the new version.
+  virtual std::int64_t force_bump_stream(const std::string& stream_id,
+                                         const std::string& entity_type,
+                                         std::int64_t count) = 0;
+  // The earlier append to this stream that carried `command_id`, if any.
+  virtual std::optional<PriorAppend> find_command(const std::string& stream_id,
+                                                  const std::string& command_id) = 0;
+  // Inserts one event at the next global position; returns that position.
+  virtual std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
+                                    const NewEvent& event, const std::string& recorded_at,
+                                    const EventMetadata& metadata) = 0;
+};
+
+}  // namespace folio::store

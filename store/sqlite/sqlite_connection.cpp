@@ -1,0 +1,155 @@
+#include "store/sqlite/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+#include "store/store_error.h"
+
+namespace folio::store::sqlite {
+
+namespace {
+constexpr int kBusyTimeoutMs = 10000;
+}
+
+Statement::Statement(SqliteConnection& connection, sqlite3_stmt* stmt)
+    : connection_(connection), stmt_(stmt) {}
+
+Statement::~Statement() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  connection_.check(sqlite3_bind_int64(stmt_, index, value), "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  connection_.check(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC,
+                                        SQLITE_UTF8),
+                    "bind");
+  return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
+  static const char empty = 0;
+  connection_.check(sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &empty : bytes.data(),
+                                        bytes.size(), SQLITE_STATIC),
+                    "bind");
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  connection_.check(sqlite3_bind_null(stmt_, index), "bind");
+  return *this;
+}
+
+Statement& Statement::bind_text_or_null(int index, std::string_view text) {
+  return text.empty() ? bind_null(index) : bind(index, text);
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  connection_.check(rc, sqlite3_sql(stmt_));
+  return false;
+}
+
+int Statement::execute() {
+  while (step()) {
+  }
+  return sqlite3_changes(sqlite3_db_handle(stmt_));
+}
+
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::text(int column) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+           : std::string();
+}
+
+std::string Statement::blob(int column) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+           : std::string();
+}
+
+SqliteConnection::SqliteConnection(const std::string& path) : path_(path) {
+  const int rc = sqlite3_open_v2(path.c_str(), &db_,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw StoreUnavailable("cannot open SQLite database '" + path + "': " + message);
+  }
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  exec_script(
+      "PRAGMA journal_mode = WAL;"
+      "PRAGMA synchronous = FULL;"
+      "PRAGMA foreign_keys = ON;");
+}
+
+SqliteConnection::~SqliteConnection() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+void SqliteConnection::exec_script(const std::string& sql) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    const std::string message = error ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    check(rc, message);
+  }
+}
+
+Statement SqliteConnection::prepare(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    check(sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr), sql);
+    it = statements_.emplace(sql, stmt).first;
+  }
+  return Statement(*this, it->second);
+}
+
+std::int64_t SqliteConnection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+bool SqliteConnection::in_autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+
+void SqliteConnection::check(int rc, std::string_view what) const {
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
+  const std::string message = "SQLite error on '" + path_ + "' (" + std::string(what) +
+                              "): " + sqlite3_errmsg(db_) + " [" + sqlite3_errstr(rc) + "]";
+  switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_SCHEMA:
+      throw StoreCorrupt(message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_NOMEM:
+      throw StoreUnavailable(message);
+    case SQLITE_ERROR:
+      // "no such table" and the like: the schema is not what Folio expects.
+      throw StoreCorrupt(message);
+    default:
+      throw StoreError(message);
+  }
+}
+
+}  // namespace folio::store::sqlite

@@ -1,0 +1,80 @@
+// A thin RAII wrapper over one sqlite3 connection: open with Folio's pragmas, run scripts,
+// and prepared statements cached per connection. Errors become StoreError exceptions.
+// Not thread-safe: one connection belongs to one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace folio::store::sqlite {
+
+class SqliteConnection;
+
+// A prepared statement borrowed from its connection's cache; reset when it goes out of
+// scope, so it can be reused by the next caller. Parameters are bound by index (1-based)
+// without copying: bound text and bytes must stay alive until the Statement is destroyed.
+class Statement {
+ public:
+  Statement(SqliteConnection& connection, sqlite3_stmt* stmt);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind_blob(int index, std::string_view bytes);
+  Statement& bind_null(int index);
+  // Binds text, or NULL when `text` is empty.
+  Statement& bind_text_or_null(int index, std::string_view text);
+
+  // Advances to the next row; false when done. Throws on errors.
+  bool step();
+  // Runs a statement that returns no rows; returns the number of rows changed.
+  int execute();
+
+  bool is_null(int column) const;
+  std::int64_t int64(int column) const;
+  std::string text(int column) const;  // "" for NULL
+  std::string blob(int column) const;
+
+ private:
+  SqliteConnection& connection_;
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteConnection {
+ public:
+  // Opens (creating if needed) the database file with WAL, synchronous=FULL, foreign keys
+  // on, and a busy timeout so that other processes writing briefly are waited for.
+  explicit SqliteConnection(const std::string& path);
+  ~SqliteConnection();
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  // Runs one or more SQL statements without parameters.
+  void exec_script(const std::string& sql);
+
+  // The cached prepared statement for `sql`. `sql` must outlive the connection (use
+  // named constants).
+  Statement prepare(const char* sql);
+
+  std::int64_t last_insert_rowid() const;
+  // True while no transaction is open (SQLite rolled back on its own after some errors).
+  bool in_autocommit() const;
+
+  // Throws the StoreError that fits SQLite result code `rc` if it is an error.
+  void check(int rc, std::string_view what) const;
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+};
+
+}  // namespace folio::store::sqlite

@@ -1,0 +1,181 @@
+#include "store/sqlite/sqlite_event_store.h"
+
+#include <exception>
+#include <semaphore>
+
+#include "store/sqlite/sqlite_connection.h"
+#include "store/sqlite/sqlite_transaction.h"
+
+namespace folio::store::sqlite {
+
+namespace {
+// Units waiting for the writer beyond this make callers wait: memory stays bounded.
+constexpr std::size_t kMaxQueuedWork = 4096;
+
+// Ends whatever transaction is open after a failure; a second failure changes nothing for
+// the callers, who already carry the first error.
+void rollback_quietly(SqliteConnection& db) noexcept {
+  try {
+    if (!db.in_autocommit()) db.exec_script("ROLLBACK");
+  } catch (...) {
+  }
+}
+}  // namespace
+
+// One caller's unit of work, living on the caller's stack until `done` is released.
+struct SqliteEventStore::PendingWork {
+  const Work* work;
+  std::exception_ptr error;
+  std::binary_semaphore done{0};
+};
+
+SqliteEventStore::SqliteEventStore(std::string path, const StoreOptions& options)
+    : path_(std::move(path)), options_(options) {
+  writer_connection_ = std::make_unique<SqliteConnection>(path_);
+  // Fail now, not on the first command, if the schema is missing.
+  writer_connection_->prepare("SELECT version FROM streams WHERE stream_id = ?1");
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteEventStore::~SqliteEventStore() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_ready_.notify_all();
+  writer_.join();
+}
+
+void SqliteEventStore::transact(Access access, const Work& work) {
+  if (access == Access::read_only) {
+    auto connection = acquire_reader();
+    struct Release {
+      SqliteEventStore* store;
+      std::unique_ptr<SqliteConnection>& connection;
+      ~Release() { store->release_reader(std::move(connection)); }
+    } release{this, connection};
+    connection->exec_script("BEGIN");
+    try {
+      SqliteTransaction tx(*connection);
+      work(tx);
+    } catch (...) {
+      rollback_quietly(*connection);
+      throw;
+    }
+    connection->exec_script("COMMIT");  // read-only: commit and rollback are the same
+    return;
+  }
+
+  PendingWork pending{&work, nullptr};
+  {
+    std::unique_lock lock(queue_mutex_);
+    queue_space_.wait(lock, [&] { return queue_.size() < kMaxQueuedWork || stopping_; });
+    if (stopping_) throw StoreUnavailable("SQLite event store is shutting down");
+    queue_.push_back(&pending);
+  }
+  queue_ready_.notify_one();
+  pending.done.acquire();
+  if (pending.error) std::rethrow_exception(pending.error);
+}
+
+void SqliteEventStore::writer_loop() {
+  std::vector<PendingWork*> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_ready_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and nothing left to do
+      while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    queue_space_.notify_all();
+    run_batch(batch);
+    for (PendingWork* p : batch) p->done.release();
+    batch.clear();
+  }
+}
+
+void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
+  SqliteConnection& db = *writer_connection_;
+  auto fail_all = [&](std::exception_ptr error) {
+    for (PendingWork* p : batch) {
+      if (!p->error) p->error = error;
+    }
+  };
+  try {
+    db.exec_script("BEGIN IMMEDIATE");
+  } catch (...) {
+    fail_all(std::current_exception());
+    return;
+  }
+  SqliteTransaction tx(db);
+  for (PendingWork* p : batch) {
+    db.exec_script("SAVEPOINT unit_of_work");
+    Verdict verdict = Verdict::rollback;
+    try {
+      verdict = (*p->work)(tx);
+    } catch (...) {
+      p->error = std::current_exception();
+    }
+    if (db.in_autocommit()) {
+      // SQLite rolled the whole transaction back by itself (I/O error, disk full): the
+      // units before this one are lost too, so none of the batch may report success.
+      fail_all(std::make_exception_ptr(
+          StoreUnavailable("SQLite rolled back a batch of commands after an error")));
+      return;
+    }
+    try {
+      if (verdict == Verdict::rollback || p->error) db.exec_script("ROLLBACK TO unit_of_work");
+      db.exec_script("RELEASE unit_of_work");
+    } catch (...) {
+      fail_all(std::current_exception());
+      rollback_quietly(db);
+      return;
+    }
+  }
+  try {
+    db.exec_script("COMMIT");
+  } catch (...) {
+    fail_all(std::current_exception());
+    rollback_quietly(db);
+  }
+}
+
+std::unique_ptr<SqliteConnection> SqliteEventStore::acquire_reader() {
+  std::unique_lock lock(readers_mutex_);
+  for (;;) {
+    if (!idle_readers_.empty()) {
+      auto connection = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return connection;
+    }
+    if (open_readers_ < options_.connections) {
+      ++open_readers_;
+      lock.unlock();
+      try {
+        return std::make_unique<SqliteConnection>(path_);
+      } catch (...) {
+        lock.lock();
+        --open_readers_;
+        throw;
+      }
+    }
+    reader_free_.wait(lock);
+  }
+}
+
+void SqliteEventStore::release_reader(std::unique_ptr<SqliteConnection> connection) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    if (connection) {
+      idle_readers_.push_back(std::move(connection));
+    } else {
+      --open_readers_;
+    }
+  }
+  reader_free_.notify_one();
+}
+
+}  // namespace folio::store::sqlite

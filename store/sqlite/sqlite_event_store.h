@@ -1,0 +1,58 @@
+// The embedded SQLite event store.
+//
+// SQLite allows one writer at a time, so read-write units of work from all threads go to
+// one writer thread that commits them in batches: BEGIN IMMEDIATE, then each unit inside
+// its own SAVEPOINT (a unit that rolls back or throws undoes only itself), then one COMMIT
+// for the whole batch, and only then are the callers released. Throughput is therefore not
+// one fsync per command. Read-only units run on a small pool of reader connections, which
+// WAL lets proceed beside the writer.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store/event_store.h"
+
+namespace folio::store::sqlite {
+
+class SqliteConnection;
+
+class SqliteEventStore final : public EventStore {
+ public:
+  // Opens `path` (which must be migrated). Throws StoreUnavailable.
+  SqliteEventStore(std::string path, const StoreOptions& options);
+  ~SqliteEventStore() override;
+
+  void transact(Access access, const Work& work) override;
+  std::string dialect() const override { return "sqlite"; }
+
+ private:
+  struct PendingWork;
+
+  void writer_loop();
+  void run_batch(std::vector<PendingWork*>& batch);
+  std::unique_ptr<SqliteConnection> acquire_reader();
+  void release_reader(std::unique_ptr<SqliteConnection> connection);
+
+  const std::string path_;
+  const StoreOptions options_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::condition_variable queue_space_;
+  std::deque<PendingWork*> queue_;
+  bool stopping_ = false;
+  std::unique_ptr<SqliteConnection> writer_connection_;
+  std::thread writer_;
+
+  std::mutex readers_mutex_;
+  std::condition_variable reader_free_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_readers_;
+  int open_readers_ = 0;
+};
+
+}  // namespace folio::store::sqlite

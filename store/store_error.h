@@ -1,0 +1,36 @@
+// Unexpected store failures. Expected outcomes (a version mismatch) are values, never these.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace folio::store {
+
+// Base of every store exception. The message is for operators: it may name the database
+// and the failed step, but the HTTP layer never shows it to clients.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The database could not be reached or the connection was lost. Retrying later may work;
+// HTTP answers 503.
+class StoreUnavailable : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// The database answered but its contents or schema are not what Folio wrote
+// (missing tables, undecodable rows, a broken file).
+class StoreCorrupt : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// A caller broke a precondition of the store API (empty stream id, no events, ...). A bug.
+class StoreUsageError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+}  // namespace folio::store
