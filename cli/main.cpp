@@ -10,6 +10,8 @@
 
 #include "cli/cli_context.h"
 #include "cli/migrate_command.h"
+#include "cli/schema_command.h"
+#include "cli/serve_command.h"
 #include "store/store_error.h"
 
 namespace {
@@ -24,6 +26,10 @@ struct Subcommand {
 const std::map<std::string, Subcommand>& subcommands() {
   static const std::map<std::string, Subcommand> all = {
       {"migrate", {"apply, revert or list schema migrations", folio::cli::run_migrate_command}},
+      {"serve", {"serve the HTTP API", folio::cli::run_serve_command}},
+      {"user", {"create the first admin (user create-admin)", folio::cli::run_user_command}},
+      {"schema", {"print the read-model SQL generated from the entity catalog",
+                  folio::cli::run_schema_command}},
   };
   return all;
 }

@@ -11,6 +11,9 @@ struct EventMetadata {
   std::string user_id;     // acting user's id; empty for system work (imports, migrations)
   std::string request_id;  // the HTTP X-Request-Id or a CLI-generated id
   std::string command_id;  // idempotency key; empty = the append is not idempotent
+  // The event time to record (RFC 3339, see timestamp.h); empty = the store's clock at
+  // append. A command handler sets it so read models and events carry the same instant.
+  std::string recorded_at;
 };
 
 // An event about to be appended. `payload` is opaque bytes (cereal portable binary);

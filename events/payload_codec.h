@@ -9,6 +9,7 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 #include <sstream>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,6 +42,11 @@ T decode_payload(std::string_view bytes) {
     archive(value);
   } catch (const cereal::Exception& e) {
     throw PayloadDecodeError(std::string("cannot decode event payload: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    // Garbage read as a length prefix asks for an impossible allocation.
+    throw PayloadDecodeError("cannot decode event payload: a length is out of range");
+  } catch (const std::length_error&) {
+    throw PayloadDecodeError("cannot decode event payload: a length is out of range");
   }
   return value;
 }

@@ -25,13 +25,28 @@ DatabaseUrl parse_database_url(const std::string& url) {
 }
 
 std::string redact_database_url(const std::string& url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  const auto at = url.find('@', scheme_end + 3);
-  if (at == std::string::npos) return url;
-  const auto colon = url.find(':', scheme_end + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  std::string result = url;
+  // user:password@host
+  const auto scheme_end = result.find("://");
+  if (scheme_end != std::string::npos) {
+    const auto at = result.find('@', scheme_end + 3);
+    const auto colon = result.find(':', scheme_end + 3);
+    const auto slash = result.find('/', scheme_end + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at &&
+        (slash == std::string::npos || at < slash)) {
+      result = result.substr(0, colon + 1) + "***" + result.substr(at);
+    }
+  }
+  // ?password=... or &password=...
+  for (const char* key : {"?password=", "&password="}) {
+    const auto start = result.find(key);
+    if (start == std::string::npos) continue;
+    const auto value = start + std::string(key).size();
+    const auto end = result.find('&', value);
+    result = result.substr(0, value) + "***" +
+             (end == std::string::npos ? std::string() : result.substr(end));
+  }
+  return result;
 }
 
 }  // namespace folio::store

@@ -14,6 +14,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "events/envelope.h"
@@ -25,6 +27,11 @@ namespace folio::store {
 using events::EventMetadata;
 using events::NewEvent;
 using events::RecordedEvent;
+
+// A value in generic SQL (read models, rules): NULL, an integer or text. Booleans are
+// stored as 0/1 integers so that both dialects share one schema.
+using SqlValue = std::variant<std::monostate, std::int64_t, std::string>;
+using SqlRow = std::vector<SqlValue>;
 
 struct AppendResult {
   enum class Status {
@@ -71,6 +78,20 @@ class Transaction {
   // event cannot become visible later with a position below one already returned.
   virtual std::vector<RecordedEvent> read_all(std::int64_t after_position,
                                               std::size_t limit) = 0;
+
+  // Generic SQL for the layers above (read models, rules). `sql` uses $1, $2, ...
+  // placeholders on both dialects, must be a string with static storage duration (it keys
+  // the per-connection prepared-statement cache), and must not contain '$' elsewhere.
+  // Throws UniqueViolation when a unique index refuses the write; after that the unit of
+  // work must end (let the exception propagate).
+  virtual std::size_t execute(const char* sql, std::span<const SqlValue> params) = 0;
+  virtual std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) = 0;
+
+  // Serializes this transaction with every other one that locks the same key, until the
+  // transaction ends (PostgreSQL: an advisory transaction lock on a hash of the key;
+  // SQLite: nothing to do, its single writer already serializes all writes). `shared`
+  // locks only exclude exclusive ones.
+  virtual void lock_key(std::string_view key, bool shared = false) = 0;
 };
 
 enum class Access { read_only, read_write };

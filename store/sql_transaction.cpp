@@ -48,7 +48,8 @@ AppendResult SqlTransaction::append(const std::string& stream_id, ExpectedVersio
     return AppendResult{AppendResult::Status::version_mismatch, stream_version(stream_id), 0, 0};
   }
 
-  const std::string recorded_at = events::now_timestamp();
+  const std::string recorded_at =
+      metadata.recorded_at.empty() ? events::now_timestamp() : metadata.recorded_at;
   AppendResult result{AppendResult::Status::appended, new_version, 0, 0};
   std::int64_t version = new_version - count;
   for (const auto& event : events) {

@@ -33,4 +33,11 @@ class StoreUsageError : public StoreError {
   using StoreError::StoreError;
 };
 
+// A unique index refused a write: a concurrent writer took the same value first. The unit
+// of work is over; a caller may run the command again to report the winner.
+class UniqueViolation : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 }  // namespace folio::store

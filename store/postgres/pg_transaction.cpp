@@ -1,7 +1,11 @@
 #include "store/postgres/pg_transaction.h"
 
+#include <functional>
 #include <pqxx/binarystring>
+#include <pqxx/except>
 #include <pqxx/result>
+
+#include "store/store_error.h"
 
 namespace folio::store::postgres {
 
@@ -79,7 +83,74 @@ std::vector<RecordedEvent> collect_events(const pqxx::result& rows) {
   return result;
 }
 
+constexpr const char* kLockExclusive = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+constexpr const char* kLockShared =
+    "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))";
+
+// PostgreSQL type oids of the integer types, which come back as int64.
+bool is_integer_oid(pqxx::oid type) { return type == 20 || type == 21 || type == 23; }
+
 }  // namespace
+
+pqxx::result PgTransaction::run(const char* sql, std::span<const SqlValue> params) {
+  // Statements are named after their text; re-preparing an already prepared name with the
+  // same text is a cheap lookup in libpqxx, and the server-side PREPARE happens only once
+  // per connection.
+  const std::string name = "g" + std::to_string(std::hash<std::string_view>{}(sql));
+  tx_.conn().prepare(name, sql);
+  std::vector<std::string> texts;
+  texts.reserve(params.size());
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) {
+    if (const auto* n = std::get_if<std::int64_t>(&p)) {
+      texts.push_back(std::to_string(*n));
+      values.push_back(texts.back().c_str());
+    } else if (const auto* t = std::get_if<std::string>(&p)) {
+      values.push_back(t->c_str());
+    } else {
+      values.push_back(nullptr);
+    }
+  }
+  try {
+    return tx_.exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
+  } catch (const pqxx::unique_violation& e) {
+    throw UniqueViolation(e.what());
+  }
+}
+
+std::size_t PgTransaction::execute(const char* sql, std::span<const SqlValue> params) {
+  return static_cast<std::size_t>(run(sql, params).affected_rows());
+}
+
+std::vector<SqlRow> PgTransaction::query(const char* sql, std::span<const SqlValue> params) {
+  const pqxx::result result = run(sql, params);
+  std::vector<bool> integer_column;
+  for (pqxx::row::size_type c = 0; c < result.columns(); ++c) {
+    integer_column.push_back(is_integer_oid(result.column_type(c)));
+  }
+  std::vector<SqlRow> rows;
+  rows.reserve(result.size());
+  for (const auto& r : result) {
+    SqlRow& row = rows.emplace_back();
+    row.reserve(integer_column.size());
+    for (pqxx::row::size_type c = 0; c < r.size(); ++c) {
+      if (r[c].is_null()) {
+        row.emplace_back();
+      } else if (integer_column[c]) {
+        row.emplace_back(r[c].as<std::int64_t>());
+      } else {
+        row.emplace_back(std::string(r[c].c_str(), r[c].size()));
+      }
+    }
+  }
+  return rows;
+}
+
+void PgTransaction::lock_key(std::string_view key, bool shared) {
+  const SqlValue param{std::string(key)};
+  run(shared ? kLockShared : kLockExclusive, std::span(&param, 1));
+}
 
 void prepare_event_store_statements(pqxx::connection_base& connection) {
   for (const auto& statement : kAllStatements) connection.prepare(statement.name, statement.sql);

@@ -20,6 +20,9 @@ class PgTransaction final : public SqlTransaction {
                                          std::int64_t from_version,
                                          std::int64_t to_version) override;
   std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit) override;
+  std::size_t execute(const char* sql, std::span<const SqlValue> params) override;
+  std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) override;
+  void lock_key(std::string_view key, bool shared) override;
 
   pqxx::transaction_base& pqxx_transaction() { return tx_; }
 
@@ -37,6 +40,8 @@ class PgTransaction final : public SqlTransaction {
                             const EventMetadata& metadata) override;
 
  private:
+  pqxx::result run(const char* sql, std::span<const SqlValue> params);
+
   pqxx::transaction_base& tx_;
 };
 

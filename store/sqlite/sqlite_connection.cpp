@@ -62,6 +62,12 @@ int Statement::execute() {
   return sqlite3_changes(sqlite3_db_handle(stmt_));
 }
 
+int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+
+bool Statement::is_integer(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
+}
+
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
@@ -100,6 +106,7 @@ SqliteConnection::SqliteConnection(const std::string& path) : path_(path) {
 
 SqliteConnection::~SqliteConnection() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  for (auto& [sql, stmt] : portable_statements_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -113,12 +120,27 @@ void SqliteConnection::exec_script(const std::string& sql) {
   }
 }
 
+sqlite3_stmt* SqliteConnection::compile(const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  check(sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr),
+        sql);
+  return stmt;
+}
+
 Statement SqliteConnection::prepare(const char* sql) {
   auto it = statements_.find(sql);
-  if (it == statements_.end()) {
-    sqlite3_stmt* stmt = nullptr;
-    check(sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr), sql);
-    it = statements_.emplace(sql, stmt).first;
+  if (it == statements_.end()) it = statements_.emplace(sql, compile(sql)).first;
+  return Statement(*this, it->second);
+}
+
+Statement SqliteConnection::prepare_portable(const char* sql) {
+  auto it = portable_statements_.find(sql);
+  if (it == portable_statements_.end()) {
+    std::string rewritten(sql);
+    for (char& c : rewritten) {
+      if (c == '$') c = '?';
+    }
+    it = portable_statements_.emplace(sql, compile(rewritten)).first;
   }
   return Statement(*this, it->second);
 }
@@ -131,6 +153,9 @@ void SqliteConnection::check(int rc, std::string_view what) const {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
   const std::string message = "SQLite error on '" + path_ + "' (" + std::string(what) +
                               "): " + sqlite3_errmsg(db_) + " [" + sqlite3_errstr(rc) + "]";
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    throw UniqueViolation(message);
+  }
   switch (rc & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:

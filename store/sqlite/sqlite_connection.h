@@ -38,7 +38,9 @@ class Statement {
   // Runs a statement that returns no rows; returns the number of rows changed.
   int execute();
 
+  int column_count() const;
   bool is_null(int column) const;
+  bool is_integer(int column) const;
   std::int64_t int64(int column) const;
   std::string text(int column) const;  // "" for NULL
   std::string blob(int column) const;
@@ -63,6 +65,9 @@ class SqliteConnection {
   // The cached prepared statement for `sql`. `sql` must outlive the connection (use
   // named constants).
   Statement prepare(const char* sql);
+  // Like prepare(), for SQL written with PostgreSQL-style $N placeholders (rewritten once
+  // to SQLite's ?N).
+  Statement prepare_portable(const char* sql);
 
   std::int64_t last_insert_rowid() const;
   // True while no transaction is open (SQLite rolled back on its own after some errors).
@@ -75,6 +80,8 @@ class SqliteConnection {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  std::unordered_map<const char*, sqlite3_stmt*> portable_statements_;
+  sqlite3_stmt* compile(const std::string& sql);
 };
 
 }  // namespace folio::store::sqlite

@@ -49,7 +49,47 @@ std::vector<RecordedEvent> collect_events(Statement& stmt) {
   return result;
 }
 
+void bind_all(Statement& stmt, std::span<const SqlValue> params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    if (const auto* n = std::get_if<std::int64_t>(&params[i])) {
+      stmt.bind(index, *n);
+    } else if (const auto* t = std::get_if<std::string>(&params[i])) {
+      stmt.bind(index, std::string_view(*t));
+    } else {
+      stmt.bind_null(index);
+    }
+  }
+}
+
 }  // namespace
+
+std::size_t SqliteTransaction::execute(const char* sql, std::span<const SqlValue> params) {
+  auto stmt = db_.prepare_portable(sql);
+  bind_all(stmt, params);
+  return static_cast<std::size_t>(stmt.execute());
+}
+
+std::vector<SqlRow> SqliteTransaction::query(const char* sql, std::span<const SqlValue> params) {
+  auto stmt = db_.prepare_portable(sql);
+  bind_all(stmt, params);
+  std::vector<SqlRow> rows;
+  while (stmt.step()) {
+    SqlRow& row = rows.emplace_back();
+    const int columns = stmt.column_count();
+    row.reserve(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      if (stmt.is_null(c)) {
+        row.emplace_back();
+      } else if (stmt.is_integer(c)) {
+        row.emplace_back(stmt.int64(c));
+      } else {
+        row.emplace_back(stmt.text(c));
+      }
+    }
+  }
+  return rows;
+}
 
 std::int64_t SqliteTransaction::stream_version(const std::string& stream_id) {
   auto stmt = db_.prepare(kStreamVersion);

@@ -15,6 +15,9 @@ class SqliteTransaction final : public SqlTransaction {
                                          std::int64_t from_version,
                                          std::int64_t to_version) override;
   std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit) override;
+  std::size_t execute(const char* sql, std::span<const SqlValue> params) override;
+  std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) override;
+  void lock_key(std::string_view, bool) override {}  // the single writer serializes
 
   SqliteConnection& connection() { return db_; }
 

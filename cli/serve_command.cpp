@@ -1,0 +1,184 @@
+#include "cli/serve_command.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "cli/admin_bootstrap.h"
+#include "commands/queries.h"
+#include "http/auth.h"
+#include "http/metrics.h"
+#include "http/openapi.h"
+#include "http/server.h"
+#include "store/database_url.h"
+#include "store/migrator.h"
+
+namespace folio::cli {
+
+namespace {
+
+constexpr const char* kServeUsage =
+    "Usage: folio [--db URL] serve [--listen HOST:PORT] [--workers N] [--no-migrate]\n"
+    "\n"
+    "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
+    "  --listen HOST:PORT  address to listen on (default $FOLIO_LISTEN, else 127.0.0.1:8080;\n"
+    "                      port 0 picks a free port)\n"
+    "  --workers N         threads doing store work (default 8)\n"
+    "  --no-migrate        do not apply pending migrations on start\n"
+    "\n"
+    "On a store without users, FOLIO_ADMIN_USERNAME and FOLIO_ADMIN_PASSWORD create the\n"
+    "first admin; without them, `folio user create-admin` does.\n"
+    "Logs are JSON lines on standard output.\n";
+
+constexpr const char* kUserUsage =
+    "Usage: folio [--db URL] user create-admin --username NAME [--email EMAIL]\n"
+    "\n"
+    "Creates a user with the admin role. The password is read from FOLIO_ADMIN_PASSWORD,\n"
+    "else from the first line of standard input (at least 8 characters).\n";
+
+void setup_logging() {
+  auto logger = spdlog::stdout_logger_mt("folio");
+  logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","log":%v})",
+                      spdlog::pattern_time_type::utc);
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+bool take_option(const std::vector<std::string>& args, std::size_t& i, const char* name,
+                 std::string& value) {
+  if (args[i] == name && i + 1 < args.size()) {
+    value = args[++i];
+    return true;
+  }
+  const std::string prefix = std::string(name) + "=";
+  if (args[i].rfind(prefix, 0) == 0) {
+    value = args[i].substr(prefix.size());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int run_serve_command(const CliContext& context) {
+  std::string listen = env_or("FOLIO_LISTEN", "127.0.0.1:8080");
+  std::string workers = "8";
+  bool migrate = true;
+  for (std::size_t i = 0; i < context.args.size(); ++i) {
+    const auto& a = context.args[i];
+    if (a == "--help" || a == "-h") {
+      context.out << kServeUsage;
+      return 0;
+    }
+    if (a == "--no-migrate") {
+      migrate = false;
+    } else if (!take_option(context.args, i, "--listen", listen) &&
+               !take_option(context.args, i, "--workers", workers)) {
+      context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
+      return 2;
+    }
+  }
+  const auto colon = listen.rfind(':');
+  http::ServerOptions options;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no port");
+    options.host = listen.substr(0, colon);
+    const int port = std::stoi(listen.substr(colon + 1));
+    options.workers = std::stoi(workers);
+    if (port < 0 || port > 65535 || options.workers < 1 || options.workers > 256) {
+      throw std::invalid_argument("out of range");
+    }
+    options.port = static_cast<unsigned short>(port);
+  } catch (const std::exception&) {
+    context.err << "folio serve: --listen must be HOST:PORT and --workers 1..256\n";
+    return 2;
+  }
+
+  setup_logging();
+  if (migrate) {
+    auto target = store::open_migration_target(context.database_url);
+    const auto applied = store::Migrator(*target).up();
+    for (int n : applied) {
+      spdlog::info(R"({{"event":"migration_applied","number":{}}})", n);
+    }
+  }
+  auto store = store::open_event_store(context.database_url,
+                                       store::StoreOptions{.connections = options.workers});
+  commands::CommandHandler handler(*store);
+  commands::EntityQueries queries(*store);
+  http::AuthService auth(*store, std::chrono::hours(12));
+  http::Metrics metrics;
+  http::Services services{*store, handler, queries, auth, metrics,
+                          boost::json::serialize(http::openapi_document())};
+
+  if (auth.has_no_users()) {
+    const std::string username = env_or("FOLIO_ADMIN_USERNAME", "");
+    const std::string password = env_or("FOLIO_ADMIN_PASSWORD", "");
+    if (!username.empty() && !password.empty()) {
+      create_admin(handler, {username, password, ""});
+      spdlog::info(R"({"event":"admin_created","username_from":"FOLIO_ADMIN_USERNAME"})");
+    } else {
+      context.out << "No users yet. Create the first admin with\n"
+                     "  folio user create-admin --username admin\n"
+                     "or start once with FOLIO_ADMIN_USERNAME and FOLIO_ADMIN_PASSWORD set.\n";
+    }
+  }
+
+  http::Server server(options, services);
+  context.out << "Folio is serving " << store::redact_database_url(context.database_url)
+              << " at http://" << options.host << ":" << server.port() << "/ (Ctrl-C stops)"
+              << std::endl;
+  spdlog::info(R"({{"event":"listening","address":"http://{}:{}"}})", options.host, server.port());
+  server.run();
+  spdlog::info(R"({"event":"stopped"})");
+  return 0;
+}
+
+int run_user_command(const CliContext& context) {
+  const auto& args = context.args;
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    (args.empty() ? context.err : context.out) << kUserUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] != "create-admin") {
+    context.err << "folio user: unknown action '" << args[0] << "'\n" << kUserUsage;
+    return 2;
+  }
+  AdminAccount account;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--help") {
+      context.out << kUserUsage;
+      return 0;
+    }
+    if (!take_option(args, i, "--username", account.username) &&
+        !take_option(args, i, "--email", account.email)) {
+      context.err << "folio user create-admin: unknown argument '" << args[i] << "'\n";
+      return 2;
+    }
+  }
+  if (account.username.empty()) {
+    context.err << kUserUsage;
+    return 2;
+  }
+  account.password = env_or("FOLIO_ADMIN_PASSWORD", "");
+  if (account.password.empty()) std::getline(std::cin, account.password);
+  {
+    auto target = store::open_migration_target(context.database_url);
+    store::Migrator(*target).up();
+  }
+  auto store = store::open_event_store(context.database_url);
+  commands::CommandHandler handler(*store);
+  const std::string id = create_admin(handler, account);
+  context.out << "created admin '" << account.username << "' (user " << id << ")\n";
+  return 0;
+}
+
+}  // namespace folio::cli

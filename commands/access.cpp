@@ -1,0 +1,133 @@
+#include "commands/access.h"
+
+#include <algorithm>
+
+namespace folio::commands {
+
+namespace {
+
+constexpr const char* kActiveUser =
+    "SELECT id FROM users WHERE id = $1 AND deleted = 0 AND is_active = 1";
+constexpr const char* kActiveGrants =
+    "SELECT r.role_type, s.scope_type, s.program_id, s.project_id"
+    " FROM user_roles r LEFT JOIN scope_assignments s"
+    " ON s.user_role_id = r.id AND s.deleted = 0 AND s.is_active = 1"
+    " WHERE r.user_id = $1 AND r.deleted = 0 AND r.is_active = 1";
+constexpr const char* kProgramOfProject = "SELECT program_id FROM projects WHERE id = $1";
+
+std::string text(const store::SqlValue& v) {
+  const auto* s = std::get_if<std::string>(&v);
+  return s ? *s : "";
+}
+
+std::string field_text(const projections::EntityState& state, const char* name) {
+  const auto it = state.fields.find(name);
+  if (it == state.fields.end()) return "";
+  const auto* s = std::get_if<std::string>(&it->second);
+  return s ? *s : "";
+}
+
+// Entity types each role may write (DOMAIN.md), before scopes.
+bool role_writes(std::string_view role, std::string_view type) {
+  auto in = [&](std::initializer_list<std::string_view> types) {
+    return std::find(types.begin(), types.end(), type) != types.end();
+  };
+  if (role == "admin") return true;
+  if (role == "program_manager") {
+    return in({"program", "project", "project_phase", "resource_assignment"});
+  }
+  if (role == "project_manager") {
+    return in({"project", "project_phase", "resource_assignment", "actual"});
+  }
+  if (role == "finance_manager") return in({"project_phase", "rate", "actual"});
+  if (role == "resource_manager") {
+    return in({"resource", "worker_type", "worker", "resource_assignment"});
+  }
+  return false;
+}
+
+bool covers(const Grant& grant, const EntityScope& scope) {
+  if (grant.role == "admin" || grant.scope_type == "global") return true;
+  if (scope.organisation || scope.admin_only) return false;
+  if (grant.scope_type == "program") {
+    return !grant.program_id.empty() && grant.program_id == scope.program_id;
+  }
+  if (grant.scope_type == "project") {
+    return !grant.project_id.empty() && grant.project_id == scope.project_id;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Actor::is_admin() const {
+  return system || std::any_of(grants.begin(), grants.end(),
+                               [](const Grant& g) { return g.role == "admin"; });
+}
+
+std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_id) {
+  const store::SqlValue param{user_id};
+  if (tx.query(kActiveUser, std::span(&param, 1)).empty()) return std::nullopt;
+  Actor actor{user_id, false, {}};
+  for (const auto& row : tx.query(kActiveGrants, std::span(&param, 1))) {
+    Grant grant{text(row[0]), text(row[1]), text(row[2]), text(row[3])};
+    // A non-admin role grants nothing without an active scope.
+    if (grant.role == "admin" || !grant.scope_type.empty()) actor.grants.push_back(grant);
+  }
+  return actor;
+}
+
+EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
+                     const projections::EntityState& state) {
+  EntityScope scope;
+  switch (spec.scope) {
+    case events::ScopeKind::organisation:
+      scope.organisation = true;
+      break;
+    case events::ScopeKind::admin_only:
+      scope.admin_only = true;
+      break;
+    case events::ScopeKind::program:
+      scope.program_id = state.id;
+      break;
+    case events::ScopeKind::project:
+      scope.project_id = state.id;
+      scope.program_id = field_text(state, "program_id");
+      break;
+    case events::ScopeKind::project_child: {
+      scope.project_id = field_text(state, "project_id");
+      const store::SqlValue param{scope.project_id};
+      const auto rows = tx.query(kProgramOfProject, std::span(&param, 1));
+      if (!rows.empty()) scope.program_id = text(rows[0][0]);
+      break;
+    }
+  }
+  return scope;
+}
+
+bool can_read(const Actor& actor, const EntityScope& scope) {
+  if (actor.system) return true;
+  if (scope.organisation) return true;
+  if (scope.admin_only) return actor.is_admin();
+  return std::any_of(actor.grants.begin(), actor.grants.end(),
+                     [&](const Grant& g) { return covers(g, scope); });
+}
+
+bool can_write(const Actor& actor, const events::EntitySpec& spec, const EntityScope& scope,
+               const std::vector<std::string>& changed_fields, bool create_or_delete) {
+  if (actor.system) return true;
+  if (scope.admin_only) return actor.is_admin();
+  return std::any_of(actor.grants.begin(), actor.grants.end(), [&](const Grant& g) {
+    if (!role_writes(g.role, spec.type) || !covers(g, scope)) return false;
+    if (g.role == "finance_manager" && spec.type == "project_phase") {
+      // Finance managers own the phase budgets, nothing else of a phase.
+      if (create_or_delete) return false;
+      return std::all_of(changed_fields.begin(), changed_fields.end(), [](const auto& f) {
+        return f == "capital_budget" || f == "expense_budget";
+      });
+    }
+    return true;
+  });
+}
+
+}  // namespace folio::commands

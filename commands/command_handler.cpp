@@ -1,0 +1,297 @@
+#include "commands/command_handler.h"
+
+#include "commands/conflict_log.h"
+#include "commands/decide.h"
+#include "commands/rules.h"
+#include "commands/validation.h"
+#include "events/timestamp.h"
+#include "projections/read_model.h"
+
+namespace folio::commands {
+
+namespace {
+
+using events::EntitySpec;
+using store::ExpectedVersion;
+using store::Transaction;
+using store::Verdict;
+
+constexpr int kAttempts = 3;  // a lost unique-index race is retried to name the winner
+
+constexpr const char* kUpsertCredentials =
+    "INSERT INTO user_credentials (user_id, password_hash, updated_at) VALUES ($1, $2, $3)"
+    " ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash,"
+    " updated_at = excluded.updated_at";
+
+bool is_user(const EntitySpec& spec) { return spec.type == "user"; }
+
+FieldMap without_write_only(const EntitySpec& spec, FieldMap fields) {
+  std::erase_if(fields, [&](const auto& entry) {
+    const auto* f = spec.field(entry.first);
+    return f && f->kind == events::FieldKind::password;
+  });
+  return fields;
+}
+
+std::string password_hash_for(const FieldMap& fields, const PasswordPolicy& policy) {
+  const auto it = fields.find("password");
+  if (it == fields.end()) return "";
+  return hash_password(std::get<std::string>(it->second), policy);
+}
+
+Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
+                 std::int64_t expected, const std::optional<EntityState>& current,
+                 const FieldMap& attempted) {
+  Outcome o;
+  o.kind = Outcome::Kind::conflict;
+  ConflictInfo& c = o.conflict;
+  c.entity_type = std::string(spec.type);
+  c.entity_id = id;
+  c.expected_version = expected;
+  c.current_version = current ? current->version : 0;
+  if (current && !current->deleted) c.current_state = current;
+  c.attempted_changes = without_write_only(spec, attempted);
+  const auto events = tx.read_stream(projections::stream_id_of(spec, id));
+  c.changes_since = projections::history(spec, events, expected + 1);
+  return o;
+}
+
+store::EventMetadata metadata_for(const CommandContext& context, const std::string& now) {
+  return {context.actor.user_id, context.request_id, context.command_id, now};
+}
+
+// Appends `event` and writes the read model `after`; on a lost race, the conflict.
+std::optional<Outcome> write(Transaction& tx, const CommandContext& context,
+                             const EntitySpec& spec, const EntityState& after,
+                             std::int64_t previous_version, const events::NewEvent& event,
+                             const std::string& password_hash, const FieldMap& attempted) {
+  if (!projections::save_entity(tx, spec, after, previous_version)) {
+    return conflict(tx, spec, after.id, previous_version,
+                    projections::load_entity(tx, spec, after.id), attempted);
+  }
+  if (!password_hash.empty()) {
+    const std::vector<store::SqlValue> params{after.id, password_hash, after.updated_at};
+    tx.execute(kUpsertCredentials, params);
+  }
+  const auto expected = previous_version == 0 ? ExpectedVersion::no_stream()
+                                              : ExpectedVersion::exactly(previous_version);
+  const auto result = tx.append(projections::stream_id_of(spec, after.id), expected,
+                                std::span(&event, 1), metadata_for(context, after.updated_at));
+  if (result.status != store::AppendResult::Status::appended) {
+    // The read model and the stream disagree only if a write bypassed Folio.
+    return conflict(tx, spec, after.id, previous_version,
+                    projections::load_entity(tx, spec, after.id), attempted);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> names_of(const FieldMap& fields) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : fields) names.push_back(name);
+  return names;
+}
+
+Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
+                  const std::string& id, std::int64_t expected, const FieldMap& requested,
+                  const std::string& password_hash) {
+  const auto current = projections::load_entity(tx, spec, id);
+  if (!current) return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
+  const EntityScope before_scope = scope_of(tx, spec, *current);
+  if (!current->deleted && !can_read(context.actor, before_scope)) {
+    return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
+  }
+  if (current->deleted || current->version != expected) {
+    return conflict(tx, spec, id, expected, current, requested);
+  }
+  std::vector<FieldError> fixed;
+  for (const auto& [name, value] : requested) {
+    const auto* field = spec.field(name);
+    const auto it = current->fields.find(name);
+    if (field && field->fixed && (it == current->fields.end() || it->second != value)) {
+      fixed.push_back({name, "cannot be changed after create"});
+    }
+  }
+  if (!fixed.empty()) return Outcome::invalid(std::move(fixed));
+
+  const FieldMap changes = changed_fields(spec, current->fields, requested);
+  std::vector<std::string> touched = names_of(changes);
+  if (!password_hash.empty()) touched.push_back("password");
+  if (!can_write(context.actor, spec, before_scope, touched, false)) {
+    return Outcome::refused("you may not change this " + std::string(spec.type));
+  }
+  const auto event = decide_update(spec, changes);
+  const EntityState after = state_after(spec, *current, event, events::now_timestamp());
+  if (auto errors = check_entity_rules(spec, after.fields); !errors.empty()) {
+    return Outcome::invalid(std::move(errors));
+  }
+  const EntityScope after_scope = scope_of(tx, spec, after);
+  if (!can_write(context.actor, spec, after_scope, touched, false)) {
+    return Outcome::refused("you may not move this " + std::string(spec.type) + " there");
+  }
+  if (auto failed = check_references(tx, spec, after)) return *failed;
+  if (auto failed = check_collisions(tx, spec, after)) return *failed;
+  if (auto failed = write(tx, context, spec, after, current->version, event, password_hash,
+                          requested)) {
+    return *failed;
+  }
+  return Outcome::success(after, false);
+}
+
+}  // namespace
+
+CommandHandler::CommandHandler(store::EventStore& store, PasswordPolicy password_policy)
+    : store_(store), password_policy_(password_policy) {}
+
+template <class Body>
+Outcome CommandHandler::run(const CommandContext& context, Body&& body) {
+  for (int attempt = 1;; ++attempt) {
+    Outcome outcome;
+    try {
+      store_.transact(store::Access::read_write, [&](Transaction& tx) {
+        outcome = body(tx);
+        return outcome.ok() ? Verdict::commit : Verdict::rollback;
+      });
+    } catch (const store::UniqueViolation&) {
+      // A concurrent writer took a unique value between our check and our write. Run the
+      // command again: its checks now see the winner and name it.
+      if (attempt < kAttempts) continue;
+      return Outcome::violated({"unique", "a value that must be unique is already in use", "",
+                                ""});
+    }
+    if (outcome.kind == Outcome::Kind::conflict) {
+      log_conflict(outcome.conflict, context.actor.user_id, context.request_id);
+    }
+    return outcome;
+  }
+}
+
+Outcome CommandHandler::create(const CommandContext& context, const CreateEntity& command) {
+  const EntitySpec& spec = *command.spec;
+  if (command.version && *command.version != 1) {
+    return Outcome::invalid("version", "must be absent or 1 when creating");
+  }
+  if (!command.id.empty() && !is_uuid(command.id)) {
+    return Outcome::invalid("id", "must be a lower-case UUID");
+  }
+  ValidatedFields validated = validate_fields(spec, command.fields, ValidationMode::create);
+  if (!validated.errors.empty()) return Outcome::invalid(std::move(validated.errors));
+  const std::string id = command.id.empty() ? new_id() : command.id;
+  const std::string password_hash =
+      is_user(spec) ? password_hash_for(validated.fields, password_policy_) : "";
+
+  return run(context, [&](Transaction& tx) -> Outcome {
+    if (const auto existing = projections::load_entity(tx, spec, id)) {
+      const FieldMap requested = without_write_only(spec, validated.fields);
+      const bool same = existing->exists() && changed_fields(spec, existing->fields,
+                                                             requested).empty();
+      if (same && can_read(context.actor, scope_of(tx, spec, *existing))) {
+        return Outcome::success(*existing, false);  // a retried create: safe
+      }
+      return Outcome::violated({"id_taken", "this id is already used by another entity",
+                                std::string(spec.type), id});
+    }
+    FieldMap fields = validated.fields;
+    if (spec.type == "actual") {
+      if (auto failed = complete_actual(tx, fields, validated.fields)) return *failed;
+    }
+    if (auto errors = check_entity_rules(spec, fields); !errors.empty()) {
+      return Outcome::invalid(std::move(errors));
+    }
+    EntityState empty;
+    empty.id = id;
+    const auto event = decide_create(spec, fields);
+    const EntityState after = state_after(spec, empty, event, events::now_timestamp());
+    if (!can_write(context.actor, spec, scope_of(tx, spec, after), {}, true)) {
+      return Outcome::refused("you may not create this " + std::string(spec.type));
+    }
+    if (auto failed = check_references(tx, spec, after)) return *failed;
+    if (auto failed = check_collisions(tx, spec, after)) return *failed;
+    if (auto failed = write(tx, context, spec, after, 0, event, password_hash, fields)) {
+      return *failed;
+    }
+    return Outcome::success(after, true);
+  });
+}
+
+Outcome CommandHandler::update(const CommandContext& context, const UpdateEntity& command) {
+  const EntitySpec& spec = *command.spec;
+  ValidatedFields validated = validate_fields(spec, command.fields, ValidationMode::update);
+  if (!command.expected_version) {
+    validated.errors.insert(validated.errors.begin(),
+                            {"version", "is required: send the version you last saw"});
+  } else if (*command.expected_version < 1) {
+    validated.errors.insert(validated.errors.begin(), {"version", "must be positive"});
+  }
+  if (!validated.errors.empty()) return Outcome::invalid(std::move(validated.errors));
+  const std::string password_hash =
+      is_user(spec) ? password_hash_for(validated.fields, password_policy_) : "";
+  return run(context, [&](Transaction& tx) {
+    return update_in(tx, context, spec, command.id, *command.expected_version,
+                     validated.fields, password_hash);
+  });
+}
+
+Outcome CommandHandler::remove(const CommandContext& context, const DeleteEntity& command) {
+  const EntitySpec& spec = *command.spec;
+  if (!command.expected_version) {
+    return Outcome::invalid("version", "is required: send the version you last saw");
+  }
+  if (*command.expected_version < 1) return Outcome::invalid("version", "must be positive");
+  const std::int64_t expected = *command.expected_version;
+  return run(context, [&](Transaction& tx) -> Outcome {
+    const auto current = projections::load_entity(tx, spec, command.id);
+    const auto missing = [&] {
+      return Outcome::missing(std::string(spec.type) + " " + command.id + " does not exist");
+    };
+    if (!current) return missing();
+    const EntityScope scope = scope_of(tx, spec, *current);
+    if (!current->deleted && !can_read(context.actor, scope)) return missing();
+    if (current->deleted || current->version != expected) {
+      return conflict(tx, spec, command.id, expected, current, {});
+    }
+    if (!can_write(context.actor, spec, scope, {}, true)) {
+      return Outcome::refused("you may not delete this " + std::string(spec.type));
+    }
+    if (auto failed = check_no_children(tx, spec, command.id)) return *failed;
+    const auto event = decide_delete(spec);
+    const EntityState after = state_after(spec, *current, event, events::now_timestamp());
+    if (auto failed = write(tx, context, spec, after, current->version, event, "", {})) {
+      return *failed;
+    }
+    return Outcome::success(after, false);
+  });
+}
+
+BulkResult CommandHandler::bulk_update_assignments(const CommandContext& context,
+                                                   const std::vector<BulkAssignmentItem>& items) {
+  const EntitySpec& spec = events::entity("resource_assignment");
+  BulkResult result;
+  for (const auto& item : items) {
+    Outcome outcome;
+    if (!is_uuid(item.id)) {
+      outcome = Outcome::missing("resource_assignment " + item.id + " does not exist");
+    } else {
+      outcome = update(context, UpdateEntity{&spec, item.id, item.version, item.fields});
+    }
+    if (outcome.ok()) {
+      result.succeeded.push_back({item.id, outcome.entity.version});
+      continue;
+    }
+    std::optional<EntityState> now;
+    if (outcome.kind == Outcome::Kind::conflict) {
+      now = outcome.conflict.current_state;
+    } else if (outcome.kind != Outcome::Kind::not_found) {
+      store_.transact(store::Access::read_only, [&](Transaction& tx) {
+        auto state = projections::load_entity(tx, spec, item.id);
+        if (state && state->exists() && can_read(context.actor, scope_of(tx, spec, *state))) {
+          now = std::move(state);
+        }
+        return Verdict::commit;
+      });
+    }
+    result.failed.push_back({item.id, std::move(outcome), std::move(now)});
+  }
+  return result;
+}
+
+}  // namespace folio::commands

@@ -1,0 +1,36 @@
+// Runs commands: validates, authorizes, loads the current state, decides the events,
+// checks the rules, writes the read model and appends, all in one unit of work. A command
+// that fails writes nothing.
+//
+// Thread-safety: safe to call from many threads; each call is its own unit of work.
+#pragma once
+
+#include "commands/commands.h"
+#include "commands/passwords.h"
+#include "store/event_store.h"
+
+namespace folio::commands {
+
+class CommandHandler {
+ public:
+  explicit CommandHandler(store::EventStore& store,
+                          PasswordPolicy password_policy = PasswordPolicy::interactive());
+
+  Outcome create(const CommandContext& context, const CreateEntity& command);
+  Outcome update(const CommandContext& context, const UpdateEntity& command);
+  Outcome remove(const CommandContext& context, const DeleteEntity& command);
+
+  // Each item is decided and written on its own (its own transaction), in order; a failed
+  // item never undoes another. Malformed requests as a whole are the caller's to refuse.
+  BulkResult bulk_update_assignments(const CommandContext& context,
+                                     const std::vector<BulkAssignmentItem>& items);
+
+ private:
+  template <class Body>
+  Outcome run(const CommandContext& context, Body&& body);
+
+  store::EventStore& store_;
+  PasswordPolicy password_policy_;
+};
+
+}  // namespace folio::commands

@@ -1,0 +1,79 @@
+#include "commands/queries.h"
+
+#include "projections/fold.h"
+
+namespace folio::commands {
+
+namespace {
+
+using store::Transaction;
+using store::Verdict;
+
+Outcome not_found(const events::EntitySpec& spec, const std::string& id) {
+  return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
+}
+
+bool admin_only_refused(const Actor& actor, const events::EntitySpec& spec) {
+  return spec.scope == events::ScopeKind::admin_only && !actor.is_admin();
+}
+
+}  // namespace
+
+Outcome EntityQueries::get(const Actor& actor, const events::EntitySpec& spec,
+                           const std::string& id, std::optional<std::int64_t> at_version) {
+  if (admin_only_refused(actor, spec)) return Outcome::refused("only admins may read these");
+  Outcome outcome = not_found(spec, id);
+  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+    const auto current = projections::load_entity(tx, spec, id);
+    if (!current || !can_read(actor, scope_of(tx, spec, *current))) return Verdict::commit;
+    if (!at_version) {
+      if (current->exists()) outcome = Outcome::success(*current, false);
+      return Verdict::commit;
+    }
+    if (*at_version < 1 || *at_version > current->version) return Verdict::commit;
+    const auto events = tx.read_stream(projections::stream_id_of(spec, id), 1, *at_version);
+    const auto state = projections::fold(spec, id, events);
+    if (state.exists()) outcome = Outcome::success(state, false);
+    return Verdict::commit;
+  });
+  return outcome;
+}
+
+Outcome EntityQueries::list(const Actor& actor, const events::EntitySpec& spec,
+                            const projections::ListQuery& query, ListPage& page) {
+  if (admin_only_refused(actor, spec)) return Outcome::refused("only admins may read these");
+  const auto& filters = projections::read_model_sql(spec).list_filters;
+  for (const auto& [name, value] : query.filters) {
+    if (std::find(filters.begin(), filters.end(), name) == filters.end()) {
+      throw std::invalid_argument("cannot filter " + std::string(spec.collection) + " by " + name);
+    }
+  }
+  page = {};
+  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+    const auto rows = projections::list_entities(tx, spec, query);
+    for (const auto& row : rows) {
+      if (can_read(actor, scope_of(tx, spec, row))) page.items.push_back(row);
+    }
+    // A full page (before filtering by access) may have more behind it.
+    if (rows.size() == query.limit && !rows.empty()) page.next_cursor = rows.back().id;
+    return Verdict::commit;
+  });
+  return Outcome::success({}, false);
+}
+
+Outcome EntityQueries::history(const Actor& actor, const events::EntitySpec& spec,
+                               const std::string& id,
+                               std::vector<projections::HistoryEntry>& entries) {
+  if (admin_only_refused(actor, spec)) return Outcome::refused("only admins may read these");
+  Outcome outcome = not_found(spec, id);
+  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+    const auto current = projections::load_entity(tx, spec, id);
+    if (!current || !can_read(actor, scope_of(tx, spec, *current))) return Verdict::commit;
+    entries = projections::history(spec, tx.read_stream(projections::stream_id_of(spec, id)));
+    outcome = Outcome::success(*current, false);
+    return Verdict::commit;
+  });
+  return outcome;
+}
+
+}  // namespace folio::commands

@@ -1,0 +1,42 @@
+// Reads, with the same access rules as the commands: single entities (now or at a past
+// version), keyset-paginated lists and histories.
+#pragma once
+
+#include <optional>
+
+#include "commands/access.h"
+#include "commands/outcome.h"
+#include "projections/read_model.h"
+#include "store/event_store.h"
+
+namespace folio::commands {
+
+struct ListPage {
+  std::vector<EntityState> items;
+  std::string next_cursor;  // empty: this was the last page
+};
+
+class EntityQueries {
+ public:
+  explicit EntityQueries(store::EventStore& store) : store_(store) {}
+
+  // The entity now, or as of `at_version` (folded from its events). not_found when it never
+  // existed, is deleted (now), `at_version` is beyond its history, or the actor may not
+  // read it; forbidden for admin-only types and non-admins.
+  Outcome get(const Actor& actor, const events::EntitySpec& spec, const std::string& id,
+              std::optional<std::int64_t> at_version = std::nullopt);
+
+  // Live entities the actor may read, ordered by id, `query.limit` at most per page.
+  // Throws std::invalid_argument for an unknown filter field.
+  Outcome list(const Actor& actor, const events::EntitySpec& spec,
+               const projections::ListQuery& query, ListPage& page);
+
+  // Every event of the entity with its field changes, oldest first (deleted ones too).
+  Outcome history(const Actor& actor, const events::EntitySpec& spec, const std::string& id,
+                  std::vector<projections::HistoryEntry>& entries);
+
+ private:
+  store::EventStore& store_;
+};
+
+}  // namespace folio::commands

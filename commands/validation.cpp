@@ -1,0 +1,273 @@
+#include "commands/validation.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "projections/money.h"
+
+namespace folio::commands {
+
+namespace {
+
+using events::FieldKind;
+using events::FieldSpec;
+using events::FieldValue;
+
+std::string trim(std::string_view s) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return std::string(s);
+}
+
+bool is_email(std::string_view s) {
+  const auto at = s.find('@');
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  const auto domain = s.substr(at + 1);
+  const auto dot = domain.find('.');
+  if (dot == std::string_view::npos || dot == 0 || domain.back() == '.') return false;
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    return c == ' ' || c == '\t' || c == '<' || c == '>' || c == ',' || c == ';';
+  });
+}
+
+const char* type_name(FieldKind kind) {
+  switch (kind) {
+    case FieldKind::percentage: return "an integer";
+    case FieldKind::boolean: return "a boolean";
+    case FieldKind::money: return "a decimal string such as \"1250.00\"";
+    case FieldKind::date: return "a date string YYYY-MM-DD";
+    case FieldKind::reference: return "a UUID string";
+    default: return "a string";
+  }
+}
+
+// Validates and normalizes one non-null value; returns an error message or "".
+std::string check_value(const FieldSpec& spec, FieldValue& value) {
+  if (spec.kind == FieldKind::percentage) {
+    const auto* n = std::get_if<std::int64_t>(&value);
+    if (!n) return std::string("must be ") + type_name(spec.kind);
+    if (*n < 0 || *n > 100) return "must be between 0 and 100";
+    return "";
+  }
+  if (spec.kind == FieldKind::boolean) {
+    return std::holds_alternative<bool>(value) ? "" : "must be a boolean";
+  }
+  auto* text = std::get_if<std::string>(&value);
+  if (!text) return std::string("must be ") + type_name(spec.kind);
+  const long length = utf8_length(*text);
+  if (length < 0) return "must be valid UTF-8";
+  switch (spec.kind) {
+    case FieldKind::text:
+    case FieldKind::email: {
+      *text = trim(*text);
+      if (text->empty()) return "must not be empty";
+      if (utf8_length(*text) > spec.max_length) {
+        return "must be at most " + std::to_string(spec.max_length) + " characters";
+      }
+      if (spec.kind == FieldKind::email && !is_email(*text)) return "must be a valid email address";
+      return "";
+    }
+    case FieldKind::password:
+      if (length < 8) return "must be at least 8 characters";
+      if (length > spec.max_length) {
+        return "must be at most " + std::to_string(spec.max_length) + " characters";
+      }
+      return "";
+    case FieldKind::reference:
+      std::transform(text->begin(), text->end(), text->begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return is_uuid(*text) ? "" : "must be a UUID";
+    case FieldKind::date:
+      return is_date(*text) ? "" : "must be a valid date YYYY-MM-DD";
+    case FieldKind::money: {
+      const auto cents = projections::parse_money(*text);
+      if (!cents) return "must be a decimal string with two fraction digits, such as \"1250.00\"";
+      if (spec.must_be_positive ? *cents <= 0 : *cents < 0) {
+        return spec.must_be_positive ? "must be greater than 0" : "must not be negative";
+      }
+      *text = projections::format_money(*cents);
+      return "";
+    }
+    case FieldKind::choice: {
+      const bool allowed = std::find(spec.choices.begin(), spec.choices.end(), *text) !=
+                           spec.choices.end();
+      if (allowed) return "";
+      std::string list;
+      for (auto c : spec.choices) list += (list.empty() ? "" : ", ") + std::string(c);
+      return "must be one of: " + list;
+    }
+    default:
+      return "";
+  }
+}
+
+FieldValue default_of(const FieldSpec& spec) {
+  if (spec.kind == FieldKind::boolean) return spec.default_value == "true";
+  return std::string(spec.default_value);
+}
+
+std::string text_of(const FieldMap& state, const char* name) {
+  const auto it = state.find(name);
+  if (it == state.end()) return "";
+  const auto* s = std::get_if<std::string>(&it->second);
+  return s ? *s : "";
+}
+
+std::int64_t int_of(const FieldMap& state, const char* name) {
+  const auto it = state.find(name);
+  const auto* n = it == state.end() ? nullptr : std::get_if<std::int64_t>(&it->second);
+  return n ? *n : 0;
+}
+
+}  // namespace
+
+ValidatedFields validate_fields(const events::EntitySpec& spec, const FieldMap& input,
+                                ValidationMode mode) {
+  ValidatedFields result;
+  for (const auto& [name, raw] : input) {
+    const FieldSpec* field = spec.field(name);
+    if (!field) {
+      const auto derived = events::derived_fields(spec.type);
+      const bool read_only = std::find(derived.begin(), derived.end(), name) != derived.end() ||
+                             name == "created_at" || name == "updated_at";
+      result.errors.push_back({name, read_only ? "is read-only" : "is not a field of " +
+                                                                      std::string(spec.type)});
+      continue;
+    }
+    FieldValue value = raw;
+    if (events::is_null(value)) {
+      if (field->required) {
+        result.errors.push_back({name, "is required"});
+      } else if (mode == ValidationMode::update) {
+        result.fields.emplace(name, value);  // clears the optional field
+      }
+      continue;
+    }
+    if (auto message = check_value(*field, value); !message.empty()) {
+      result.errors.push_back({name, std::move(message)});
+      continue;
+    }
+    result.fields.emplace(name, std::move(value));
+  }
+  if (mode == ValidationMode::create) {
+    for (const auto& field : spec.fields) {
+      if (result.fields.count(std::string(field.name)) || input.count(std::string(field.name))) {
+        continue;
+      }
+      if (!field.default_value.empty()) {
+        result.fields.emplace(field.name, default_of(field));
+      } else if (field.required) {
+        result.errors.push_back({std::string(field.name), "is required"});
+      }
+    }
+  }
+  return result;
+}
+
+std::vector<FieldError> check_entity_rules(const events::EntitySpec& spec,
+                                           const FieldMap& state) {
+  std::vector<FieldError> errors;
+  for (const auto& range : spec.date_ranges) {
+    const std::string start = text_of(state, std::string(range.start).c_str());
+    const std::string end = text_of(state, std::string(range.end).c_str());
+    if (start.empty() || end.empty()) continue;
+    if (range.allow_equal ? end < start : end <= start) {
+      errors.push_back({std::string(range.end),
+                        std::string("must be ") + (range.allow_equal ? "on or after " : "after ") +
+                            std::string(range.start)});
+    }
+  }
+  if (spec.type == "resource_assignment") {
+    if (int_of(state, "capital_percentage") + int_of(state, "expense_percentage") > 100) {
+      errors.push_back({"expense_percentage", "capital_percentage + expense_percentage must not "
+                                              "exceed 100"});
+    }
+  }
+  if (spec.type == "scope_assignment") {
+    const std::string scope = text_of(state, "scope_type");
+    const bool has_program = !text_of(state, "program_id").empty();
+    const bool has_project = !text_of(state, "project_id").empty();
+    if (scope == "global" && (has_program || has_project)) {
+      errors.push_back({"scope_type", "a global scope takes neither program_id nor project_id"});
+    } else if (scope == "program" && (!has_program || has_project)) {
+      errors.push_back({"program_id", "a program scope takes program_id and no project_id"});
+    } else if (scope == "project" && (!has_project || has_program)) {
+      errors.push_back({"project_id", "a project scope takes project_id and no program_id"});
+    }
+  }
+  if (spec.type == "actual") {
+    const auto cost = projections::parse_money(text_of(state, "actual_cost"));
+    const auto capital = projections::parse_money(text_of(state, "capital_amount"));
+    const auto expense = projections::parse_money(text_of(state, "expense_amount"));
+    if (cost && capital && expense && *capital + *expense != *cost) {
+      errors.push_back({"actual_cost", "must equal capital_amount + expense_amount"});
+    }
+  }
+  return errors;
+}
+
+bool is_uuid(std::string_view t) {
+  if (t.size() != 36) return false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const char c = t[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string new_id() {
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  const auto ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  bytes[6] = static_cast<unsigned char>(0x70 | (bytes[6] & 0x0f));  // version 7
+  bytes[8] = static_cast<unsigned char>(0x80 | (bytes[8] & 0x3f));  // RFC 4122 variant
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  return out;
+}
+
+bool is_date(std::string_view t) {
+  if (t.size() != 10 || t[4] != '-' || t[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (t[i] < '0' || t[i] > '9') return false;
+  }
+  const int year = std::stoi(std::string(t.substr(0, 4)));
+  const int month = std::stoi(std::string(t.substr(5, 2)));
+  const int day = std::stoi(std::string(t.substr(8, 2)));
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
+long utf8_length(std::string_view text) {
+  long count = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return -1;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return -1;
+    }
+    if (n == 2 && c < 0xc2) return -1;  // overlong
+    i += n;
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace folio::commands

@@ -1,0 +1,112 @@
+#include "http/auth.h"
+
+#include <sodium.h>
+
+#include "commands/passwords.h"
+#include "events/timestamp.h"
+
+namespace folio::http {
+
+namespace {
+
+using store::SqlValue;
+using store::Transaction;
+using store::Verdict;
+
+constexpr const char* kCredentials =
+    "SELECT u.id, c.password_hash FROM users u JOIN user_credentials c ON c.user_id = u.id"
+    " WHERE u.username = $1 AND u.deleted = 0 AND u.is_active = 1";
+constexpr const char* kInsertToken =
+    "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at)"
+    " VALUES ($1, $2, $3, $4)";
+constexpr const char* kTokenUser =
+    "SELECT user_id FROM auth_tokens WHERE token_hash = $1 AND expires_at > $2";
+constexpr const char* kAnyUser = "SELECT id FROM users LIMIT 1";
+
+// A hash to verify against when the user does not exist, so that unknown usernames take
+// as long as wrong passwords.
+const std::string& dummy_hash() {
+  static const std::string hash =
+      commands::hash_password("folio-dummy-password", commands::PasswordPolicy::interactive());
+  return hash;
+}
+
+bool iequals_prefix(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+AuthService::AuthService(store::EventStore& store, std::chrono::seconds token_lifetime)
+    : store_(store), token_lifetime_(token_lifetime) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+std::optional<IssuedToken> AuthService::issue_token(const std::string& username,
+                                                    const std::string& password) {
+  std::string user_id, hash;
+  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+    const SqlValue param{username};
+    const auto rows = tx.query(kCredentials, std::span(&param, 1));
+    if (!rows.empty()) {
+      user_id = std::get<std::string>(rows[0][0]);
+      hash = std::get<std::string>(rows[0][1]);
+    }
+    return Verdict::commit;
+  });
+  const bool verified = commands::verify_password(password, hash.empty() ? dummy_hash() : hash);
+  if (hash.empty() || !verified) return std::nullopt;
+
+  unsigned char secret[32];
+  randombytes_buf(secret, sizeof secret);
+  char token[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(token, sizeof token, secret, sizeof secret,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  const auto now = std::chrono::system_clock::now();
+  IssuedToken issued{token, events::format_timestamp(now + token_lifetime_)};
+  store_.transact(store::Access::read_write, [&](Transaction& tx) {
+    const std::vector<SqlValue> params{sha256_hex(issued.access_token), user_id,
+                                       events::format_timestamp(now), issued.expires_at};
+    tx.execute(kInsertToken, params);
+    return Verdict::commit;
+  });
+  return issued;
+}
+
+std::optional<commands::Actor> AuthService::authenticate(std::string_view header) {
+  if (!iequals_prefix(header, "bearer ")) return std::nullopt;
+  std::string_view token = header.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  if (token.empty() || token.size() > 256) return std::nullopt;
+  std::optional<commands::Actor> actor;
+  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+    const std::vector<SqlValue> params{sha256_hex(token), events::now_timestamp()};
+    const auto rows = tx.query(kTokenUser, params);
+    if (!rows.empty()) actor = commands::load_actor(tx, std::get<std::string>(rows[0][0]));
+    return Verdict::commit;
+  });
+  return actor;
+}
+
+bool AuthService::has_no_users() {
+  bool none = false;
+  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+    none = tx.query(kAnyUser, {}).empty();
+    return Verdict::commit;
+  });
+  return none;
+}
+
+}  // namespace folio::http

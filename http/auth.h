@@ -1,0 +1,43 @@
+// Bearer tokens: issued for a username and password, stored only as a SHA-256 hash with an
+// expiry, checked on every request together with the user's current roles and scopes, so
+// deactivating a user, a role or a scope takes effect on the next request.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "commands/access.h"
+#include "store/event_store.h"
+
+namespace folio::http {
+
+struct IssuedToken {
+  std::string access_token;
+  std::string expires_at;  // RFC 3339
+};
+
+class AuthService {
+ public:
+  AuthService(store::EventStore& store, std::chrono::seconds token_lifetime);
+
+  // nullopt when the user is unknown, inactive, deleted or the password is wrong.
+  std::optional<IssuedToken> issue_token(const std::string& username,
+                                         const std::string& password);
+
+  // The actor behind an `Authorization` header value ("Bearer <token>", scheme
+  // case-insensitive); nullopt when missing, malformed, expired or revoked.
+  std::optional<commands::Actor> authenticate(std::string_view authorization_header);
+
+  // True when no user exists yet (first start).
+  bool has_no_users();
+
+ private:
+  store::EventStore& store_;
+  std::chrono::seconds token_lifetime_;
+};
+
+// Lower-case hex SHA-256 of `text`.
+std::string sha256_hex(std::string_view text);
+
+}  // namespace folio::http

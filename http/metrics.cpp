@@ -1,0 +1,69 @@
+#include "http/metrics.h"
+
+#include <sstream>
+
+namespace folio::http {
+
+void Metrics::record_request(const std::string& method, const std::string& route,
+                             unsigned status, std::chrono::microseconds duration) {
+  const double seconds = static_cast<double>(duration.count()) / 1e6;
+  std::lock_guard lock(mutex_);
+  ++requests_[{method, route, status}];
+  Histogram& h = latency_by_route_[route];
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::record_conflict(const std::string& entity_type) {
+  std::lock_guard lock(mutex_);
+  ++conflicts_[entity_type];
+}
+
+std::string Metrics::render() const {
+  std::ostringstream out;
+  std::lock_guard lock(mutex_);
+  out << "# HELP folio_http_requests_total HTTP requests by method, route and status.\n"
+         "# TYPE folio_http_requests_total counter\n";
+  for (const auto& [key, count] : requests_) {
+    const auto& [method, route, status] = key;
+    out << "folio_http_requests_total{method=\"" << method << "\",route=\"" << route
+        << "\",status=\"" << status << "\"} " << count << "\n";
+  }
+  out << "# HELP folio_http_request_duration_seconds Time from a complete request to its "
+         "response.\n"
+         "# TYPE folio_http_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : latency_by_route_) {
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+      out << "folio_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
+          << kBuckets[i] << "\"} " << h.buckets[i] << "\n";
+    }
+    out << "folio_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} "
+        << h.count << "\n"
+        << "folio_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum << "\n"
+        << "folio_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.count
+        << "\n";
+  }
+  out << "# HELP folio_version_conflicts_total Updates and deletes refused because another "
+         "user changed the entity first.\n"
+         "# TYPE folio_version_conflicts_total counter\n";
+  for (const auto& [type, count] : conflicts_) {
+    out << "folio_version_conflicts_total{entity_type=\"" << type << "\"} " << count << "\n";
+  }
+  out << "# HELP folio_http_overloaded_total Requests refused with 503 because the work queue "
+         "was full.\n"
+         "# TYPE folio_http_overloaded_total counter\n"
+         "folio_http_overloaded_total "
+      << overloads_.load() << "\n";
+  if (in_flight_) {
+    out << "# HELP folio_http_in_flight Requests queued or being worked on.\n"
+           "# TYPE folio_http_in_flight gauge\n"
+           "folio_http_in_flight "
+        << in_flight_->load() << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace folio::http

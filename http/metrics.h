@@ -1,0 +1,41 @@
+// Prometheus metrics: requests by route and status, a latency histogram, and version
+// conflicts by entity type (how often planners collide). Thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace folio::http {
+
+class Metrics {
+ public:
+  void record_request(const std::string& method, const std::string& route, unsigned status,
+                      std::chrono::microseconds duration);
+  void record_conflict(const std::string& entity_type);
+  void record_overload() { overloads_.fetch_add(1, std::memory_order_relaxed); }
+  void set_in_flight_gauge(const std::atomic<int>* in_flight) { in_flight_ = in_flight; }
+
+  // The text exposition format, version 0.0.4.
+  std::string render() const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  struct Histogram {
+    std::array<std::uint64_t, kBuckets.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> requests_;
+  std::map<std::string, Histogram> latency_by_route_;
+  std::map<std::string, std::uint64_t> conflicts_;
+  std::atomic<std::uint64_t> overloads_{0};
+  const std::atomic<int>* in_flight_ = nullptr;
+};
+
+}  // namespace folio::http

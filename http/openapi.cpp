@@ -1,0 +1,333 @@
+#include "http/openapi.h"
+
+#include "events/entity_catalog.h"
+
+namespace folio::http {
+
+namespace {
+
+namespace json = boost::json;
+using events::FieldKind;
+using events::FieldSpec;
+
+json::object schema_ref(std::string_view name) {
+  return json::object{{"$ref", "#/components/schemas/" + std::string(name)}};
+}
+json::object response_ref(std::string_view name) {
+  return json::object{{"$ref", "#/components/responses/" + std::string(name)}};
+}
+
+json::object field_schema(const FieldSpec& f, bool nullable) {
+  json::object s;
+  switch (f.kind) {
+    case FieldKind::percentage:
+      s = {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}};
+      break;
+    case FieldKind::boolean:
+      s = {{"type", "boolean"}};
+      break;
+    case FieldKind::money:
+      s = {{"type", "string"}, {"pattern", "^-?[0-9]+\\.[0-9]{2}$"}, {"examples", json::array{"1250.00"}}};
+      break;
+    case FieldKind::date:
+      s = {{"type", "string"}, {"format", "date"}};
+      break;
+    case FieldKind::reference:
+      s = {{"type", "string"}, {"format", "uuid"},
+           {"description", "id of a " + std::string(f.references)}};
+      break;
+    case FieldKind::choice: {
+      json::array values;
+      for (auto c : f.choices) values.emplace_back(c);
+      s = {{"type", "string"}, {"enum", std::move(values)}};
+      break;
+    }
+    case FieldKind::email:
+      s = {{"type", "string"}, {"format", "email"}, {"maxLength", f.max_length}};
+      break;
+    case FieldKind::password:
+      s = {{"type", "string"}, {"minLength", 8}, {"writeOnly", true}};
+      break;
+    case FieldKind::text:
+      s = {{"type", "string"}, {"maxLength", f.max_length}};
+      break;
+  }
+  if (nullable) s["type"] = json::array{s["type"], "null"};
+  return s;
+}
+
+json::object problem_schema() {
+  return json::object{
+      {"type", "object"},
+      {"required", json::array{"type", "title", "status", "detail", "error"}},
+      {"properties",
+       json::object{{"type", {{"type", "string"}}},
+                    {"title", {{"type", "string"}}},
+                    {"status", {{"type", "integer"}}},
+                    {"detail", {{"type", "string"}}},
+                    {"error", {{"type", "string"},
+                               {"enum", json::array{"bad_request", "unauthenticated", "forbidden",
+                                                    "not_found", "method_not_allowed", "conflict",
+                                                    "constraint", "payload_too_large",
+                                                    "unsupported_media_type", "validation",
+                                                    "unavailable", "internal"}}}},
+                    {"errors", {{"type", "array"},
+                                {"items", {{"type", "object"},
+                                           {"properties", {{"field", {{"type", "string"}}},
+                                                           {"message", {{"type", "string"}}}}}}}}}}}};
+}
+
+json::object problem_response(std::string_view description, json::object example) {
+  return json::object{
+      {"description", description},
+      {"content", {{"application/problem+json",
+                    {{"schema", schema_ref("Problem")}, {"example", std::move(example)}}}}}};
+}
+
+json::object example_problem(int status, std::string_view error, std::string_view title,
+                             std::string_view detail) {
+  return json::object{{"type", "/problems/" + std::string(error)},
+                      {"title", title},
+                      {"status", status},
+                      {"detail", detail},
+                      {"error", error}};
+}
+
+json::object json_body(json::object schema) {
+  return json::object{{"required", true},
+                      {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
+}
+
+json::object ok_entity(std::string_view schema, std::string_view description) {
+  return json::object{
+      {"description", description},
+      {"headers", {{"ETag", {{"description", "\"<version>\""}, {"schema", {{"type", "string"}}}}}}},
+      {"content", {{"application/json", {{"schema", schema_ref(schema)}}}}}};
+}
+
+json::array id_parameter() {
+  return json::array{json::object{{"name", "id"},
+                                  {"in", "path"},
+                                  {"required", true},
+                                  {"schema", {{"type", "string"}, {"format", "uuid"}}}}};
+}
+
+void add_errors(json::object& responses, std::initializer_list<const char*> codes) {
+  for (const char* code : codes) responses[code] = response_ref(std::string("E") + code);
+}
+
+}  // namespace
+
+json::object openapi_document() {
+  json::object schemas;
+  json::object paths;
+  schemas["Problem"] = problem_schema();
+  schemas["Conflict"] = json::object{
+      {"allOf", json::array{schema_ref("Problem"),
+                            json::object{{"type", "object"},
+                                         {"properties",
+                                          {{"entity_type", {{"type", "string"}}},
+                                           {"entity_id", {{"type", "string"}}},
+                                           {"expected_version", {{"type", "integer"}}},
+                                           {"current_version", {{"type", "integer"}}},
+                                           {"current_state", {{"type", json::array{"object", "null"}}}},
+                                           {"attempted_changes", {{"type", "object"}}},
+                                           {"changes_since", {{"type", "array"}, {"items", schema_ref("HistoryEntry")}}}}}}}}};
+  json::object change_schema{{"type", "object"},
+                             {"properties", {{"from", json::object{}}, {"to", json::object{}}}}};
+  json::object history_properties{
+      {"version", {{"type", "integer"}}},
+      {"event_type", {{"type", "string"}}},
+      {"recorded_at", {{"type", "string"}, {"format", "date-time"}}},
+      {"user_id", {{"type", json::array{"string", "null"}}}},
+      {"changes", {{"type", "object"}, {"additionalProperties", std::move(change_schema)}}}};
+  schemas["HistoryEntry"] =
+      json::object{{"type", "object"}, {"properties", std::move(history_properties)}};
+
+  for (const auto& spec : events::all_entities()) {
+    const std::string name(spec.event_prefix);
+    json::object properties{{"id", {{"type", "string"}, {"format", "uuid"}, {"readOnly", true}}},
+                            {"version", {{"type", "integer"}, {"minimum", 1}, {"readOnly", true}}},
+                            {"created_at", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
+                            {"updated_at", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}}};
+    json::array required{"id", "version", "created_at", "updated_at"};
+    json::object input_properties{{"id", {{"type", "string"}, {"format", "uuid"}}}};
+    json::array input_required;
+    json::object update_properties{{"version", {{"type", "integer"}, {"minimum", 1}}}};
+    for (const auto& f : spec.fields) {
+      const bool optional = !f.required;
+      input_properties[f.name] = field_schema(f, optional);
+      update_properties[f.name] = field_schema(f, optional);
+      if (f.required && f.default_value.empty()) input_required.emplace_back(f.name);
+      if (f.kind == FieldKind::password) continue;
+      properties[f.name] = field_schema(f, optional);
+      required.emplace_back(f.name);
+    }
+    for (auto derived : events::derived_fields(spec.type)) {
+      properties[derived] = json::object{{"type", "string"}, {"readOnly", true}};
+    }
+    schemas[name] = json::object{{"type", "object"}, {"required", std::move(required)},
+                                 {"properties", std::move(properties)}};
+    schemas[name + "Create"] =
+        json::object{{"type", "object"}, {"required", std::move(input_required)},
+                     {"additionalProperties", false}, {"properties", std::move(input_properties)}};
+    schemas[name + "Update"] =
+        json::object{{"type", "object"}, {"additionalProperties", false},
+                     {"description", "Only the fields present change. `version` is required here "
+                                     "or as If-Match."},
+                     {"properties", std::move(update_properties)}};
+    schemas[name + "List"] = json::object{
+        {"type", "object"},
+        {"properties", {{"items", {{"type", "array"}, {"items", schema_ref(name)}}},
+                        {"next_cursor", {{"type", json::array{"string", "null"}}}}}}};
+
+    const std::string base = "/api/v1/" + std::string(spec.collection);
+    json::array list_parameters{
+        json::object{{"name", "limit"}, {"in", "query"},
+                     {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 50}}}},
+        json::object{{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}}};
+    for (const auto& f : spec.fields) {
+      if (f.kind == FieldKind::reference) {
+        list_parameters.push_back(json::object{{"name", f.name}, {"in", "query"},
+                                               {"schema", {{"type", "string"}, {"format", "uuid"}}}});
+      }
+    }
+    json::object list_responses{{"200", {{"description", "A page of " + std::string(spec.collection)},
+                                          {"content", {{"application/json", {{"schema", schema_ref(name + "List")}}}}}}}};
+    add_errors(list_responses, {"400", "401", "403"});
+    json::object create_responses{{"201", ok_entity(name, "Created, version 1")},
+                                  {"200", ok_entity(name, "A repeated create with the same id and fields")}};
+    add_errors(create_responses, {"400", "401", "403", "409", "413", "415", "422"});
+    paths[base] = json::object{
+        {"get", {{"summary", "List " + std::string(spec.collection)}, {"operationId", "list" + name},
+                 {"parameters", std::move(list_parameters)}, {"responses", std::move(list_responses)}}},
+        {"post", {{"summary", "Create a " + std::string(spec.type)}, {"operationId", "create" + name},
+                  {"requestBody", json_body(schema_ref(name + "Create"))},
+                  {"responses", std::move(create_responses)}}}};
+
+    json::object get_responses{{"200", ok_entity(name, "The entity")}};
+    add_errors(get_responses, {"400", "401", "403", "404"});
+    json::object update_responses{{"200", ok_entity(name, "Updated: version + 1")}};
+    add_errors(update_responses, {"400", "401", "403", "404", "409", "413", "415", "422"});
+    json::object delete_responses{{"204", {{"description", "Deleted"}}}};
+    add_errors(delete_responses, {"401", "403", "404", "409", "422"});
+    json::array if_match{json::object{{"name", "If-Match"}, {"in", "header"},
+                                      {"schema", {{"type", "string"}}},
+                                      {"description", "\"N\": the version last seen"}}};
+    json::object update_op{{"summary", "Update a " + std::string(spec.type) + " (partial)"},
+                           {"parameters", if_match},
+                           {"requestBody", json_body(schema_ref(name + "Update"))},
+                           {"responses", update_responses}};
+    json::object put_op = update_op, patch_op = update_op;
+    put_op["operationId"] = "put" + name;
+    patch_op["operationId"] = "patch" + name;
+    json::array delete_parameters = if_match;
+    delete_parameters.push_back(json::object{{"name", "version"}, {"in", "query"}, {"schema", {{"type", "integer"}}}});
+    paths[base + "/{id}"] = json::object{
+        {"parameters", id_parameter()},
+        {"get", {{"summary", "Get a " + std::string(spec.type)}, {"operationId", "get" + name},
+                 {"parameters", json::array{json::object{{"name", "at_version"}, {"in", "query"},
+                                                         {"schema", {{"type", "integer"}, {"minimum", 1}}}}}},
+                 {"responses", std::move(get_responses)}}},
+        {"put", std::move(put_op)},
+        {"patch", std::move(patch_op)},
+        {"delete", {{"summary", "Delete a " + std::string(spec.type)}, {"operationId", "delete" + name},
+                    {"parameters", std::move(delete_parameters)}, {"responses", std::move(delete_responses)}}}};
+    json::object history_responses{
+        {"200", {{"description", "Every change, oldest first"},
+                 {"content", {{"application/json",
+                               {{"schema", {{"type", "object"},
+                                            {"properties", {{"items", {{"type", "array"}, {"items", schema_ref("HistoryEntry")}}}}}}}}}}}}}};
+    add_errors(history_responses, {"401", "403", "404"});
+    paths[base + "/{id}/history"] = json::object{
+        {"parameters", id_parameter()},
+        {"get", {{"summary", "History of a " + std::string(spec.type)}, {"operationId", "history" + name},
+                 {"responses", std::move(history_responses)}}}};
+  }
+
+  json::object bulk_responses{
+      {"200", {{"description", "Each item succeeded or failed on its own"},
+               {"content", {{"application/json", {{"schema",
+                 {{"type", "object"},
+                  {"properties", {{"succeeded", {{"type", "array"}}}, {"failed", {{"type", "array"}}}}}}}}}}}}}};
+  add_errors(bulk_responses, {"400", "401", "413", "415", "422"});
+  paths["/api/v1/resource-assignments/bulk-update"] = json::object{
+      {"post", {{"summary", "Update many resource assignments, each with its own version check"},
+                {"operationId", "bulkUpdateResourceAssignments"},
+                {"requestBody", json_body({{"type", "array"}, {"maxItems", 1000},
+                                           {"items", {{"type", "object"}, {"required", json::array{"id", "version"}},
+                                                      {"properties", {{"id", {{"type", "string"}}},
+                                                                      {"version", {{"type", "integer"}}},
+                                                                      {"capital_percentage", {{"type", "integer"}}},
+                                                                      {"expense_percentage", {{"type", "integer"}}}}}}}})},
+                {"responses", std::move(bulk_responses)}}}};
+  json::object token_responses{
+      {"200", {{"description", "A bearer token"},
+               {"content", {{"application/json", {{"schema",
+                 {{"type", "object"},
+                  {"properties", {{"access_token", {{"type", "string"}}}, {"token_type", {{"type", "string"}}},
+                                  {"expires_at", {{"type", "string"}, {"format", "date-time"}}}}}}}}}}}}}};
+  add_errors(token_responses, {"400", "401", "415", "422"});
+  paths["/api/v1/auth/token"] = json::object{
+      {"post", {{"summary", "Log in"}, {"operationId", "issueToken"}, {"security", json::array{}},
+                {"requestBody", json_body({{"type", "object"}, {"required", json::array{"username", "password"}},
+                                           {"properties", {{"username", {{"type", "string"}}}, {"password", {{"type", "string"}}}}}})},
+                {"responses", std::move(token_responses)}}}};
+  json::object me_responses{{"200", ok_entity("User", "The calling user with its roles")}};
+  add_errors(me_responses, {"401"});
+  paths["/api/v1/auth/me"] = json::object{{"get", {{"summary", "Who am I"}, {"operationId", "me"}, {"responses", std::move(me_responses)}}}};
+  json::object health_responses{{"200", {{"description", "The store answers"}}},
+                                {"503", response_ref("E503")}};
+  paths["/healthz"] = json::object{
+      {"get", {{"summary", "Health"}, {"operationId", "healthz"}, {"security", json::array{}},
+               {"responses", std::move(health_responses)}}}};
+  json::object text_content{{"text/plain", {{"schema", {{"type", "string"}}}}}};
+  json::object metrics_responses{
+      {"200", {{"description", "Text exposition format"}, {"content", std::move(text_content)}}}};
+  paths["/metrics"] = json::object{
+      {"get", {{"summary", "Prometheus metrics"}, {"operationId", "metrics"},
+               {"security", json::array{}}, {"responses", std::move(metrics_responses)}}}};
+  json::object openapi_responses{{"200", {{"description", "OpenAPI 3.1"}}}};
+  paths["/api/v1/openapi.json"] = json::object{
+      {"get", {{"summary", "This document"}, {"operationId", "openapi"},
+               {"security", json::array{}}, {"responses", std::move(openapi_responses)}}}};
+
+  json::object conflict_example = example_problem(409, "conflict", "Version conflict",
+      "This project was changed by someone else after you loaded it. Your changes were not saved. "
+      "Review the current values and apply your changes again.");
+  conflict_example["entity_type"] = "project";
+  conflict_example["entity_id"] = "0193a5c2-7d4e-7b1a-9c3e-2f1d0a9b8c7d";
+  conflict_example["expected_version"] = 3;
+  conflict_example["current_version"] = 5;
+  conflict_example["current_state"] = json::object{{"id", "0193a5c2-7d4e-7b1a-9c3e-2f1d0a9b8c7d"}, {"version", 5}, {"name", "B"}};
+  conflict_example["attempted_changes"] = json::object{{"name", "New name"}};
+  conflict_example["changes_since"] = json::array{json::object{
+      {"version", 4}, {"recorded_at", "2026-11-28T08:15:00.123Z"}, {"user_id", "0193a5c2-0000-7000-8000-000000000001"},
+      {"changes", {{"name", {{"from", "A"}, {"to", "B"}}}}}}};
+  json::object validation_example = example_problem(422, "validation", "Invalid request", "The request has invalid fields.");
+  validation_example["errors"] = json::array{json::object{{"field", "end_date"}, {"message", "must be after start_date"}}};
+  json::object responses{
+      {"E400", problem_response("Malformed JSON or query parameter", example_problem(400, "bad_request", "Bad request", "The body is not valid JSON."))},
+      {"E401", problem_response("Missing, malformed, expired or revoked token", example_problem(401, "unauthenticated", "Unauthenticated", "Send a valid bearer token."))},
+      {"E403", problem_response("Role or scope does not allow it", example_problem(403, "forbidden", "Forbidden", "you may not change this project"))},
+      {"E404", problem_response("Unknown or deleted entity", example_problem(404, "not_found", "Not found", "project 0193... does not exist"))},
+      {"E409", {{"description", "A stale version (error: conflict) or a rule across entities (error: constraint)"},
+                {"content", {{"application/problem+json", {{"schema", schema_ref("Conflict")}, {"example", std::move(conflict_example)}}}}}}},
+      {"E413", problem_response("Body over 1 MiB", example_problem(413, "payload_too_large", "Payload too large", "The body is larger than 1 MiB."))},
+      {"E415", problem_response("Body not JSON", example_problem(415, "unsupported_media_type", "Unsupported media type", "The body must be JSON."))},
+      {"E422", problem_response("Invalid fields; every problem is listed", std::move(validation_example))},
+      {"E503", problem_response("Store unreachable or server overloaded; Retry-After set", example_problem(503, "unavailable", "Unavailable", "Try again shortly."))}};
+
+  return json::object{
+      {"openapi", "3.1.0"},
+      {"info", {{"title", "Folio command API"}, {"version", "1.0.0"},
+                {"description", "Versioned planning entities with optimistic concurrency: every update "
+                                "carries the version last seen; a stale one is refused with 409."}}},
+      {"servers", json::array{json::object{{"url", "/"}}}},
+      {"security", json::array{json::object{{"bearer", json::array{}}}}},
+      {"paths", std::move(paths)},
+      {"components", {{"schemas", std::move(schemas)}, {"responses", std::move(responses)},
+                      {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
+}
+
+}  // namespace folio::http

@@ -1,0 +1,35 @@
+// problem+json (RFC 9457) responses, and the one table mapping command outcomes to HTTP.
+#pragma once
+
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <string>
+
+#include "commands/outcome.h"
+
+namespace folio::http {
+
+namespace beast_http = boost::beast::http;
+using Request = beast_http::request<beast_http::string_body>;
+using Response = beast_http::response<beast_http::string_body>;
+
+// A problem+json response with type "/problems/<error>", title, status, detail, error and
+// any `extra` members.
+Response problem(beast_http::status status, std::string_view error, std::string_view title,
+                 std::string_view detail, boost::json::object extra = {});
+
+// 422 listing every field problem.
+Response validation_problem(const std::vector<commands::FieldError>& errors,
+                            std::string_view detail = "The request has invalid fields.");
+
+// The response for a failed outcome (any kind but ok).
+Response outcome_problem(const commands::Outcome& outcome, const events::EntitySpec& spec);
+
+// The 409 conflict body of API.md, also used for failed bulk items.
+boost::json::object conflict_body(const commands::ConflictInfo& conflict,
+                                  const events::EntitySpec& spec);
+
+// A JSON response with `status` and the body serialized.
+Response json_response(beast_http::status status, const boost::json::value& body);
+
+}  // namespace folio::http

@@ -1,0 +1,35 @@
+// Parsing the parts of a request a client controls: target, query, versions, bodies. Each
+// returns nullopt (or an error message) for anything malformed, never throws.
+#pragma once
+
+#include <boost/json.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/problem.h"
+
+namespace folio::http {
+
+struct Target {
+  std::vector<std::string> segments;             // path split at '/', empty ones dropped
+  std::map<std::string, std::string> query;      // percent-decoded; later duplicates win
+  bool malformed = false;                        // bad percent-encoding
+};
+Target parse_target(std::string_view target);
+
+// A version as API.md allows it: a positive integer below 2^63, digits only.
+std::optional<std::int64_t> parse_version_text(std::string_view text);
+
+// If-Match: "N", W/"N" or N. nullopt if malformed.
+std::optional<std::int64_t> parse_if_match(std::string_view header);
+
+// The JSON body of a request that must carry one. On failure, `error` is the 400/413/415
+// response to send.
+std::optional<boost::json::value> parse_json_body(const Request& request, Response& error);
+
+// Maximum nesting of arrays and objects accepted in a body.
+constexpr std::size_t kMaxJsonDepth = 32;
+
+}  // namespace folio::http

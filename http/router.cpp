@@ -1,0 +1,452 @@
+#include "http/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include "commands/validation.h"
+#include "http/entity_json.h"
+#include "http/metrics.h"
+#include "http/request_parsing.h"
+#include "store/store_error.h"
+
+namespace folio::http {
+
+namespace {
+
+namespace json = boost::json;
+using beast_http::status;
+using beast_http::verb;
+using commands::Outcome;
+using events::EntitySpec;
+
+constexpr std::size_t kMaxBulkItems = 1000;
+constexpr std::size_t kDefaultLimit = 50;
+constexpr std::size_t kMaxLimit = 500;
+
+struct Call {
+  const Request& request;
+  const Target& target;
+  Services& services;
+  RouteInfo& info;
+  commands::Actor actor;
+  std::string request_id;
+};
+
+Response bad_request(std::string_view detail) {
+  return problem(status::bad_request, "bad_request", "Bad request", detail);
+}
+
+Response not_found(std::string_view detail = "There is nothing at this address.") {
+  return problem(status::not_found, "not_found", "Not found", detail);
+}
+
+Response method_not_allowed(std::string_view allow) {
+  Response r = problem(status::method_not_allowed, "method_not_allowed", "Method not allowed",
+                       "This address allows " + std::string(allow) + ".");
+  r.set(beast_http::field::allow, allow);
+  return r;
+}
+
+Response unauthenticated() {
+  Response r = problem(status::unauthorized, "unauthenticated", "Unauthenticated",
+                       "Send a valid bearer token: POST /api/v1/auth/token.");
+  r.set(beast_http::field::www_authenticate, "Bearer");
+  return r;
+}
+
+Response entity_response(status code, const EntitySpec& spec, const commands::EntityState& state) {
+  Response r = json_response(code, entity_to_json(spec, state));
+  r.set(beast_http::field::etag, "\"" + std::to_string(state.version) + "\"");
+  return r;
+}
+
+commands::CommandContext context_of(const Call& call) {
+  return {call.actor, call.request_id, std::string(call.request[ "Idempotency-Key"])};
+}
+
+// The version of an update or delete, from the body, If-Match or ?version=.
+std::optional<std::int64_t> version_from(const Call& call, const json::object* body,
+                                         std::vector<commands::FieldError>& errors) {
+  std::optional<std::int64_t> from_body, from_header;
+  if (body) {
+    if (const auto* v = body->if_contains("version")) {
+      if (v->is_int64() && v->get_int64() > 0) {
+        from_body = v->get_int64();
+      } else {
+        errors.push_back({"version", "must be a positive integer below 2^63"});
+      }
+    }
+  } else if (const auto it = call.target.query.find("version"); it != call.target.query.end()) {
+    from_body = parse_version_text(it->second);
+    if (!from_body) errors.push_back({"version", "must be a positive integer below 2^63"});
+  }
+  const auto if_match = call.request[beast_http::field::if_match];
+  if (!if_match.empty()) {
+    from_header = parse_if_match(if_match);
+    if (!from_header) errors.push_back({"If-Match", "must be a quoted positive integer, \"N\""});
+  }
+  if (from_body && from_header && *from_body != *from_header) {
+    errors.push_back({"version", "the body and If-Match disagree"});
+  }
+  return from_body ? from_body : from_header;
+}
+
+Response create(Call& call, const EntitySpec& spec) {
+  Response error;
+  const auto body = parse_json_body(call.request, error);
+  if (!body) return error;
+  if (!body->is_object()) return bad_request("The body must be a JSON object.");
+  const json::object& object = body->get_object();
+  std::vector<commands::FieldError> errors;
+  commands::CreateEntity command{&spec, "", std::nullopt, {}};
+  if (const auto* id = object.if_contains("id")) {
+    if (id->is_string()) {
+      command.id = std::string(id->get_string());
+    } else {
+      errors.push_back({"id", "must be a UUID string"});
+    }
+  }
+  if (const auto* v = object.if_contains("version")) {
+    if (v->is_int64()) {
+      command.version = v->get_int64();
+    } else {
+      errors.push_back({"version", "must be absent or 1 when creating"});
+    }
+  }
+  command.fields = json_to_fields(object, {"id", "version"}, errors);
+  if (!errors.empty()) return validation_problem(errors);
+  const Outcome outcome = call.services.commands.create(context_of(call), command);
+  if (!outcome.ok()) return outcome_problem(outcome, spec);
+  Response r = entity_response(outcome.created ? status::created : status::ok, spec,
+                               outcome.entity);
+  r.set(beast_http::field::location,
+        "/api/v1/" + std::string(spec.collection) + "/" + outcome.entity.id);
+  return r;
+}
+
+Response list(Call& call, const EntitySpec& spec) {
+  projections::ListQuery query;
+  query.limit = kDefaultLimit;
+  const auto& filters = projections::read_model_sql(spec).list_filters;
+  for (const auto& [key, value] : call.target.query) {
+    if (key == "limit") {
+      const auto limit = parse_version_text(value);
+      if (!limit || *limit > static_cast<std::int64_t>(kMaxLimit)) {
+        return bad_request("limit must be an integer from 1 to 500.");
+      }
+      query.limit = static_cast<std::size_t>(*limit);
+    } else if (key == "cursor") {
+      if (!commands::is_uuid(value)) return bad_request("cursor is not one this server gave.");
+      query.after_id = value;
+    } else if (std::find(filters.begin(), filters.end(), key) != filters.end()) {
+      if (!commands::is_uuid(value)) return bad_request(key + " must be a UUID.");
+      query.filters[key] = value;
+    } else {
+      return bad_request("Unknown query parameter '" + key + "'.");
+    }
+  }
+  commands::ListPage page;
+  const Outcome outcome = call.services.queries.list(call.actor, spec, query, page);
+  if (!outcome.ok()) return outcome_problem(outcome, spec);
+  json::array items;
+  for (const auto& state : page.items) items.push_back(entity_to_json(spec, state));
+  return json_response(status::ok,
+                       json::object{{"items", std::move(items)},
+                                    {"next_cursor", page.next_cursor.empty()
+                                                        ? json::value(nullptr)
+                                                        : json::value(page.next_cursor)}});
+}
+
+Response get(Call& call, const EntitySpec& spec, const std::string& id) {
+  std::optional<std::int64_t> at_version;
+  if (const auto it = call.target.query.find("at_version"); it != call.target.query.end()) {
+    at_version = parse_version_text(it->second);
+    if (!at_version) return bad_request("at_version must be a positive integer.");
+  }
+  const Outcome outcome = call.services.queries.get(call.actor, spec, id, at_version);
+  if (!outcome.ok()) return outcome_problem(outcome, spec);
+  return entity_response(status::ok, spec, outcome.entity);
+}
+
+Response update(Call& call, const EntitySpec& spec, const std::string& id) {
+  Response error;
+  const auto body = parse_json_body(call.request, error);
+  if (!body) return error;
+  if (!body->is_object()) return bad_request("The body must be a JSON object.");
+  const json::object& object = body->get_object();
+  std::vector<commands::FieldError> errors;
+  const auto version = version_from(call, &object, errors);
+  if (const auto* body_id = object.if_contains("id")) {
+    if (!body_id->is_string() || body_id->get_string() != id) {
+      errors.push_back({"id", "must match the id in the address, or be left out"});
+    }
+  }
+  commands::UpdateEntity command{&spec, id, version, json_to_fields(object, {"id", "version"}, errors)};
+  if (!errors.empty()) return validation_problem(errors);
+  const Outcome outcome = call.services.commands.update(context_of(call), command);
+  if (!outcome.ok()) {
+    if (outcome.kind == Outcome::Kind::conflict) call.services.metrics.record_conflict(std::string(spec.type));
+    return outcome_problem(outcome, spec);
+  }
+  return entity_response(status::ok, spec, outcome.entity);
+}
+
+Response remove(Call& call, const EntitySpec& spec, const std::string& id) {
+  std::vector<commands::FieldError> errors;
+  const auto version = version_from(call, nullptr, errors);
+  if (!errors.empty()) return validation_problem(errors);
+  const Outcome outcome =
+      call.services.commands.remove(context_of(call), {&spec, id, version});
+  if (!outcome.ok()) {
+    if (outcome.kind == Outcome::Kind::conflict) call.services.metrics.record_conflict(std::string(spec.type));
+    return outcome_problem(outcome, spec);
+  }
+  Response r{status::no_content, 11};
+  r.prepare_payload();
+  return r;
+}
+
+Response history(Call& call, const EntitySpec& spec, const std::string& id) {
+  std::vector<projections::HistoryEntry> entries;
+  const Outcome outcome = call.services.queries.history(call.actor, spec, id, entries);
+  if (!outcome.ok()) return outcome_problem(outcome, spec);
+  json::array items;
+  for (const auto& e : entries) items.push_back(history_entry_to_json(e));
+  return json_response(status::ok, json::object{{"items", std::move(items)}});
+}
+
+Response bulk_update(Call& call) {
+  const EntitySpec& spec = events::entity("resource_assignment");
+  Response error;
+  const auto body = parse_json_body(call.request, error);
+  if (!body) return error;
+  if (!body->is_array()) return bad_request("The body must be a JSON array of items.");
+  const json::array& array = body->get_array();
+  if (array.size() > kMaxBulkItems) {
+    return validation_problem({{"", "at most 1000 items per request"}});
+  }
+  std::vector<commands::BulkAssignmentItem> items;
+  std::vector<commands::FieldError> malformed;
+  std::vector<std::vector<commands::FieldError>> item_errors(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const std::string where = "[" + std::to_string(i) + "]";
+    if (!array[i].is_object()) {
+      malformed.push_back({where, "must be an object"});
+      continue;
+    }
+    const json::object& o = array[i].get_object();
+    const auto* id = o.if_contains("id");
+    const auto* version = o.if_contains("version");
+    if (!id || !id->is_string()) malformed.push_back({where + ".id", "is required (a UUID string)"});
+    if (!version) malformed.push_back({where + ".version", "is required"});
+    if (!malformed.empty()) continue;
+    commands::BulkAssignmentItem item{std::string(id->get_string()), std::nullopt, {}};
+    if (version->is_int64() && version->get_int64() > 0) {
+      item.version = version->get_int64();
+    } else {
+      item_errors[i].push_back({"version", "must be a positive integer below 2^63"});
+    }
+    item.fields = json_to_fields(o, {"id", "version"}, item_errors[i]);
+    items.push_back(std::move(item));
+  }
+  if (!malformed.empty()) return validation_problem(malformed, "The bulk request is malformed; nothing was written.");
+
+  // Items with errors of their own fail alone; the rest go to the handler in order.
+  json::array succeeded, failed;
+  const auto context = context_of(call);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    commands::BulkResult result;
+    if (!item_errors[i].empty()) {
+      result.failed.push_back({items[i].id, Outcome::invalid(item_errors[i]), std::nullopt});
+    } else {
+      result = call.services.commands.bulk_update_assignments(context, {items[i]});
+    }
+    for (const auto& s : result.succeeded) {
+      succeeded.push_back(json::object{{"id", s.id}, {"version", s.version}});
+    }
+    for (const auto& f : result.failed) {
+      if (f.outcome.kind == Outcome::Kind::conflict) call.services.metrics.record_conflict("resource_assignment");
+      std::string message = f.outcome.message;
+      if (f.outcome.kind == Outcome::Kind::validation) {
+        for (const auto& e : f.outcome.errors) message += (message.empty() ? "" : "; ") + e.field + " " + e.message;
+      } else if (f.outcome.kind == Outcome::Kind::constraint) {
+        message = f.outcome.constraint.message;
+      } else if (f.outcome.kind == Outcome::Kind::conflict) {
+        message = "changed by someone else: version " +
+                  std::to_string(f.outcome.conflict.current_version) + ", you sent " +
+                  std::to_string(f.outcome.conflict.expected_version);
+      }
+      json::object entry{{"id", f.id},
+                         {"error", commands::error_code(f.outcome.kind)},
+                         {"message", message},
+                         {"current_state", f.current_state
+                                               ? json::value(entity_to_json(spec, *f.current_state))
+                                               : json::value(nullptr)}};
+      if (f.outcome.kind == Outcome::Kind::validation) {
+        json::array errs;
+        for (const auto& e : f.outcome.errors) errs.push_back(json::object{{"field", e.field}, {"message", e.message}});
+        entry["errors"] = std::move(errs);
+      }
+      failed.push_back(std::move(entry));
+    }
+  }
+  return json_response(status::ok, json::object{{"succeeded", std::move(succeeded)},
+                                                {"failed", std::move(failed)}});
+}
+
+Response issue_token(Call& call) {
+  Response error;
+  const auto body = parse_json_body(call.request, error);
+  if (!body) return error;
+  const auto* object = body->if_object();
+  const auto* username = object ? object->if_contains("username") : nullptr;
+  const auto* password = object ? object->if_contains("password") : nullptr;
+  std::vector<commands::FieldError> errors;
+  if (!username || !username->is_string()) errors.push_back({"username", "is required"});
+  if (!password || !password->is_string()) errors.push_back({"password", "is required"});
+  if (!errors.empty()) return validation_problem(errors);
+  const auto token = call.services.auth.issue_token(std::string(username->get_string()),
+                                                    std::string(password->get_string()));
+  if (!token) {
+    Response r = problem(status::unauthorized, "unauthenticated", "Unauthenticated",
+                         "Unknown user, inactive user or wrong password.");
+    r.set(beast_http::field::www_authenticate, "Bearer");
+    return r;
+  }
+  return json_response(status::ok, json::object{{"access_token", token->access_token},
+                                                {"token_type", "bearer"},
+                                                {"expires_at", token->expires_at}});
+}
+
+Response healthz(Call& call) {
+  try {
+    call.services.store.stream_version("healthz-check");
+    return json_response(status::ok, json::object{{"status", "ok"}});
+  } catch (const store::StoreError&) {
+    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
+                         "The store does not answer.");
+    r.set(beast_http::field::retry_after, "5");
+    return r;
+  }
+}
+
+Response route_api(Call& call) {
+  const auto& seg = call.target.segments;  // "api", "v1", ...
+  const verb method = call.request.method();
+  if (seg.size() == 4 && seg[2] == "auth" && seg[3] == "token") {
+    call.info.route = "/api/v1/auth/token";
+    return method == verb::post ? issue_token(call) : method_not_allowed("POST");
+  }
+  if (seg.size() == 3 && seg[2] == "openapi.json") {
+    call.info.route = "/api/v1/openapi.json";
+    if (method != verb::get) return method_not_allowed("GET");
+    Response r{status::ok, 11};
+    r.set(beast_http::field::content_type, "application/json");
+    r.body() = call.services.openapi_json;
+    r.prepare_payload();
+    return r;
+  }
+  // Everything else needs a token.
+  auto actor = call.services.auth.authenticate(call.request[beast_http::field::authorization]);
+  if (!actor) return unauthenticated();
+  call.actor = std::move(*actor);
+  call.info.user_id = call.actor.user_id;
+
+  if (seg.size() == 4 && seg[2] == "auth" && seg[3] == "me") {
+    call.info.route = "/api/v1/auth/me";
+    if (method != verb::get) return method_not_allowed("GET");
+    const auto& users = events::entity("user");
+    const Outcome me = call.services.queries.get(commands::Actor::system_actor(), users,
+                                                 call.actor.user_id);
+    if (!me.ok()) return unauthenticated();
+    json::object body = entity_to_json(users, me.entity);
+    json::array roles;
+    for (const auto& g : call.actor.grants) {
+      roles.push_back(json::object{{"role_type", g.role},
+                                   {"scope_type", g.scope_type.empty() ? json::value(nullptr) : json::value(g.scope_type)},
+                                   {"program_id", g.program_id.empty() ? json::value(nullptr) : json::value(g.program_id)},
+                                   {"project_id", g.project_id.empty() ? json::value(nullptr) : json::value(g.project_id)}});
+    }
+    body["roles"] = std::move(roles);
+    return json_response(status::ok, body);
+  }
+  if (seg.size() < 3) return not_found();
+  const EntitySpec* spec = events::find_entity_by_collection(seg[2]);
+  if (!spec) return not_found("Unknown collection '" + seg[2] + "'.");
+  const std::string base = "/api/v1/" + std::string(spec->collection);
+  if (seg.size() == 3) {
+    call.info.route = base;
+    if (method == verb::get) return list(call, *spec);
+    if (method == verb::post) return create(call, *spec);
+    return method_not_allowed("GET, POST");
+  }
+  if (seg.size() == 4 && spec->type == "resource_assignment" && seg[3] == "bulk-update") {
+    call.info.route = base + "/bulk-update";
+    return method == verb::post ? bulk_update(call) : method_not_allowed("POST");
+  }
+  const std::string& id = seg[3];
+  if (seg.size() == 4) {
+    call.info.route = base + "/{id}";
+    if (method != verb::get && method != verb::put && method != verb::patch &&
+        method != verb::delete_) {
+      return method_not_allowed("GET, PUT, PATCH, DELETE");
+    }
+    if (!commands::is_uuid(id)) return not_found("No " + std::string(spec->type) + " has this id.");
+    if (method == verb::get) return get(call, *spec, id);
+    if (method == verb::delete_) return remove(call, *spec, id);
+    return update(call, *spec, id);
+  }
+  if (seg.size() == 5 && seg[4] == "history") {
+    call.info.route = base + "/{id}/history";
+    if (method != verb::get) return method_not_allowed("GET");
+    if (!commands::is_uuid(id)) return not_found("No " + std::string(spec->type) + " has this id.");
+    return history(call, *spec, id);
+  }
+  return not_found();
+}
+
+Response route(Call& call) {
+  const auto& seg = call.target.segments;
+  if (call.target.malformed) return bad_request("The address is not properly percent-encoded.");
+  if (seg.size() == 1 && seg[0] == "healthz") {
+    call.info.route = "/healthz";
+    return call.request.method() == verb::get ? healthz(call) : method_not_allowed("GET");
+  }
+  if (seg.size() == 1 && seg[0] == "metrics") {
+    call.info.route = "/metrics";
+    if (call.request.method() != verb::get) return method_not_allowed("GET");
+    Response r{status::ok, 11};
+    r.set(beast_http::field::content_type, "text/plain; version=0.0.4");
+    r.body() = call.services.metrics.render();
+    r.prepare_payload();
+    return r;
+  }
+  if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "v1") return route_api(call);
+  return not_found();
+}
+
+}  // namespace
+
+Response handle_request(const Request& request, const std::string& request_id,
+                        Services& services, RouteInfo& info) {
+  const Target target = parse_target(request.target());
+  Call call{request, target, services, info, {}, request_id};
+  try {
+    return route(call);
+  } catch (const store::StoreUnavailable& e) {
+    spdlog::error(R"({{"event":"store_unavailable","request_id":"{}","error":"{}"}})", request_id,
+                  e.what());
+    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
+                         "The store is not reachable right now. Nothing was written; try again.");
+    r.set(beast_http::field::retry_after, "5");
+    return r;
+  } catch (const std::invalid_argument& e) {
+    return bad_request(e.what());
+  } catch (const std::exception& e) {
+    spdlog::error(R"({{"event":"internal_error","request_id":"{}","route":"{}","error":"{}"}})",
+                  request_id, info.route, e.what());
+    return problem(status::internal_server_error, "internal", "Internal error",
+                   "An unexpected error occurred. It has been logged with the request id.");
+  }
+}
+
+}  // namespace folio::http

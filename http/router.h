@@ -1,0 +1,37 @@
+// The router: a plain function from a parsed request to a response. It does no socket
+// I/O, so every route is unit-testable without a server; store work happens inside it, on
+// the worker thread that calls it.
+#pragma once
+
+#include <string>
+
+#include "commands/command_handler.h"
+#include "commands/queries.h"
+#include "http/auth.h"
+#include "http/problem.h"
+
+namespace folio::http {
+
+class Metrics;
+
+struct Services {
+  store::EventStore& store;
+  commands::CommandHandler& commands;
+  commands::EntityQueries& queries;
+  AuthService& auth;
+  Metrics& metrics;
+  std::string openapi_json;  // served at /api/v1/openapi.json
+};
+
+// Filled in by the router for the access log and the metrics.
+struct RouteInfo {
+  std::string route = "unmatched";  // a template such as "/api/v1/projects/{id}"
+  std::string user_id;
+};
+
+// Answers one request. `request_id` is echoed in X-Request-Id by the caller. Never throws
+// for anything a client sends; store failures become 503, bugs 500 (without internals).
+Response handle_request(const Request& request, const std::string& request_id,
+                        Services& services, RouteInfo& info);
+
+}  // namespace folio::http

@@ -1,0 +1,255 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <thread>
+
+#include "commands/validation.h"
+#include "http/metrics.h"
+#include "http/worker_pool.h"
+
+namespace folio::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using beast_http::status;
+
+namespace {
+
+// A client's X-Request-Id if it is short and plain, else a new one.
+std::string request_id_for(const Request& request) {
+  const auto given = request["X-Request-Id"];
+  const bool plain = !given.empty() && given.size() <= 64 &&
+                     std::all_of(given.begin(), given.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                              c == '_' || c == '.';
+                     });
+  return plain ? std::string(given) : commands::new_id();
+}
+
+void log_access(const std::string& method, const RouteInfo& info, unsigned code,
+                std::chrono::microseconds duration, const std::string& request_id) {
+  const boost::json::object line{{"event", "request"},
+                                 {"method", method},
+                                 {"route", info.route},
+                                 {"status", code},
+                                 {"duration_ms", static_cast<double>(duration.count()) / 1000.0},
+                                 {"request_id", request_id},
+                                 {"user_id", info.user_id}};
+  spdlog::info(boost::json::serialize(line));
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Services& services;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  WorkerPool pool;
+  std::atomic<int> connections{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> stopping{false};
+
+  Impl(const ServerOptions& o, Services& s)
+      : options(o),
+        services(s),
+        ioc(o.io_threads),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM),
+        pool(o.workers, o.max_queued) {
+    const tcp::endpoint endpoint(asio::ip::make_address(o.host), o.port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    services.metrics.set_in_flight_gauge(&in_flight);
+  }
+
+  void do_accept();
+  void begin_shutdown();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& server)
+      : stream_(std::move(socket)), server_(server) {
+    server_.connections.fetch_add(1);
+  }
+  ~Session() { server_.connections.fetch_sub(1); }
+
+  void start() { do_read(); }
+
+  void refuse_overloaded() {
+    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
+                         "The server has too many connections; try again shortly.");
+    r.set(beast_http::field::retry_after, "1");
+    r.keep_alive(false);
+    write(std::move(r), "", RouteInfo{}, "CONNECT", std::chrono::steady_clock::now());
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+    stream_.expires_after(first_request_ ? server_.options.read_timeout
+                                         : server_.options.idle_timeout);
+    first_request_ = false;
+    beast_http::async_read(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == beast_http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted) {
+      return close();
+    }
+    const auto started = std::chrono::steady_clock::now();
+    if (ec == beast_http::error::body_limit) {
+      return reply_and_close(status::payload_too_large, "payload_too_large", "Payload too large",
+                             "The body is larger than 1 MiB.", started);
+    }
+    if (ec == beast_http::error::header_limit) {
+      return reply_and_close(status::request_header_fields_too_large, "bad_request",
+                             "Headers too large", "The request headers are too large.", started);
+    }
+    if (ec) {
+      return reply_and_close(status::bad_request, "bad_request", "Bad request",
+                             "The request is not valid HTTP/1.1.", started);
+    }
+    auto request = std::make_shared<Request>(parser_->release());
+    const std::string request_id = request_id_for(*request);
+    server_.in_flight.fetch_add(1);
+    auto self = shared_from_this();
+    const bool queued = server_.pool.try_submit([self, request, request_id, started] {
+      RouteInfo info;
+      Response response = handle_request(*request, request_id, self->server_.services, info);
+      response.keep_alive(request->keep_alive() && !self->server_.stopping.load());
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response), request_id, info,
+                  method = std::string(request->method_string()), started]() mutable {
+                   self->server_.in_flight.fetch_sub(1);
+                   self->write(std::move(response), request_id, info, method, started);
+                 });
+    });
+    if (!queued) {
+      server_.in_flight.fetch_sub(1);
+      server_.services.metrics.record_overload();
+      Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
+                           "The server is overloaded; nothing was written. Try again shortly.");
+      r.set(beast_http::field::retry_after, "1");
+      r.keep_alive(request->keep_alive());
+      write(std::move(r), request_id, RouteInfo{"overloaded", ""},
+            std::string(request->method_string()), started);
+    }
+  }
+
+  void reply_and_close(status code, std::string_view error, std::string_view title,
+                       std::string_view detail, std::chrono::steady_clock::time_point started) {
+    Response r = problem(code, error, title, detail);
+    r.keep_alive(false);
+    write(std::move(r), commands::new_id(), RouteInfo{"invalid", ""}, "?", started);
+  }
+
+  void write(Response response, const std::string& request_id, const RouteInfo& info,
+             const std::string& method, std::chrono::steady_clock::time_point started) {
+    if (!request_id.empty()) response.set("X-Request-Id", request_id);
+    const auto duration = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    const unsigned code = response.result_int();
+    server_.services.metrics.record_request(method, info.route, code, duration);
+    log_access(method, info, code, duration, request_id);
+    response_ = std::make_shared<Response>(std::move(response));
+    stream_.expires_after(server_.options.read_timeout);
+    beast_http::async_write(stream_, *response_,
+                            beast::bind_front_handler(&Session::on_write, shared_from_this(),
+                                                      response_->keep_alive()));
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    response_.reset();
+    if (ec || !keep_alive || server_.stopping.load()) return close();
+    do_read();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  std::shared_ptr<Response> response_;
+  bool first_request_ = true;
+};
+
+}  // namespace
+
+void Server::Impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!stopping.load() && ec != asio::error::operation_aborted) do_accept();
+      return;
+    }
+    auto session = std::make_shared<Session>(std::move(socket), *this);
+    if (connections.load() > options.max_connections) {
+      session->refuse_overloaded();
+    } else {
+      session->start();
+    }
+    do_accept();
+  });
+}
+
+void Server::Impl::begin_shutdown() {
+  if (stopping.exchange(true)) return;
+  spdlog::info(R"({"event":"shutdown","message":"stopped accepting; finishing in-flight requests"})");
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  // Let in-flight requests finish (bounded wait), then stop the event loop.
+  std::thread([this] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // last writes
+    ioc.stop();
+  }).detach();
+}
+
+Server::Server(const ServerOptions& options, Services& services)
+    : impl_(std::make_unique<Impl>(options, services)) {}
+
+Server::~Server() { impl_->pool.shutdown(); }
+
+unsigned short Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::run() {
+  impl_->signals.async_wait([this](beast::error_code, int) { impl_->begin_shutdown(); });
+  impl_->do_accept();
+  std::vector<std::thread> extra;
+  for (int i = 1; i < impl_->options.io_threads; ++i) {
+    extra.emplace_back([this] { impl_->ioc.run(); });
+  }
+  impl_->ioc.run();
+  for (auto& t : extra) t.join();
+  impl_->pool.shutdown();
+}
+
+void Server::stop() {
+  asio::post(impl_->ioc, [this] { impl_->begin_shutdown(); });
+}
+
+}  // namespace folio::http

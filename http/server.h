@@ -1,0 +1,46 @@
+// The HTTP server: a listener accepting connections, a session per connection reading
+// requests with limits and timeouts, and the router's work on a bounded worker pool.
+// Clean shutdown on SIGINT/SIGTERM: stop accepting, finish in-flight requests, close.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http/router.h"
+
+namespace folio::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;          // 0: any free port (see Server::port())
+  int io_threads = 1;
+  int workers = 8;
+  std::size_t max_queued = 1024;       // requests waiting for a worker; beyond: 503
+  int max_connections = 1024;          // beyond: the connection is answered 503 and closed
+  std::size_t body_limit = 1 << 20;    // 1 MiB: beyond: 413
+  std::size_t header_limit = 16 << 10;
+  std::chrono::seconds read_timeout{30};   // to receive a whole request
+  std::chrono::seconds idle_timeout{60};   // keep-alive connection without a request
+};
+
+class Server {
+ public:
+  Server(const ServerOptions& options, Services& services);
+  ~Server();
+
+  // The bound port (useful with port 0).
+  unsigned short port() const;
+
+  // Serves until SIGINT/SIGTERM or stop(); returns after in-flight requests finished.
+  void run();
+  void stop();
+
+  struct Impl;  // public so that the sessions in server.cpp can reach it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace folio::http

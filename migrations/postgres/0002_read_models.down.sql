@@ -1,0 +1,14 @@
+DROP TABLE IF EXISTS user_credentials;
+DROP TABLE IF EXISTS scope_assignments;
+DROP TABLE IF EXISTS user_roles;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS actuals;
+DROP TABLE IF EXISTS rates;
+DROP TABLE IF EXISTS resource_assignments;
+DROP TABLE IF EXISTS workers;
+DROP TABLE IF EXISTS worker_types;
+DROP TABLE IF EXISTS resources;
+DROP TABLE IF EXISTS project_phases;
+DROP TABLE IF EXISTS projects;
+DROP TABLE IF EXISTS programs;
+DROP TABLE IF EXISTS portfolios;

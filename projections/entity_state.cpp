@@ -1,0 +1,28 @@
+#include "projections/entity_state.h"
+
+#include "projections/money.h"
+
+namespace folio::projections {
+
+std::string stream_id_of(const EntitySpec& spec, const std::string& id) {
+  return std::string(spec.type) + "-" + id;
+}
+
+std::string created_event(const EntitySpec& spec) {
+  return std::string(spec.event_prefix) + "Created";
+}
+std::string updated_event(const EntitySpec& spec) {
+  return std::string(spec.event_prefix) + "Updated";
+}
+std::string deleted_event(const EntitySpec& spec) {
+  return std::string(spec.event_prefix) + "Deleted";
+}
+
+void update_derived_fields(const EntitySpec& spec, FieldMap& fields) {
+  if (spec.type != "project_phase") return;
+  const auto capital = parse_money(std::get<std::string>(fields["capital_budget"]));
+  const auto expense = parse_money(std::get<std::string>(fields["expense_budget"]));
+  fields["total_budget"] = format_money(capital.value_or(0) + expense.value_or(0));
+}
+
+}  // namespace folio::projections

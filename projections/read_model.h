@@ -1,0 +1,69 @@
+// Read models: one table per entity type (see migrations/*/0002_read_models.up.sql, which
+// is generated from the catalog by read_model_ddl() and checked by a test), written in the
+// same transaction as the events.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "projections/entity_state.h"
+#include "store/event_store.h"
+
+namespace folio::projections {
+
+// The generated SQL text of the read model of `spec` (statements with static storage, as
+// store::Transaction requires).
+struct ReadModelSql {
+  std::vector<std::string> columns;  // id, version, created_at, updated_at, deleted, fields...
+  std::string select_by_id;
+  std::string insert;
+  std::string update;  // guarded by the previous version
+  std::string list;    // keyset by id, optional equality filter per reference field
+  std::vector<std::string> list_filters;  // the reference fields `list` can filter by
+  // "some other live row has these values": one statement per unique field or composite.
+  std::vector<std::pair<std::vector<std::string_view>, std::string>> find_other;
+  // "some live row refers to $1 through this reference field".
+  std::map<std::string, std::string, std::less<>> find_referrer;
+};
+const ReadModelSql& read_model_sql(const EntitySpec& spec);
+
+// The row of entity `id` (deleted ones included), or nullopt if it never existed.
+std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec& spec,
+                                       const std::string& id);
+
+// Writes `state` as the row of its entity: an INSERT when previous_version is 0, else an
+// UPDATE that only succeeds if the row is still at previous_version. Returns false when
+// that guard failed (a concurrent writer won). Throws store::UniqueViolation.
+bool save_entity(store::Transaction& tx, const EntitySpec& spec, const EntityState& state,
+                 std::int64_t previous_version);
+
+struct ListQuery {
+  std::string after_id;  // keyset cursor: ids greater than this
+  std::size_t limit = 50;
+  std::map<std::string, std::string> filters;  // reference field -> id
+};
+// Entities that are not deleted, ordered by id.
+std::vector<EntityState> list_entities(store::Transaction& tx, const EntitySpec& spec,
+                                       const ListQuery& query);
+
+// The id of a non-deleted entity other than `except_id` whose `fields` have these values,
+// if any (unique and composite-unique checks).
+std::optional<std::string> find_other_with(store::Transaction& tx, const EntitySpec& spec,
+                                           const std::vector<std::string_view>& fields,
+                                           const FieldMap& values, const std::string& except_id);
+
+// The id of a non-deleted entity of `child` whose `field` refers to `parent_id`, if any.
+std::optional<std::string> find_referrer(store::Transaction& tx, const EntitySpec& child,
+                                         std::string_view field, const std::string& parent_id);
+
+// The DDL of every read-model table and its indexes, plus user_credentials.
+std::string read_model_ddl_up();
+std::string read_model_ddl_down();
+
+// Conversions between entity values and SQL values, by field kind.
+store::SqlValue to_sql(const FieldValue& value);
+FieldValue from_sql(const events::FieldSpec* field, const store::SqlValue& value);
+
+}  // namespace folio::projections
