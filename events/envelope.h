@@ -14,6 +14,8 @@ struct EventMetadata {
   // The event time to record (RFC 3339, see timestamp.h); empty = the store's clock at
   // append. A command handler sets it so read models and events carry the same instant.
   std::string recorded_at;
+
+  bool operator==(const EventMetadata&) const = default;
 };
 
 // An event about to be appended. `payload` is opaque bytes (cereal portable binary);
