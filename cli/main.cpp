@@ -10,6 +10,7 @@
 
 #include "cli/cli_context.h"
 #include "cli/migrate_command.h"
+#include "cli/openapi_command.h"
 #include "cli/schema_command.h"
 #include "cli/serve_command.h"
 #include "store/store_error.h"
@@ -21,6 +22,7 @@ using folio::cli::CliContext;
 struct Subcommand {
   const char* summary;
   std::function<int(const CliContext&)> run;
+  bool needs_database = true;  // false: no default database (and no data folder) is set up
 };
 
 const std::map<std::string, Subcommand>& subcommands() {
@@ -28,8 +30,10 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"migrate", {"apply, revert or list schema migrations", folio::cli::run_migrate_command}},
       {"serve", {"serve the HTTP API", folio::cli::run_serve_command}},
       {"user", {"create the first admin (user create-admin)", folio::cli::run_user_command}},
+      {"openapi", {"print the OpenAPI 3.1 document of the HTTP API",
+                   folio::cli::run_openapi_command, false}},
       {"schema", {"print the read-model SQL generated from the entity catalog",
-                  folio::cli::run_schema_command}},
+                  folio::cli::run_schema_command, false}},
   };
   return all;
 }
@@ -83,7 +87,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (database_url.empty()) {
+    if (database_url.empty() && command->second.needs_database) {
       const char* from_env = std::getenv("FOLIO_DB");
       database_url = from_env && *from_env ? from_env : folio::cli::default_database_url();
     }
