@@ -76,6 +76,8 @@ class Transaction {
   // Up to `limit` events with global_position > after_position, in position order. A reader
   // that follows the log by passing the last position it saw never skips an event: an
   // event cannot become visible later with a position below one already returned.
+  // On PostgreSQL this first waits for appends in flight (on any connection) to commit or
+  // roll back, so never call it while holding another unit of work open that has appended.
   virtual std::vector<RecordedEvent> read_all(std::int64_t after_position,
                                               std::size_t limit) = 0;
 

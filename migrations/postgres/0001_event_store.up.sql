@@ -22,12 +22,9 @@ CREATE TABLE events (
 CREATE INDEX events_command_id ON events (stream_id, command_id) WHERE command_id IS NOT NULL;
 CREATE INDEX streams_entity_type ON streams (entity_type);
 
--- The head of the global log. Every append takes the next positions by updating this one
--- row, which holds its row lock until the transaction ends: positions are handed out and
--- committed in the same order, so a reader following "everything after position P" can
--- never miss an event that commits later with a smaller position.
-CREATE TABLE event_log_head (
-  id       SMALLINT NOT NULL PRIMARY KEY CHECK (id = 1),
-  position BIGINT   NOT NULL DEFAULT 0
-);
-INSERT INTO event_log_head (id, position) VALUES (1, 0);
+-- Global positions. Each append takes its positions from this sequence while holding a
+-- shared advisory lock (released at commit); a reader of the global log first takes that
+-- lock exclusively, so at the moment it reads no append is between taking a position and
+-- committing: every position it can miss later is larger than any it has seen. Appends
+-- never wait for each other, only (briefly) for a reader. See store/postgres/pg_transaction.cpp.
+CREATE SEQUENCE events_global_position_seq AS BIGINT;

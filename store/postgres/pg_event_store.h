@@ -1,6 +1,6 @@
 // The PostgreSQL event store: a pool of connections, one unit of work per transaction.
 // Several `folio` processes may share one database; appends to one stream serialize on
-// its streams row, and every append's global positions on the event_log_head row.
+// its streams row; global positions come from a sequence (see pg_transaction.cpp).
 #pragma once
 
 #include <condition_variable>

@@ -34,16 +34,21 @@ constexpr NamedSql kFindCommand{
     "folio_find_command",
     "SELECT MAX(stream_version), MIN(global_position), MAX(global_position) FROM events"
     " WHERE stream_id = $1 AND command_id = $2"};
-// Taking the position by updating event_log_head holds that row's lock until commit: no
-// other append can take a later position and commit before this one (see the migration).
+// Positions come from a sequence, taken under a shared advisory lock held until commit;
+// read_all takes the same lock exclusively before reading (see the migration's comment).
+// The lock's key is per schema, so separate Folio schemas on one server never wait for
+// each other.
+#define FOLIO_LOG_LOCK_KEY "hashtextextended('folio_global_log:' || current_schema(), 0)"
 constexpr NamedSql kInsertEvent{
     "folio_insert_event",
-    "WITH head AS (UPDATE event_log_head SET position = position + 1 WHERE id = 1"
-    " RETURNING position)"
+    "WITH appending AS (SELECT pg_advisory_xact_lock_shared(" FOLIO_LOG_LOCK_KEY "))"
     " INSERT INTO events (global_position, stream_id, stream_version, event_type,"
     " schema_version, payload, recorded_at, user_id, request_id, command_id)"
-    " SELECT head.position, $1, $2::bigint, $3, $4::integer, $5::bytea, $6, $7, $8, $9"
-    " FROM head RETURNING global_position"};
+    " SELECT nextval('events_global_position_seq'), $1, $2::bigint, $3, $4::integer,"
+    " $5::bytea, $6, $7, $8, $9 FROM appending RETURNING global_position"};
+constexpr NamedSql kWaitForAppends{
+    "folio_wait_for_appends", "SELECT pg_advisory_xact_lock(" FOLIO_LOG_LOCK_KEY ")"};
+#undef FOLIO_LOG_LOCK_KEY
 constexpr NamedSql kStreamVersion{"folio_stream_version",
                                   "SELECT version FROM streams WHERE stream_id = $1"};
 
@@ -58,9 +63,9 @@ constexpr NamedSql kReadAll{
     FOLIO_EVENT_COLUMNS " WHERE global_position > $1 ORDER BY global_position LIMIT $2"};
 #undef FOLIO_EVENT_COLUMNS
 
-constexpr NamedSql kAllStatements[] = {kBumpStream,    kCreateStream, kForceBumpStream,
-                                       kFindCommand,   kInsertEvent,  kStreamVersion,
-                                       kReadStream,    kReadAll};
+constexpr NamedSql kAllStatements[] = {kBumpStream,  kCreateStream,   kForceBumpStream,
+                                       kFindCommand, kInsertEvent,    kWaitForAppends,
+                                       kStreamVersion, kReadStream,   kReadAll};
 
 const char* text_or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
@@ -169,6 +174,9 @@ std::vector<RecordedEvent> PgTransaction::read_stream(const std::string& stream_
 
 std::vector<RecordedEvent> PgTransaction::read_all(std::int64_t after_position,
                                                    std::size_t limit) {
+  // Wait until no append holds a position without having committed; appends that start
+  // now take larger positions than any this read can return.
+  tx_.exec_prepared(kWaitForAppends.name);
   return collect_events(tx_.exec_prepared(kReadAll.name, after_position,
                                           static_cast<std::int64_t>(limit)));
 }

@@ -1,0 +1,43 @@
+-- Optimistic updates: PATCH a resource with the version last seen (If-Match). Versions are
+-- tracked from 200 bodies ("version") and 409 bodies ("current_version"), as a client
+-- would. FOLIO_HOT=N restricts the run to the first N ids (a hot set: many conflicts).
+package.path = package.path .. ";" .. (os.getenv("FOLIO_BENCH_DIR") or ".") .. "/?.lua"
+local common = require("common")
+
+local ids, versions = nil, {}
+local counter = 0
+
+function setup(thread) common.setup(thread) end
+
+function init(args)
+  ids = common.read_ids(tonumber(os.getenv("FOLIO_HOT") or ""))
+  for _, id in ipairs(ids) do versions[id] = 1 end
+  counts = common.counts
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
+end
+
+function request()
+  counter = counter + 1
+  local id = ids[math.random(#ids)]
+  local body = '{"description":"edit ' .. counter .. '"}'
+  return wrk.format("PATCH", "/api/v1/resources/" .. id, {
+    ["Authorization"] = "Bearer " .. common.token,
+    ["Content-Type"] = "application/json",
+    ["If-Match"] = '"' .. versions[id] .. '"',
+  }, body)
+end
+
+function response(status, headers, body)
+  common.count(status)
+  if status == 200 then
+    local id = body:match('"id":"([%x%-]+)"')
+    local version = tonumber(body:match('"version":(%d+)'))
+    if id and version then versions[id] = version end
+  elseif status == 409 then
+    local id = body:match('"entity_id":"([%x%-]+)"')
+    local version = tonumber(body:match('"current_version":(%d+)'))
+    if id and version then versions[id] = version end
+  end
+end
+
+function done(summary, latency, requests) common.report(latency) end
