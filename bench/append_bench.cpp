@@ -37,9 +37,15 @@
 
 #include "store/event_store.h"
 #include "store/migrator.h"
+#include "bench/bench_backends.h"
 
 namespace {
 
+using folio::bench::Backend;
+using folio::bench::clean_up;
+using folio::bench::env_or_empty;
+using folio::bench::open_backends;
+using folio::bench::percentile_us;
 using folio::store::EventStore;
 using folio::store::ExpectedVersion;
 using Clock = std::chrono::steady_clock;
@@ -66,11 +72,6 @@ struct BenchContext {
   std::vector<Writer> writers;
   std::unique_ptr<std::barrier<>> samples_ready;  // writers' samples are in `writers`
 };
-
-std::string env_or_empty(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
 
 std::string random_payload(std::size_t bytes) {
   std::mt19937 rng(42);
@@ -108,14 +109,6 @@ void create_streams(EventStore& store, const std::string& prefix, Writer& writer
   });
   writer.versions.assign(writer.stream_ids.size(), 1);
   writer.next = 0;
-}
-
-double percentile_us(std::vector<std::int64_t>& samples_ns, double p) {
-  if (samples_ns.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(p * static_cast<double>(samples_ns.size() - 1));
-  std::nth_element(samples_ns.begin(), samples_ns.begin() + static_cast<std::ptrdiff_t>(rank),
-                   samples_ns.end());
-  return static_cast<double>(samples_ns[rank]) / 1000.0;
 }
 
 void BM_Append(benchmark::State& state, BenchContext* ctx) {
@@ -175,78 +168,6 @@ void BM_Append(benchmark::State& state, BenchContext* ctx) {
   }
 }
 
-// A backend's store, with whatever must be cleaned up after the run.
-struct Backend {
-  std::string name;
-  std::unique_ptr<EventStore> store;
-  std::string cleanup_pg_url;  // postgresql: where to DROP the schema
-  std::string cleanup_pg_schema;
-  std::filesystem::path cleanup_dir;  // sqlite: the temporary directory
-};
-
-void migrate(const std::string& url) {
-  auto target = folio::store::open_migration_target(url);
-  folio::store::Migrator(*target).up();
-}
-
-folio::store::StoreOptions store_options() {
-  folio::store::StoreOptions options;
-  options.connections = 8;
-  return options;
-}
-
-Backend open_sqlite() {
-  std::string parent = env_or_empty("FOLIO_BENCH_DB_DIR");
-  if (parent.empty()) parent = env_or_empty("TMPDIR");
-  if (parent.empty()) parent = "/tmp";
-  std::string pattern = parent + "/folio-bench.XXXXXX";
-  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed under " + parent);
-  Backend backend;
-  backend.name = "sqlite";
-  backend.cleanup_dir = pattern;
-  const std::string url = "sqlite://" + (backend.cleanup_dir / "bench.db").string();
-  migrate(url);
-  backend.store = folio::store::open_event_store(url, store_options());
-  std::fprintf(stderr, "append_bench: sqlite database %s\n", url.c_str());
-  return backend;
-}
-
-Backend open_postgres(const std::string& base_url) {
-  const std::string schema =
-      "folio_bench_" + std::to_string(::getpid()) + "_" +
-      std::to_string(std::chrono::system_clock::now().time_since_epoch() / std::chrono::seconds(1));
-  {
-    pqxx::connection connection(base_url);
-    pqxx::nontransaction tx(connection);
-    tx.exec0("CREATE SCHEMA " + tx.quote_name(schema));
-  }
-  Backend backend;
-  backend.name = "postgresql";
-  backend.cleanup_pg_url = base_url;
-  backend.cleanup_pg_schema = schema;
-  const char separator = base_url.find('?') == std::string::npos ? '?' : '&';
-  const std::string url = base_url + separator + "options=-csearch_path%3D" + schema;
-  migrate(url);
-  backend.store = folio::store::open_event_store(url, store_options());
-  std::fprintf(stderr, "append_bench: postgresql schema %s\n", schema.c_str());
-  return backend;
-}
-
-void clean_up(Backend& backend) {
-  backend.store.reset();
-  try {
-    if (!backend.cleanup_pg_schema.empty()) {
-      pqxx::connection connection(backend.cleanup_pg_url);
-      pqxx::nontransaction tx(connection);
-      tx.exec0("DROP SCHEMA " + tx.quote_name(backend.cleanup_pg_schema) + " CASCADE");
-    }
-    if (!backend.cleanup_dir.empty()) std::filesystem::remove_all(backend.cleanup_dir);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "append_bench: cleanup of %s failed: %s\n", backend.name.c_str(),
-                 e.what());
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,19 +176,9 @@ int main(int argc, char** argv) {
 
   std::vector<Backend> backends;
   try {
-    backends.push_back(open_sqlite());
-    std::string pg_url = env_or_empty("FOLIO_BENCH_PG_URL");
-    if (pg_url.empty()) pg_url = env_or_empty("FOLIO_TEST_PG_URL");
-    if (pg_url.empty()) {
-      std::fprintf(stderr,
-                   "append_bench: note: neither FOLIO_BENCH_PG_URL nor FOLIO_TEST_PG_URL is "
-                   "set; measuring SQLite only\n");
-    } else {
-      backends.push_back(open_postgres(pg_url));
-    }
+    backends = open_backends("append_bench");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "append_bench: setup failed: %s\n", e.what());
-    for (auto& backend : backends) clean_up(backend);
     return 1;
   }
 
