@@ -21,13 +21,18 @@ namespace folio::cli {
 namespace {
 
 constexpr const char* kServeUsage =
-    "Usage: folio [--db URL] serve [--listen HOST:PORT] [--workers N] [--no-migrate]\n"
+    "Usage: folio [--db URL] serve [--listen HOST:PORT] [--workers N] [--max-connections N]\n"
+    "                              [--queue N] [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
-    "  --listen HOST:PORT  address to listen on (default $FOLIO_LISTEN, else 127.0.0.1:8080;\n"
-    "                      port 0 picks a free port)\n"
-    "  --workers N         threads doing store work (default 8)\n"
-    "  --no-migrate        do not apply pending migrations on start\n"
+    "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
+    "                         127.0.0.1:8080; port 0 picks a free port)\n"
+    "  --workers N            threads doing store work (default 8, at most 256)\n"
+    "  --max-connections N    open connections; beyond, new ones are answered 503\n"
+    "                         (default 1024)\n"
+    "  --queue N              requests waiting for a worker; beyond, 503 with Retry-After\n"
+    "                         (default 1024)\n"
+    "  --no-migrate           do not apply pending migrations on start\n"
     "\n"
     "On a store without users, FOLIO_ADMIN_USERNAME and FOLIO_ADMIN_PASSWORD create the\n"
     "first admin; without them, `folio user create-admin` does.\n"
@@ -66,11 +71,23 @@ bool take_option(const std::vector<std::string>& args, std::size_t& i, const cha
   return false;
 }
 
+// A decimal integer from `min` to `max`, nothing else; throws std::invalid_argument.
+int parse_number(const std::string& text, int min, int max) {
+  std::size_t used = 0;
+  const long value = std::stol(text, &used);
+  if (used != text.size() || value < min || value > max) {
+    throw std::invalid_argument("out of range");
+  }
+  return static_cast<int>(value);
+}
+
 }  // namespace
 
 int run_serve_command(const CliContext& context) {
   std::string listen = env_or("FOLIO_LISTEN", "127.0.0.1:8080");
   std::string workers = "8";
+  std::string max_connections = "1024";
+  std::string queue = "1024";
   bool migrate = true;
   for (std::size_t i = 0; i < context.args.size(); ++i) {
     const auto& a = context.args[i];
@@ -81,7 +98,9 @@ int run_serve_command(const CliContext& context) {
     if (a == "--no-migrate") {
       migrate = false;
     } else if (!take_option(context.args, i, "--listen", listen) &&
-               !take_option(context.args, i, "--workers", workers)) {
+               !take_option(context.args, i, "--workers", workers) &&
+               !take_option(context.args, i, "--max-connections", max_connections) &&
+               !take_option(context.args, i, "--queue", queue)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
     }
@@ -91,14 +110,13 @@ int run_serve_command(const CliContext& context) {
   try {
     if (colon == std::string::npos) throw std::invalid_argument("no port");
     options.host = listen.substr(0, colon);
-    const int port = std::stoi(listen.substr(colon + 1));
-    options.workers = std::stoi(workers);
-    if (port < 0 || port > 65535 || options.workers < 1 || options.workers > 256) {
-      throw std::invalid_argument("out of range");
-    }
-    options.port = static_cast<unsigned short>(port);
+    options.port = static_cast<unsigned short>(parse_number(listen.substr(colon + 1), 0, 65535));
+    options.workers = parse_number(workers, 1, 256);
+    options.max_connections = parse_number(max_connections, 1, 1000000);
+    options.max_queued = static_cast<std::size_t>(parse_number(queue, 1, 1000000));
   } catch (const std::exception&) {
-    context.err << "folio serve: --listen must be HOST:PORT and --workers 1..256\n";
+    context.err << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
+                   "--max-connections and --queue 1..1000000\n";
     return 2;
   }
 
@@ -123,8 +141,15 @@ int run_serve_command(const CliContext& context) {
     const std::string username = env_or("FOLIO_ADMIN_USERNAME", "");
     const std::string password = env_or("FOLIO_ADMIN_PASSWORD", "");
     if (!username.empty() && !password.empty()) {
-      create_admin(handler, {username, password, ""});
-      spdlog::info(R"({"event":"admin_created","username_from":"FOLIO_ADMIN_USERNAME"})");
+      try {
+        create_admin(handler, {username, password, ""});
+        spdlog::info(R"({"event":"admin_created","username_from":"FOLIO_ADMIN_USERNAME"})");
+      } catch (const std::runtime_error&) {
+        // Several servers starting at once on one empty database: one of them wins.
+        if (auth.has_no_users()) throw;
+        spdlog::info(
+            R"({"event":"admin_exists","message":"another server created the first user"})");
+      }
     } else {
       context.out << "No users yet. Create the first admin with\n"
                      "  folio user create-admin --username admin\n"

@@ -1,5 +1,8 @@
 #include "commands/command_handler.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "commands/conflict_log.h"
 #include "commands/decide.h"
 #include "commands/rules.h"
@@ -52,7 +55,11 @@ Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
   if (current && !current->deleted) c.current_state = current;
   c.attempted_changes = without_write_only(spec, attempted);
   const auto events = tx.read_stream(projections::stream_id_of(spec, id));
-  c.changes_since = projections::history(spec, events, expected + 1);
+  // After a deletion the list always ends with it, even for a client that sends the
+  // version the deletion produced (or a later one).
+  std::int64_t since = expected < INT64_MAX ? expected + 1 : INT64_MAX;  // no overflow
+  if (current && current->deleted) since = std::min(since, current->version);
+  c.changes_since = projections::history(spec, events, since);
   return o;
 }
 
@@ -97,7 +104,9 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
   const auto current = projections::load_entity(tx, spec, id);
   if (!current) return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
   const EntityScope before_scope = scope_of(tx, spec, *current);
-  if (!current->deleted && !can_read(context.actor, before_scope)) {
+  // Deleted or not: outside the actor's scope an entity does not exist (a conflict would
+  // show its history).
+  if (!can_read(context.actor, before_scope)) {
     return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
   }
   if (current->deleted || current->version != expected) {
@@ -192,6 +201,16 @@ Outcome CommandHandler::create(const CommandContext& context, const CreateEntity
     }
     FieldMap fields = validated.fields;
     if (spec.type == "actual") {
+      // The computed cost needs a live worker (and the split a live assignment): the
+      // access and reference checks come first, so that a missing worker is reported as
+      // such and not as "no rate is active".
+      EntityState draft;
+      draft.id = id;
+      draft.fields = fields;
+      if (!can_write(context.actor, spec, scope_of(tx, spec, draft), {}, true)) {
+        return Outcome::refused("you may not create this " + std::string(spec.type));
+      }
+      if (auto failed = check_references(tx, spec, draft)) return *failed;
       if (auto failed = complete_actual(tx, fields, validated.fields)) return *failed;
     }
     if (auto errors = check_entity_rules(spec, fields); !errors.empty()) {
@@ -245,7 +264,7 @@ Outcome CommandHandler::remove(const CommandContext& context, const DeleteEntity
     };
     if (!current) return missing();
     const EntityScope scope = scope_of(tx, spec, *current);
-    if (!current->deleted && !can_read(context.actor, scope)) return missing();
+    if (!can_read(context.actor, scope)) return missing();  // deleted ones too
     if (current->deleted || current->version != expected) {
       return conflict(tx, spec, command.id, expected, current, {});
     }

@@ -203,8 +203,10 @@ std::optional<Outcome> complete_actual(store::Transaction& tx, projections::Fiel
                                   text(fields, "actual_date"));
     }
     const auto rate = parse_money(std::get<std::string>(rows[0][0])).value_or(0);
-    // rate x allocation / 100, rounded half up to the cent
-    cost = (rate * integer(fields, "allocation_percentage") + 50) / 100;
+    // rate x allocation / 100, rounded half up to the cent. Rates reach 10^17 cents, so
+    // the product is formed in 128 bits; the result is at most the rate again.
+    cost = static_cast<std::int64_t>(
+        (static_cast<__int128>(rate) * integer(fields, "allocation_percentage") + 50) / 100);
     fields["actual_cost"] = format_money(*cost);
   }
   const bool has_capital = requested.count("capital_amount") > 0;
@@ -231,8 +233,10 @@ std::optional<Outcome> complete_actual(store::Transaction& tx, projections::Fiel
       }
     }
   }
-  // The capital part is rounded down, so the odd cent goes to expense.
-  const std::int64_t capital = *cost * capital_share / (capital_share + expense_share);
+  // The capital part is rounded down, so the odd cent goes to expense (128 bits: a cost
+  // of up to 10^17 cents times a share of up to 100).
+  const auto capital = static_cast<std::int64_t>(static_cast<__int128>(*cost) * capital_share /
+                                                 (capital_share + expense_share));
   fields["capital_amount"] = format_money(capital);
   fields["expense_amount"] = format_money(*cost - capital);
   return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 
 #include "projections/money.h"
@@ -62,6 +63,9 @@ std::string check_value(const FieldSpec& spec, FieldValue& value) {
   if (!text) return std::string("must be ") + type_name(spec.kind);
   const long length = utf8_length(*text);
   if (length < 0) return "must be valid UTF-8";
+  // PostgreSQL cannot store U+0000 in text (and would cut a parameter there): refused on
+  // both backends alike.
+  if (text->find('\0') != std::string::npos) return "must not contain the character U+0000";
   switch (spec.kind) {
     case FieldKind::text:
     case FieldKind::email: {
@@ -145,8 +149,14 @@ ValidatedFields validate_fields(const events::EntitySpec& spec, const FieldMap& 
       if (field->required) {
         result.errors.push_back({name, "is required"});
       } else if (mode == ValidationMode::update) {
-        result.fields.emplace(name, value);  // clears the optional field
+        if (field->clearable()) {
+          result.fields.emplace(name, value);  // clears the optional field
+        } else {
+          result.errors.push_back({name, "cannot be cleared"});
+        }
       }
+      // On create a null is the same as an absent field: its default, its computed value,
+      // or nothing.
       continue;
     }
     if (auto message = check_value(*field, value); !message.empty()) {
@@ -157,9 +167,9 @@ ValidatedFields validate_fields(const events::EntitySpec& spec, const FieldMap& 
   }
   if (mode == ValidationMode::create) {
     for (const auto& field : spec.fields) {
-      if (result.fields.count(std::string(field.name)) || input.count(std::string(field.name))) {
-        continue;
-      }
+      const auto sent = input.find(std::string(field.name));
+      // Sent and already checked (valid, or reported), or sent as null when required.
+      if (sent != input.end() && (!events::is_null(sent->second) || field.required)) continue;
       if (!field.default_value.empty()) {
         result.fields.emplace(field.name, default_of(field));
       } else if (field.required) {
@@ -255,15 +265,25 @@ bool is_date(std::string_view t) {
 }
 
 long utf8_length(std::string_view text) {
+  // The smallest code point each sequence length may encode (shorter would be overlong).
+  static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
   long count = 0;
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
     if (n == 0 || i + n > text.size()) return -1;
+    std::uint32_t code_point = n == 1 ? c : c & (0x7f >> n);
     for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return -1;
+      const auto continuation = static_cast<unsigned char>(text[i + k]);
+      if ((continuation & 0xc0) != 0x80) return -1;
+      code_point = (code_point << 6) | (continuation & 0x3f);
     }
-    if (n == 2 && c < 0xc2) return -1;  // overlong
+    // Overlong forms, UTF-16 surrogates and values beyond Unicode are not UTF-8 (and
+    // PostgreSQL would refuse to store them).
+    if (code_point < kMinimum[n] || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff)) {
+      return -1;
+    }
     i += n;
     ++count;
   }

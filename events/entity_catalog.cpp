@@ -112,10 +112,13 @@ std::vector<EntitySpec> make_catalog() {
   FieldSpec optional_assignment = ref("resource_assignment_id", "resource_assignment", false);
   FieldSpec cost = money("actual_cost", "");
   cost.required = false;  // computed from the active rate when absent
+  cost.computed = true;
   FieldSpec capital = money("capital_amount", "");
   capital.required = false;  // split from the assignment's ratio when absent
+  capital.computed = true;
   FieldSpec expense = money("expense_amount", "");
   expense.required = false;
+  expense.computed = true;
   all.push_back({.type = "actual", .collection = "actuals", .event_prefix = "Actual",
                  .table = "actuals",
                  .fields = {ref("project_id", "project"), ref("worker_id", "worker"),

@@ -32,6 +32,11 @@ struct FieldSpec {
   bool unique = false;            // unique among entities that are not deleted
   bool fixed = false;             // may not change after create
   bool must_be_positive = false;  // money: > 0 instead of >= 0
+  bool computed = false;          // not required: the server computes it on create when absent
+
+  // May an update clear it (send null)? Only optional fields without a default or a
+  // computed value: the others always hold a value once created.
+  bool clearable() const { return !required && default_value.empty() && !computed; }
 };
 
 // Rule "start before end" within one entity.

@@ -1,6 +1,7 @@
 #include "http/openapi.h"
 
 #include "events/entity_catalog.h"
+#include "http/problem.h"
 
 namespace folio::http {
 
@@ -86,7 +87,7 @@ json::object problem_response(std::string_view description, json::object example
 
 json::object example_problem(int status, std::string_view error, std::string_view title,
                              std::string_view detail) {
-  return json::object{{"type", "/problems/" + std::string(error)},
+  return json::object{{"type", problem_type(error)},
                       {"title", title},
                       {"status", status},
                       {"detail", detail},

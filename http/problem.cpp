@@ -15,10 +15,15 @@ Response json_response(status code, const json::value& body) {
   return response;
 }
 
+std::string problem_type(std::string_view error) {
+  if (error == "conflict") return "/problems/version-conflict";
+  return "/problems/" + std::string(error);
+}
+
 Response problem(status code, std::string_view error, std::string_view title,
                  std::string_view detail, json::object extra) {
   json::object body;
-  body["type"] = "/problems/" + std::string(error);
+  body["type"] = problem_type(error);
   body["title"] = title;
   body["status"] = static_cast<int>(code);
   body["detail"] = detail;

@@ -13,8 +13,12 @@ namespace beast_http = boost::beast::http;
 using Request = beast_http::request<beast_http::string_body>;
 using Response = beast_http::response<beast_http::string_body>;
 
-// A problem+json response with type "/problems/<error>", title, status, detail, error and
-// any `extra` members.
+// The `type` of a problem: "/problems/<error>", except for a stale version (error
+// "conflict"), which API.md names "/problems/version-conflict".
+std::string problem_type(std::string_view error);
+
+// A problem+json response with type "/problems/<error>" ("/problems/version-conflict" for
+// error "conflict", as API.md has it), title, status, detail, error and any `extra` members.
 Response problem(beast_http::status status, std::string_view error, std::string_view title,
                  std::string_view detail, boost::json::object extra = {});
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "commands/validation.h"
 #include "http/entity_json.h"
 #include "http/metrics.h"
@@ -24,12 +26,22 @@ constexpr std::size_t kMaxLimit = 500;
 
 struct Call {
   const Request& request;
+  verb method;  // HEAD is routed as GET (RFC 9110 9.3.2); the body is dropped at the end
   const Target& target;
   Services& services;
   RouteInfo& info;
   commands::Actor actor;
   std::string request_id;
 };
+
+// A piece of the request quoted in an error detail: only when it is short, valid UTF-8
+// without control characters (a detail must stay valid JSON text), else nothing.
+std::string quoted_input(std::string_view text) {
+  const bool printable = text.size() <= 100 && commands::utf8_length(text) >= 0 &&
+                         std::none_of(text.begin(), text.end(),
+                                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  return printable ? " '" + std::string(text) + "'" : "";
+}
 
 Response bad_request(std::string_view detail) {
   return problem(status::bad_request, "bad_request", "Bad request", detail);
@@ -141,7 +153,7 @@ Response list(Call& call, const EntitySpec& spec) {
       if (!commands::is_uuid(value)) return bad_request(key + " must be a UUID.");
       query.filters[key] = value;
     } else {
-      return bad_request("Unknown query parameter '" + key + "'.");
+      return bad_request("Unknown query parameter" + quoted_input(key) + ".");
     }
   }
   commands::ListPage page;
@@ -256,7 +268,13 @@ Response bulk_update(Call& call) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     commands::BulkResult result;
     if (!item_errors[i].empty()) {
-      result.failed.push_back({items[i].id, Outcome::invalid(item_errors[i]), std::nullopt});
+      // Like every failed item, it carries the entity as it is now (if the caller may see it).
+      std::optional<commands::EntityState> now;
+      if (commands::is_uuid(items[i].id)) {
+        Outcome current = call.services.queries.get(call.actor, spec, items[i].id, std::nullopt);
+        if (current.ok()) now = std::move(current.entity);
+      }
+      result.failed.push_back({items[i].id, Outcome::invalid(item_errors[i]), std::move(now)});
     } else {
       result = call.services.commands.bulk_update_assignments(context, {items[i]});
     }
@@ -297,9 +315,9 @@ Response issue_token(Call& call) {
   Response error;
   const auto body = parse_json_body(call.request, error);
   if (!body) return error;
-  const auto* object = body->if_object();
-  const auto* username = object ? object->if_contains("username") : nullptr;
-  const auto* password = object ? object->if_contains("password") : nullptr;
+  if (!body->is_object()) return bad_request("The body must be a JSON object.");
+  const auto* username = body->get_object().if_contains("username");
+  const auto* password = body->get_object().if_contains("password");
   std::vector<commands::FieldError> errors;
   if (!username || !username->is_string()) errors.push_back({"username", "is required"});
   if (!password || !password->is_string()) errors.push_back({"password", "is required"});
@@ -331,14 +349,14 @@ Response healthz(Call& call) {
 
 Response route_api(Call& call) {
   const auto& seg = call.target.segments;  // "api", "v1", ...
-  const verb method = call.request.method();
+  const verb method = call.method;
   if (seg.size() == 4 && seg[2] == "auth" && seg[3] == "token") {
     call.info.route = "/api/v1/auth/token";
     return method == verb::post ? issue_token(call) : method_not_allowed("POST");
   }
   if (seg.size() == 3 && seg[2] == "openapi.json") {
     call.info.route = "/api/v1/openapi.json";
-    if (method != verb::get) return method_not_allowed("GET");
+    if (method != verb::get) return method_not_allowed("GET, HEAD");
     Response r{status::ok, 11};
     r.set(beast_http::field::content_type, "application/json");
     r.body() = call.services.openapi_json;
@@ -353,7 +371,7 @@ Response route_api(Call& call) {
 
   if (seg.size() == 4 && seg[2] == "auth" && seg[3] == "me") {
     call.info.route = "/api/v1/auth/me";
-    if (method != verb::get) return method_not_allowed("GET");
+    if (method != verb::get) return method_not_allowed("GET, HEAD");
     const auto& users = events::entity("user");
     const Outcome me = call.services.queries.get(commands::Actor::system_actor(), users,
                                                  call.actor.user_id);
@@ -371,13 +389,23 @@ Response route_api(Call& call) {
   }
   if (seg.size() < 3) return not_found();
   const EntitySpec* spec = events::find_entity_by_collection(seg[2]);
-  if (!spec) return not_found("Unknown collection '" + seg[2] + "'.");
+  if (!spec) return not_found("Unknown collection" + quoted_input(seg[2]) + ".");
   const std::string base = "/api/v1/" + std::string(spec->collection);
+  // Users, user roles and scope assignments are for admins only, whatever the method
+  // (API.md: 403 for others, not the 404 that hides an entity out of scope).
+  if (spec->scope == events::ScopeKind::admin_only && !call.actor.is_admin()) {
+    call.info.route = seg.size() == 3                          ? base
+                      : seg.size() == 4                        ? base + "/{id}"
+                      : seg.size() == 5 && seg[4] == "history" ? base + "/{id}/history"
+                                                               : "unmatched";
+    return outcome_problem(
+        Outcome::refused("only admins may read or change " + std::string(spec->collection)), *spec);
+  }
   if (seg.size() == 3) {
     call.info.route = base;
     if (method == verb::get) return list(call, *spec);
     if (method == verb::post) return create(call, *spec);
-    return method_not_allowed("GET, POST");
+    return method_not_allowed("GET, HEAD, POST");
   }
   if (seg.size() == 4 && spec->type == "resource_assignment" && seg[3] == "bulk-update") {
     call.info.route = base + "/bulk-update";
@@ -388,7 +416,7 @@ Response route_api(Call& call) {
     call.info.route = base + "/{id}";
     if (method != verb::get && method != verb::put && method != verb::patch &&
         method != verb::delete_) {
-      return method_not_allowed("GET, PUT, PATCH, DELETE");
+      return method_not_allowed("GET, HEAD, PUT, PATCH, DELETE");
     }
     if (!commands::is_uuid(id)) return not_found("No " + std::string(spec->type) + " has this id.");
     if (method == verb::get) return get(call, *spec, id);
@@ -397,7 +425,7 @@ Response route_api(Call& call) {
   }
   if (seg.size() == 5 && seg[4] == "history") {
     call.info.route = base + "/{id}/history";
-    if (method != verb::get) return method_not_allowed("GET");
+    if (method != verb::get) return method_not_allowed("GET, HEAD");
     if (!commands::is_uuid(id)) return not_found("No " + std::string(spec->type) + " has this id.");
     return history(call, *spec, id);
   }
@@ -409,11 +437,11 @@ Response route(Call& call) {
   if (call.target.malformed) return bad_request("The address is not properly percent-encoded.");
   if (seg.size() == 1 && seg[0] == "healthz") {
     call.info.route = "/healthz";
-    return call.request.method() == verb::get ? healthz(call) : method_not_allowed("GET");
+    return call.method == verb::get ? healthz(call) : method_not_allowed("GET, HEAD");
   }
   if (seg.size() == 1 && seg[0] == "metrics") {
     call.info.route = "/metrics";
-    if (call.request.method() != verb::get) return method_not_allowed("GET");
+    if (call.method != verb::get) return method_not_allowed("GET, HEAD");
     Response r{status::ok, 11};
     r.set(beast_http::field::content_type, "text/plain; version=0.0.4");
     r.body() = call.services.metrics.render();
@@ -424,26 +452,52 @@ Response route(Call& call) {
   return not_found();
 }
 
+// One JSON log line for a request that failed on the server's side. Only the first line
+// of the exception's text goes in, cut short: database errors carry the offending values
+// in their DETAIL lines, and nothing a client sent may reach the log except ids.
+void log_failure(std::string_view event, const std::string& request_id, const RouteInfo& info,
+                 const std::exception& e) {
+  std::string what = e.what();
+  what = what.substr(0, what.find('\n'));
+  if (what.size() > 200) {
+    what.resize(200);
+    // No cut multi-byte character at the end.
+    while (!what.empty() && (static_cast<unsigned char>(what.back()) & 0xc0) == 0x80) {
+      what.pop_back();
+    }
+    if (!what.empty() && static_cast<unsigned char>(what.back()) >= 0xc0) what.pop_back();
+  }
+  spdlog::error(json::serialize(json::object{{"event", event},
+                                             {"request_id", request_id},
+                                             {"route", info.route},
+                                             {"user_id", info.user_id},
+                                             {"error", what}}));
+}
+
 }  // namespace
 
 Response handle_request(const Request& request, const std::string& request_id,
                         Services& services, RouteInfo& info) {
   const Target target = parse_target(request.target());
-  Call call{request, target, services, info, {}, request_id};
+  const bool head = request.method() == verb::head;
+  Call call{request, head ? verb::get : request.method(), target, services, info, {}, request_id};
   try {
-    return route(call);
+    Response response = route(call);
+    if (head) {
+      // The headers of the GET, Content-Length included, without its body.
+      const auto length = response.body().size();
+      response.body().clear();
+      response.content_length(length);
+    }
+    return response;
   } catch (const store::StoreUnavailable& e) {
-    spdlog::error(R"({{"event":"store_unavailable","request_id":"{}","error":"{}"}})", request_id,
-                  e.what());
+    log_failure("store_unavailable", request_id, info, e);
     Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
                          "The store is not reachable right now. Nothing was written; try again.");
     r.set(beast_http::field::retry_after, "5");
     return r;
-  } catch (const std::invalid_argument& e) {
-    return bad_request(e.what());
   } catch (const std::exception& e) {
-    spdlog::error(R"({{"event":"internal_error","request_id":"{}","route":"{}","error":"{}"}})",
-                  request_id, info.route, e.what());
+    log_failure("internal_error", request_id, info, e);
     return problem(status::internal_server_error, "internal", "Internal error",
                    "An unexpected error occurred. It has been logged with the request id.");
   }

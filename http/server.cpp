@@ -32,6 +32,13 @@ std::string request_id_for(const Request& request) {
   return plain ? std::string(given) : commands::new_id();
 }
 
+// The method as a metrics label and log field: the known verbs by name, anything else a
+// client invents as "OTHER", so that label sets stay bounded.
+std::string method_label(const Request& request) {
+  if (request.method() == beast_http::verb::unknown) return "OTHER";
+  return std::string(beast_http::to_string(request.method()));
+}
+
 void log_access(const std::string& method, const RouteInfo& info, unsigned code,
                 std::chrono::microseconds duration, const std::string& request_id) {
   const boost::json::object line{{"event", "request"},
@@ -49,13 +56,15 @@ void log_access(const std::string& method, const RouteInfo& info, unsigned code,
 struct Server::Impl {
   ServerOptions options;
   Services& services;
+  // Declared before the io_context: sessions still queued in it when it is destroyed
+  // touch them from their destructors.
+  std::atomic<int> connections{0};
+  std::atomic<int> in_flight{0};  // requests read and not yet fully answered
+  std::atomic<bool> stopping{false};
   asio::io_context ioc;
   tcp::acceptor acceptor;
   asio::signal_set signals;
-  WorkerPool pool;
-  std::atomic<int> connections{0};
-  std::atomic<int> in_flight{0};
-  std::atomic<bool> stopping{false};
+  WorkerPool pool;  // last: destroyed (joined) first
 
   Impl(const ServerOptions& o, Services& s)
       : options(o),
@@ -93,7 +102,9 @@ class Session : public std::enable_shared_from_this<Session> {
                          "The server has too many connections; try again shortly.");
     r.set(beast_http::field::retry_after, "1");
     r.keep_alive(false);
-    write(std::move(r), "", RouteInfo{}, "CONNECT", std::chrono::steady_clock::now());
+    linger_ = true;  // the client's request is unread
+    write(std::move(r), commands::new_id(), RouteInfo{"overloaded", ""}, "?",
+          std::chrono::steady_clock::now());
   }
 
  private:
@@ -136,8 +147,8 @@ class Session : public std::enable_shared_from_this<Session> {
       response.keep_alive(request->keep_alive() && !self->server_.stopping.load());
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response), request_id, info,
-                  method = std::string(request->method_string()), started]() mutable {
-                   self->server_.in_flight.fetch_sub(1);
+                  method = method_label(*request), started]() mutable {
+                   self->counted_ = true;  // in_flight drops once the response is written
                    self->write(std::move(response), request_id, info, method, started);
                  });
     });
@@ -148,15 +159,19 @@ class Session : public std::enable_shared_from_this<Session> {
                            "The server is overloaded; nothing was written. Try again shortly.");
       r.set(beast_http::field::retry_after, "1");
       r.keep_alive(request->keep_alive());
-      write(std::move(r), request_id, RouteInfo{"overloaded", ""},
-            std::string(request->method_string()), started);
+      write(std::move(r), request_id, RouteInfo{"overloaded", ""}, method_label(*request), started);
     }
   }
 
+  // For requests that could not be read: the client may still be sending (a body over the
+  // limit), so after the answer the connection lingers a little, reading and dropping what
+  // arrives, instead of closing on unread data (which resets the connection and can destroy
+  // the answer before the client reads it).
   void reply_and_close(status code, std::string_view error, std::string_view title,
                        std::string_view detail, std::chrono::steady_clock::time_point started) {
     Response r = problem(code, error, title, detail);
     r.keep_alive(false);
+    linger_ = true;
     write(std::move(r), commands::new_id(), RouteInfo{"invalid", ""}, "?", started);
   }
 
@@ -177,6 +192,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
     response_.reset();
+    if (counted_) {
+      counted_ = false;
+      server_.in_flight.fetch_sub(1);
+    }
+    if (!ec && linger_) return linger();
     if (ec || !keep_alive || server_.stopping.load()) return close();
     do_read();
   }
@@ -187,12 +207,36 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
+  // Half-closes, then drops what the client still sends: at most kLingerBytes, for at most
+  // kLingerTime, so a client cannot keep the connection (or the server) busy with it.
+  static constexpr std::size_t kLingerBytes = 4 << 20;
+  static constexpr std::chrono::seconds kLingerTime{2};
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    drain();
+  }
+  void drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(64 << 10),
+                            beast::bind_front_handler(&Session::on_drain, shared_from_this()));
+  }
+  void on_drain(beast::error_code ec, std::size_t n) {
+    lingered_ += n;
+    if (ec || lingered_ > kLingerBytes || server_.stopping.load()) return stream_.close();
+    drain();
+  }
+
   beast::tcp_stream stream_;
   Server::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   std::shared_ptr<Response> response_;
   bool first_request_ = true;
+  bool counted_ = false;  // the response being written counts in server_.in_flight
+  bool linger_ = false;   // drain the connection after this response (reply_and_close)
+  std::size_t lingered_ = 0;
 };
 
 }  // namespace
@@ -222,9 +266,8 @@ void Server::Impl::begin_shutdown() {
   std::thread([this] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // last writes
     ioc.stop();
   }).detach();
 }

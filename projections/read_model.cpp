@@ -54,7 +54,8 @@ ReadModelSql build_sql(const EntitySpec& spec) {
   for (const auto& f : spec.fields) {
     if (f.kind != FieldKind::reference) continue;
     const std::string p = "$" + std::to_string(param++);
-    where += " AND (" + p + " IS NULL OR " + std::string(f.name) + " = " + p + ")";
+    // The cast tells PostgreSQL the parameter's type, which "$n IS NULL" alone does not.
+    where += " AND (CAST(" + p + " AS TEXT) IS NULL OR " + std::string(f.name) + " = " + p + ")";
     sql.list_filters.emplace_back(f.name);
   }
   sql.list = "SELECT " + column_list + " FROM " + table + " WHERE " + where +
