@@ -16,27 +16,12 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/support/thread_failures.h"
 #include "tests/commands/domain_support.h"
 
 namespace folio::testing {
 namespace {
 
-// Collects failures from worker threads; reported on the test thread.
-class Failures {
- public:
-  void add(std::string message) {
-    std::lock_guard lock(mutex_);
-    messages_.push_back(std::move(message));
-  }
-  std::vector<std::string> get() {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> messages_;
-};
 
 // A fixed id per (a, b), for entities the threads create.
 std::string world_id(int a, int b) {

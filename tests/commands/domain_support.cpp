@@ -1,5 +1,7 @@
 #include "tests/commands/domain_support.h"
 
+#include "tests/support/property.h"
+
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -47,24 +49,7 @@ std::string hex(unsigned long value, int width) {
 
 ::testing::AssertionResult check_property(const std::string& name, int cases, int max_size,
                                           const std::function<void()>& property) {
-  rc::detail::TestParams params = rc::detail::configuration().testParams;  // keeps the seed
-  params.maxSuccess = cases;
-  params.maxSize = max_size;
-  rc::detail::TestMetadata metadata;
-  metadata.id = name;
-  metadata.description = name;
-  const auto result =
-      rc::detail::checkProperty(rc::detail::toProperty([&] { property(); }), metadata, params);
-  std::ostringstream message;
-  rc::detail::printResultMessage(result, message);
-  if (!result.template is<rc::detail::SuccessResult>()) {
-    return ::testing::AssertionFailure() << message.str();
-  }
-  const int passed = result.template get<rc::detail::SuccessResult>().numSuccess;
-  if (passed != cases) {
-    return ::testing::AssertionFailure() << "only " << passed << " of " << cases << " cases ran";
-  }
-  return ::testing::AssertionSuccess();
+  return check_cases(name, cases, max_size, property);
 }
 
 // ---- dates and money ---------------------------------------------------------------------

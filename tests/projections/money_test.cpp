@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "tests/projections/property.h"
+#include "tests/support/property.h"
 
 namespace folio::projections {
 namespace {

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/projections/property.h"
+#include "tests/support/property.h"
 #include "tests/support/store_test.h"
 
 namespace folio::testing {

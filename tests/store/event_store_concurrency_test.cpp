@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "store/event_store.h"
+#include "tests/support/thread_failures.h"
 #include "tests/support/store_test.h"
 
 namespace folio::testing {
@@ -34,22 +35,6 @@ store::StoreOptions one_connection() {
   return options;
 }
 
-// Collects failures from worker threads; reported on the test thread.
-class Failures {
- public:
-  void add(std::string message) {
-    std::lock_guard lock(mutex_);
-    messages_.push_back(std::move(message));
-  }
-  std::vector<std::string> get() {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> messages_;
-};
 
 class EventStoreConcurrency : public StoreTest {};
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/event_store.h"
+#include "tests/support/property.h"
 #include "tests/support/store_test.h"
 
 namespace folio::testing {
@@ -289,22 +290,11 @@ TEST_P(EventStoreModel, AppendsBehaveLikeTheModel) {
     }
   };
 
-  rc::detail::TestParams params = rc::detail::configuration().testParams;  // seed
-  params.maxSuccess = kCases;
-  params.maxSize = kMaxOps;
-  rc::detail::TestMetadata metadata;
-  metadata.id = "EventStoreModel/" + backend_name(GetParam());
-  metadata.description = "appends behave like the model on " + backend_name(GetParam());
-  const auto result = rc::detail::checkProperty(
-      rc::detail::toProperty([&] { property(*rc::gen::container<std::vector<Op>>(gen_op())); }),
-      metadata, params);
-
+  ASSERT_TRUE(check_cases("appends behave like the model on " + backend_name(GetParam()),
+                          kCases, kMaxOps,
+                          [&] { property(*rc::gen::container<std::vector<Op>>(gen_op())); }));
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
-  std::ostringstream message;
-  rc::detail::printResultMessage(result, message);
-  ASSERT_TRUE(result.template is<rc::detail::SuccessResult>()) << message.str();
-  EXPECT_EQ(result.template get<rc::detail::SuccessResult>().numSuccess, kCases);
   std::cout << "[ model    ] " << kCases << " cases in " << elapsed.count()
             << " ms: " << coverage.appended << " appended, " << coverage.duplicate
             << " duplicates, " << coverage.mismatch << " mismatches (" << coverage.stale_mismatch
