@@ -20,13 +20,6 @@ std::string text(const store::SqlValue& v) {
   return s ? *s : "";
 }
 
-std::string field_text(const projections::EntityState& state, const char* name) {
-  const auto it = state.fields.find(name);
-  if (it == state.fields.end()) return "";
-  const auto* s = std::get_if<std::string>(&it->second);
-  return s ? *s : "";
-}
-
 // Entity types each role may write (DOMAIN.md), before scopes.
 bool role_writes(std::string_view role, std::string_view type) {
   auto in = [&](std::initializer_list<std::string_view> types) {
@@ -92,10 +85,10 @@ EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
       break;
     case events::ScopeKind::project:
       scope.project_id = state.id;
-      scope.program_id = field_text(state, "program_id");
+      scope.program_id = projections::text_field(state.fields, "program_id");
       break;
     case events::ScopeKind::project_child: {
-      scope.project_id = field_text(state, "project_id");
+      scope.project_id = projections::text_field(state.fields, "project_id");
       const store::SqlValue param{scope.project_id};
       const auto rows = tx.query(kProgramOfProject, std::span(&param, 1));
       if (!rows.empty()) scope.program_id = text(rows[0][0]);

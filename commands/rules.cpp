@@ -31,19 +31,6 @@ constexpr const char* kAssignmentSplit =
     "SELECT capital_percentage, expense_percentage FROM resource_assignments"
     " WHERE id = $1 AND deleted = 0";
 
-std::string text(const projections::FieldMap& fields, std::string_view name) {
-  const auto it = fields.find(std::string(name));
-  if (it == fields.end()) return "";
-  const auto* s = std::get_if<std::string>(&it->second);
-  return s ? *s : "";
-}
-
-std::int64_t integer(const projections::FieldMap& fields, std::string_view name) {
-  const auto it = fields.find(std::string(name));
-  const auto* n = it == fields.end() ? nullptr : std::get_if<std::int64_t>(&it->second);
-  return n ? *n : 0;
-}
-
 SqlValue text_or_null(const std::string& s) { return s.empty() ? SqlValue{} : SqlValue{s}; }
 
 Outcome collision(std::string rule, std::string message, std::string_view other_type,
@@ -82,7 +69,7 @@ std::optional<Outcome> check_references(store::Transaction& tx, const EntitySpec
   std::vector<FieldError> errors;
   for (const auto& field : spec.fields) {
     if (field.kind != FieldKind::reference) continue;
-    const std::string id = text(state.fields, field.name);
+    const std::string id = projections::text_field(state.fields, field.name);
     if (id.empty()) continue;
     tx.lock_key(entity_lock_key(id), /*shared=*/true);
     const auto& target = events::entity(field.references);
@@ -94,11 +81,11 @@ std::optional<Outcome> check_references(store::Transaction& tx, const EntitySpec
     }
     for (const auto& rule : spec.inside_parent_dates) {
       if (rule.parent_field != field.name) continue;
-      const std::string parent_start = text(parent->fields, "start_date");
-      const std::string parent_end = text(parent->fields, "end_date");
+      const std::string parent_start = projections::text_field(parent->fields, "start_date");
+      const std::string parent_end = projections::text_field(parent->fields, "end_date");
       for (auto date_field : {rule.start, rule.end}) {
         if (date_field.empty()) continue;
-        const std::string date = text(state.fields, date_field);
+        const std::string date = projections::text_field(state.fields, date_field);
         if (!date.empty() && (date < parent_start || date > parent_end)) {
           errors.push_back({std::string(date_field), "must lie within the " +
                                                          std::string(target.type) + "'s dates (" +
@@ -133,10 +120,10 @@ std::optional<Outcome> check_collisions(store::Transaction& tx, const EntitySpec
     }
   }
   if (spec.type == "project_phase") {
-    const std::string project = text(fields, "project_id");
+    const std::string project = projections::text_field(fields, "project_id");
     tx.lock_key("phases:" + project);
-    const std::vector<SqlValue> params{project, state.id, text(fields, "start_date"),
-                                       text(fields, "end_date")};
+    const std::vector<SqlValue> params{project, state.id, projections::text_field(fields, "start_date"),
+                                       projections::text_field(fields, "end_date")};
     const auto rows = tx.query(kOverlappingPhase, params);
     if (!rows.empty()) {
       return collision("phase_overlap", "the dates overlap another phase of this project",
@@ -144,10 +131,10 @@ std::optional<Outcome> check_collisions(store::Transaction& tx, const EntitySpec
     }
   }
   if (spec.type == "rate") {
-    const std::string worker_type = text(fields, "worker_type_id");
+    const std::string worker_type = projections::text_field(fields, "worker_type_id");
     tx.lock_key("rates:" + worker_type);
-    const std::vector<SqlValue> params{worker_type, state.id, text(fields, "start_date"),
-                                       text_or_null(text(fields, "end_date"))};
+    const std::vector<SqlValue> params{worker_type, state.id, projections::text_field(fields, "start_date"),
+                                       text_or_null(projections::text_field(fields, "end_date"))};
     const auto rows = tx.query(kOverlappingRate, params);
     if (!rows.empty()) {
       return collision("rate_overlap", "the dates overlap another rate of this worker type",
@@ -155,20 +142,20 @@ std::optional<Outcome> check_collisions(store::Transaction& tx, const EntitySpec
     }
   }
   if (spec.type == "resource_assignment") {
-    const std::string resource = text(fields, "resource_id");
-    const std::string date = text(fields, "assignment_date");
+    const std::string resource = projections::text_field(fields, "resource_id");
+    const std::string date = projections::text_field(fields, "assignment_date");
     tx.lock_key("capacity:" + resource + ":" + date);
     return check_day_load(
         tx, kResourceDayLoad, resource, date, state.id,
-        integer(fields, "capital_percentage") + integer(fields, "expense_percentage"),
+        projections::int_field(fields, "capital_percentage") + projections::int_field(fields, "expense_percentage"),
         "resource_capacity", "resource_assignment", "the resource's allocation");
   }
   if (spec.type == "actual") {
-    const std::string worker = text(fields, "worker_id");
-    const std::string date = text(fields, "actual_date");
+    const std::string worker = projections::text_field(fields, "worker_id");
+    const std::string date = projections::text_field(fields, "actual_date");
     tx.lock_key("allocation:" + worker + ":" + date);
     return check_day_load(tx, kWorkerDayLoad, worker, date, state.id,
-                          integer(fields, "allocation_percentage"), "worker_allocation",
+                          projections::int_field(fields, "allocation_percentage"), "worker_allocation",
                           "actual", "the worker's allocation");
   }
   return std::nullopt;
@@ -193,20 +180,20 @@ std::optional<Outcome> complete_actual(store::Transaction& tx, projections::Fiel
                                        const projections::FieldMap& requested) {
   using projections::format_money;
   using projections::parse_money;
-  auto cost = parse_money(text(fields, "actual_cost"));
+  auto cost = parse_money(projections::text_field(fields, "actual_cost"));
   if (!requested.count("actual_cost")) {
-    const std::vector<SqlValue> params{text(fields, "worker_id"), text(fields, "actual_date")};
+    const std::vector<SqlValue> params{projections::text_field(fields, "worker_id"), projections::text_field(fields, "actual_date")};
     const auto rows = tx.query(kActiveRate, params);
     if (rows.empty()) {
       return Outcome::invalid("actual_cost",
                               "is required: no rate of the worker's type is active on " +
-                                  text(fields, "actual_date"));
+                                  projections::text_field(fields, "actual_date"));
     }
     const auto rate = parse_money(std::get<std::string>(rows[0][0])).value_or(0);
     // rate x allocation / 100, rounded half up to the cent. Rates reach 10^17 cents, so
     // the product is formed in 128 bits; the result is at most the rate again.
     cost = static_cast<std::int64_t>(
-        (static_cast<__int128>(rate) * integer(fields, "allocation_percentage") + 50) / 100);
+        (static_cast<__int128>(rate) * projections::int_field(fields, "allocation_percentage") + 50) / 100);
     fields["actual_cost"] = format_money(*cost);
   }
   const bool has_capital = requested.count("capital_amount") > 0;
@@ -215,13 +202,13 @@ std::optional<Outcome> complete_actual(store::Transaction& tx, projections::Fiel
   if (has_capital || has_expense) {
     const char* given = has_capital ? "capital_amount" : "expense_amount";
     const char* other = has_capital ? "expense_amount" : "capital_amount";
-    const auto rest = *cost - parse_money(text(fields, given)).value_or(0);
+    const auto rest = *cost - parse_money(projections::text_field(fields, given)).value_or(0);
     if (rest < 0) return Outcome::invalid(given, "must not exceed actual_cost");
     fields[other] = format_money(rest);
     return std::nullopt;
   }
   std::int64_t capital_share = 1, expense_share = 1;  // 50:50 without a linked assignment
-  if (const auto assignment = text(fields, "resource_assignment_id"); !assignment.empty()) {
+  if (const auto assignment = projections::text_field(fields, "resource_assignment_id"); !assignment.empty()) {
     const SqlValue param{assignment};
     const auto rows = tx.query(kAssignmentSplit, std::span(&param, 1));
     if (!rows.empty()) {

@@ -116,19 +116,6 @@ FieldValue default_of(const FieldSpec& spec) {
   return std::string(spec.default_value);
 }
 
-std::string text_of(const FieldMap& state, const char* name) {
-  const auto it = state.find(name);
-  if (it == state.end()) return "";
-  const auto* s = std::get_if<std::string>(&it->second);
-  return s ? *s : "";
-}
-
-std::int64_t int_of(const FieldMap& state, const char* name) {
-  const auto it = state.find(name);
-  const auto* n = it == state.end() ? nullptr : std::get_if<std::int64_t>(&it->second);
-  return n ? *n : 0;
-}
-
 }  // namespace
 
 ValidatedFields validate_fields(const events::EntitySpec& spec, const FieldMap& input,
@@ -184,8 +171,8 @@ std::vector<FieldError> check_entity_rules(const events::EntitySpec& spec,
                                            const FieldMap& state) {
   std::vector<FieldError> errors;
   for (const auto& range : spec.date_ranges) {
-    const std::string start = text_of(state, std::string(range.start).c_str());
-    const std::string end = text_of(state, std::string(range.end).c_str());
+    const std::string start = projections::text_field(state, range.start);
+    const std::string end = projections::text_field(state, range.end);
     if (start.empty() || end.empty()) continue;
     if (range.allow_equal ? end < start : end <= start) {
       errors.push_back({std::string(range.end),
@@ -194,15 +181,15 @@ std::vector<FieldError> check_entity_rules(const events::EntitySpec& spec,
     }
   }
   if (spec.type == "resource_assignment") {
-    if (int_of(state, "capital_percentage") + int_of(state, "expense_percentage") > 100) {
+    if (projections::int_field(state, "capital_percentage") + projections::int_field(state, "expense_percentage") > 100) {
       errors.push_back({"expense_percentage", "capital_percentage + expense_percentage must not "
                                               "exceed 100"});
     }
   }
   if (spec.type == "scope_assignment") {
-    const std::string scope = text_of(state, "scope_type");
-    const bool has_program = !text_of(state, "program_id").empty();
-    const bool has_project = !text_of(state, "project_id").empty();
+    const std::string scope = projections::text_field(state, "scope_type");
+    const bool has_program = !projections::text_field(state, "program_id").empty();
+    const bool has_project = !projections::text_field(state, "project_id").empty();
     if (scope == "global" && (has_program || has_project)) {
       errors.push_back({"scope_type", "a global scope takes neither program_id nor project_id"});
     } else if (scope == "program" && (!has_program || has_project)) {
@@ -212,9 +199,9 @@ std::vector<FieldError> check_entity_rules(const events::EntitySpec& spec,
     }
   }
   if (spec.type == "actual") {
-    const auto cost = projections::parse_money(text_of(state, "actual_cost"));
-    const auto capital = projections::parse_money(text_of(state, "capital_amount"));
-    const auto expense = projections::parse_money(text_of(state, "expense_amount"));
+    const auto cost = projections::parse_money(projections::text_field(state, "actual_cost"));
+    const auto capital = projections::parse_money(projections::text_field(state, "capital_amount"));
+    const auto expense = projections::parse_money(projections::text_field(state, "expense_amount"));
     if (cost && capital && expense && *capital + *expense != *cost) {
       errors.push_back({"actual_cost", "must equal capital_amount + expense_amount"});
     }

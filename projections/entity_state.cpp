@@ -18,6 +18,18 @@ std::string deleted_event(const EntitySpec& spec) {
   return std::string(spec.event_prefix) + "Deleted";
 }
 
+std::string text_field(const FieldMap& fields, std::string_view name) {
+  const auto it = fields.find(std::string(name));
+  const auto* s = it == fields.end() ? nullptr : std::get_if<std::string>(&it->second);
+  return s ? *s : "";
+}
+
+std::int64_t int_field(const FieldMap& fields, std::string_view name) {
+  const auto it = fields.find(std::string(name));
+  const auto* n = it == fields.end() ? nullptr : std::get_if<std::int64_t>(&it->second);
+  return n ? *n : 0;
+}
+
 void update_derived_fields(const EntitySpec& spec, FieldMap& fields) {
   if (spec.type != "project_phase") return;
   const auto capital = parse_money(std::get<std::string>(fields["capital_budget"]));

@@ -33,6 +33,11 @@ std::string created_event(const EntitySpec& spec);
 std::string updated_event(const EntitySpec& spec);
 std::string deleted_event(const EntitySpec& spec);
 
+// The text (or integer) value of field `name`; "" (or 0) when it is absent or of another
+// type. For reading states and requests that validation has already typed.
+std::string text_field(const FieldMap& fields, std::string_view name);
+std::int64_t int_field(const FieldMap& fields, std::string_view name);
+
 // Recomputes read-only derived fields (ProjectPhase.total_budget) from the others.
 void update_derived_fields(const EntitySpec& spec, FieldMap& fields);
 
