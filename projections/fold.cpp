@@ -22,11 +22,9 @@ EventKind kind_of(const EntitySpec& spec, const std::string& event_type) {
                            std::string(spec.type) + "'");
 }
 
-}  // namespace
-
-void apply_event(const EntitySpec& spec, EntityState& state,
-                 const events::RecordedEvent& event) {
-  const EventKind kind = kind_of(spec, event.event_type);
+// Applies `event` whose payload (none for a deletion) is already decoded into `changes`.
+void apply_decoded(const EntitySpec& spec, EntityState& state, const events::RecordedEvent& event,
+                   EventKind kind, const events::EntityChanges& changes) {
   if (kind == EventKind::created) {
     state.fields.clear();
     state.created_at = event.recorded_at;
@@ -34,7 +32,6 @@ void apply_event(const EntitySpec& spec, EntityState& state,
   if (kind == EventKind::deleted) {
     state.deleted = true;
   } else {
-    const auto changes = events::decode_payload<events::EntityChanges>(event.payload);
     for (const auto& [name, value] : changes.fields) {
       if (events::is_null(value)) {
         state.fields.erase(name);  // a cleared optional field is absent, as in the read model
@@ -46,6 +43,19 @@ void apply_event(const EntitySpec& spec, EntityState& state,
   }
   state.version = event.stream_version;
   state.updated_at = event.recorded_at;
+}
+
+events::EntityChanges decode_changes(EventKind kind, const events::RecordedEvent& event) {
+  if (kind == EventKind::deleted) return {};
+  return events::decode_payload<events::EntityChanges>(event.payload);
+}
+
+}  // namespace
+
+void apply_event(const EntitySpec& spec, EntityState& state,
+                 const events::RecordedEvent& event) {
+  const EventKind kind = kind_of(spec, event.event_type);
+  apply_decoded(spec, state, event, kind, decode_changes(kind, event));
 }
 
 EntityState fold(const EntitySpec& spec, const std::string& id,
@@ -62,21 +72,24 @@ std::vector<HistoryEntry> history(const EntitySpec& spec,
   std::vector<HistoryEntry> entries;
   EntityState state;
   for (const auto& event : events) {
-    const FieldMap before = state.fields;
-    apply_event(spec, state, event);
-    if (event.stream_version < from_version) continue;
-    HistoryEntry& entry = entries.emplace_back();
-    entry.version = event.stream_version;
-    entry.event_type = event.event_type;
-    entry.recorded_at = event.recorded_at;
-    entry.user_id = event.metadata.user_id;
-    entry.request_id = event.metadata.request_id;
-    if (state.deleted) continue;
-    const auto changes = events::decode_payload<events::EntityChanges>(event.payload);
-    for (const auto& [name, value] : changes.fields) {
-      const auto old = before.find(name);
-      entry.changes[name] = {old == before.end() ? FieldValue{} : old->second, value};
+    const EventKind kind = kind_of(spec, event.event_type);
+    const auto changes = decode_changes(kind, event);
+    const bool reported = event.stream_version >= from_version;
+    if (reported) {
+      HistoryEntry& entry = entries.emplace_back();
+      entry.version = event.stream_version;
+      entry.event_type = event.event_type;
+      entry.recorded_at = event.recorded_at;
+      entry.user_id = event.metadata.user_id;
+      entry.request_id = event.metadata.request_id;
+      // A creation starts from nothing, whatever a replaced state held.
+      for (const auto& [name, value] : changes.fields) {
+        const auto old = state.fields.find(name);
+        const bool had = kind != EventKind::created && old != state.fields.end();
+        entry.changes[name] = {had ? old->second : FieldValue{}, value};
+      }
     }
+    apply_decoded(spec, state, event, kind, changes);
   }
   return entries;
 }
