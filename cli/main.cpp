@@ -9,8 +9,12 @@
 #include <vector>
 
 #include "cli/cli_context.h"
+#include "cli/command_options.h"
+#include "cli/export_command.h"
+#include "cli/import_command.h"
 #include "cli/migrate_command.h"
 #include "cli/openapi_command.h"
+#include "cli/replay_command.h"
 #include "cli/schema_command.h"
 #include "cli/serve_command.h"
 #include "store/store_error.h"
@@ -34,6 +38,10 @@ const std::map<std::string, Subcommand>& subcommands() {
                    folio::cli::run_openapi_command, false}},
       {"schema", {"print the read-model SQL generated from the entity catalog",
                   folio::cli::run_schema_command, false}},
+      {"replay", {"an entity's events with changes and states, for audits",
+                  folio::cli::run_replay_command}},
+      {"export", {"all (or filtered) events as decoded JSON lines", folio::cli::run_export_command}},
+      {"import", {"adopt existing rows from a JSON-lines file", folio::cli::run_import_command}},
   };
   return all;
 }
@@ -96,7 +104,7 @@ int main(int argc, char** argv) {
     return command->second.run(context);
   } catch (const folio::store::StoreError& e) {
     std::cerr << "folio " << args[i] << ": " << e.what() << "\n";
-    return 1;
+    return folio::cli::kExitStoreError;
   } catch (const std::exception& e) {
     std::cerr << "folio " << args[i] << ": " << e.what() << "\n";
     return 1;

@@ -87,7 +87,7 @@ void Progress::draw(bool final_line) {
     std::snprintf(text, sizeof text, " in %.1f s", seconds);
     line += text;
   }
-  line += ", " + with_thousands(static_cast<std::int64_t>(rate)) + "/s";
+  if (seconds >= 0.1) line += ", " + with_thousands(static_cast<std::int64_t>(rate)) + "/s";
   if (total_ && !final_line && rate > 0 && *total_ > done_) {
     line += ", ETA " + duration_text(static_cast<double>(*total_ - done_) / rate);
   }

@@ -58,6 +58,10 @@ void apply_event(const EntitySpec& spec, EntityState& state,
   apply_decoded(spec, state, event, kind, decode_changes(kind, event));
 }
 
+FieldMap event_fields(const EntitySpec& spec, const events::RecordedEvent& event) {
+  return decode_changes(kind_of(spec, event.event_type), event).fields;
+}
+
 EntityState fold(const EntitySpec& spec, const std::string& id,
                  const std::vector<events::RecordedEvent>& events) {
   EntityState state;

@@ -32,6 +32,10 @@ struct HistoryEntry {
 // event type that does not belong to `spec`.
 void apply_event(const EntitySpec& spec, EntityState& state, const events::RecordedEvent& event);
 
+// The fields `event` set, decoded from its payload: all of them for a creation, the
+// changed ones for an update (null = cleared), none for a deletion. Throws like apply_event.
+FieldMap event_fields(const EntitySpec& spec, const events::RecordedEvent& event);
+
 // The state after all of `events` (the entity's stream, in order, from version 1).
 EntityState fold(const EntitySpec& spec, const std::string& id,
                  const std::vector<events::RecordedEvent>& events);

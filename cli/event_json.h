@@ -1,0 +1,17 @@
+// Events as JSON lines for auditors (`folio export`, `folio replay --json`): the envelope
+// with the payload decoded into the fields the event set.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include "events/envelope.h"
+
+namespace folio::cli {
+
+// {"position","stream_id","entity_type","entity_id","version","event_type",
+//  "schema_version","recorded_at","user_id","request_id","command_id","data":{field:value}}
+// "data" is {} for a deletion. Throws events::PayloadDecodeError when the payload does not
+// decode, std::runtime_error when the stream is not one of a catalog entity type.
+boost::json::object event_to_json(const events::RecordedEvent& event);
+
+}  // namespace folio::cli
