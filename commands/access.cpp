@@ -6,13 +6,8 @@ namespace folio::commands {
 
 namespace {
 
-constexpr const char* kActiveUser =
-    "SELECT id FROM users WHERE id = $1 AND deleted = 0 AND is_active = 1";
-constexpr const char* kActiveGrants =
-    "SELECT r.role_type, s.scope_type, s.program_id, s.project_id"
-    " FROM user_roles r LEFT JOIN scope_assignments s"
-    " ON s.user_role_id = r.id AND s.deleted = 0 AND s.is_active = 1"
-    " WHERE r.user_id = $1 AND r.deleted = 0 AND r.is_active = 1";
+constexpr const char* kActor = "SELECT " FOLIO_ACTOR_COLUMNS " FROM users u" FOLIO_ACTOR_JOINS
+                              " WHERE u.id = $1 AND u.deleted = 0 AND u.is_active = 1";
 constexpr const char* kProgramOfProject = "SELECT program_id FROM projects WHERE id = $1";
 
 std::string text(const store::SqlValue& v) {
@@ -58,16 +53,22 @@ bool Actor::is_admin() const {
                                [](const Grant& g) { return g.role == "admin"; });
 }
 
-std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_id) {
-  const store::SqlValue param{user_id};
-  if (tx.query(kActiveUser, std::span(&param, 1)).empty()) return std::nullopt;
-  Actor actor{user_id, false, {}};
-  for (const auto& row : tx.query(kActiveGrants, std::span(&param, 1))) {
-    Grant grant{text(row[0]), text(row[1]), text(row[2]), text(row[3])};
+std::optional<Actor> actor_from_rows(const std::vector<store::SqlRow>& rows) {
+  if (rows.empty()) return std::nullopt;
+  Actor actor{text(rows[0][0]), false, {}};
+  for (const auto& row : rows) {
+    Grant grant{text(row[1]), text(row[2]), text(row[3]), text(row[4])};
     // A non-admin role grants nothing without an active scope.
-    if (grant.role == "admin" || !grant.scope_type.empty()) actor.grants.push_back(grant);
+    if (grant.role == "admin" || (!grant.role.empty() && !grant.scope_type.empty())) {
+      actor.grants.push_back(grant);
+    }
   }
   return actor;
+}
+
+std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_id) {
+  const store::SqlValue param{user_id};
+  return actor_from_rows(tx.query(kActor, std::span(&param, 1)));
 }
 
 EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,

@@ -31,6 +31,19 @@ struct Actor {
 // role needs no scope). nullopt when the user does not exist, is deleted or inactive.
 std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_id);
 
+// The SELECT list that actor_from_rows reads, one row per active role and active scope of
+// an active user (LEFT JOINs: a user without roles gives one row of NULLs after its id).
+// Callers that find the user another way (by token) join the same tables.
+#define FOLIO_ACTOR_COLUMNS "u.id, r.role_type, s.scope_type, s.program_id, s.project_id"
+#define FOLIO_ACTOR_JOINS                                                                 \
+  " LEFT JOIN user_roles r ON r.user_id = u.id AND r.deleted = 0 AND r.is_active = 1"   \
+  " LEFT JOIN scope_assignments s"                                                      \
+  " ON s.user_role_id = r.id AND s.deleted = 0 AND s.is_active = 1"
+
+// The actor described by rows of FOLIO_ACTOR_COLUMNS; nullopt when there are none (no
+// such active user).
+std::optional<Actor> actor_from_rows(const std::vector<store::SqlRow>& rows);
+
 // Where an entity sits: its program and project (either may be empty).
 struct EntityScope {
   bool organisation = false;  // portfolios, resources, worker types, workers, rates

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "commands/access.h"
 #include "commands/passwords.h"
 #include "events/timestamp.h"
 
@@ -19,8 +20,11 @@ constexpr const char* kCredentials =
 constexpr const char* kInsertToken =
     "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at)"
     " VALUES ($1, $2, $3, $4)";
-constexpr const char* kTokenUser =
-    "SELECT user_id FROM auth_tokens WHERE token_hash = $1 AND expires_at > $2";
+// The token's user with its roles and scopes, in one statement (one round trip).
+constexpr const char* kTokenActor =
+    "SELECT " FOLIO_ACTOR_COLUMNS " FROM auth_tokens t"
+    " JOIN users u ON u.id = t.user_id AND u.deleted = 0 AND u.is_active = 1" FOLIO_ACTOR_JOINS
+    " WHERE t.token_hash = $1 AND t.expires_at > $2";
 constexpr const char* kAnyUser = "SELECT id FROM users LIMIT 1";
 
 // A hash to verify against when the user does not exist, so that unknown usernames take
@@ -91,10 +95,9 @@ std::optional<commands::Actor> AuthService::authenticate(std::string_view header
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   if (token.empty() || token.size() > 256) return std::nullopt;
   std::optional<commands::Actor> actor;
-  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+  store_.transact(store::Access::read_statement, [&](Transaction& tx) {
     const std::vector<SqlValue> params{sha256_hex(token), events::now_timestamp()};
-    const auto rows = tx.query(kTokenUser, params);
-    if (!rows.empty()) actor = commands::load_actor(tx, std::get<std::string>(rows[0][0]));
+    actor = commands::actor_from_rows(tx.query(kTokenActor, params));
     return Verdict::commit;
   });
   return actor;

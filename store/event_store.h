@@ -96,7 +96,15 @@ class Transaction {
   virtual void lock_key(std::string_view key, bool shared = false) = 0;
 };
 
-enum class Access { read_only, read_write };
+enum class Access {
+  read_only,
+  read_write,
+  // One read statement that needs no transaction around it: a single statement already
+  // sees one consistent snapshot. PostgreSQL runs it without BEGIN/COMMIT (one round trip
+  // instead of three); SQLite treats it as read_only. The unit of work must run exactly
+  // one query.
+  read_statement,
+};
 
 // The unit of work's verdict on its own transaction.
 enum class Verdict { commit, rollback };

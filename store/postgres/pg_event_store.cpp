@@ -3,6 +3,7 @@
 #include <chrono>
 #include <pqxx/connection>
 #include <pqxx/except>
+#include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
 
@@ -87,7 +88,11 @@ void PgEventStore::transact(Access access, const Work& work) {
   for (int attempt = 1;; ++attempt) {
     if (!connection) connection = acquire();
     try {
-      if (access == Access::read_only) {
+      if (access == Access::read_statement) {
+        pqxx::nontransaction tx(*connection);
+        PgTransaction folio_tx(tx);
+        work(folio_tx);
+      } else if (access == Access::read_only) {
         pqxx::read_transaction tx(*connection);
         PgTransaction folio_tx(tx);
         work(folio_tx);

@@ -47,7 +47,7 @@ SqliteEventStore::~SqliteEventStore() {
 }
 
 void SqliteEventStore::transact(Access access, const Work& work) {
-  if (access == Access::read_only) {
+  if (access == Access::read_only || access == Access::read_statement) {
     auto connection = acquire_reader();
     struct Release {
       SqliteEventStore* store;
