@@ -23,7 +23,10 @@ Outcome EntityQueries::get(const Actor& actor, const events::EntitySpec& spec,
                            const std::string& id, std::optional<std::int64_t> at_version) {
   if (admin_only_refused(actor, spec)) return Outcome::refused("only admins may read these");
   Outcome outcome = not_found(spec, id);
-  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+  // The current row needs no transaction: its scope lookup (a project's program) may see a
+  // newer commit without harm. A past version reads the row and the stream in one snapshot.
+  const auto access = at_version ? store::Access::read_only : store::Access::read_statement;
+  store_.transact(access, [&](Transaction& tx) {
     const auto current = projections::load_entity(tx, spec, id);
     if (!current || !can_read(actor, scope_of(tx, spec, *current))) return Verdict::commit;
     if (!at_version) {

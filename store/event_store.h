@@ -99,10 +99,10 @@ class Transaction {
 enum class Access {
   read_only,
   read_write,
-  // One read statement that needs no transaction around it: a single statement already
-  // sees one consistent snapshot. PostgreSQL runs it without BEGIN/COMMIT (one round trip
-  // instead of three); SQLite treats it as read_only. The unit of work must run exactly
-  // one query.
+  // Reads that need no common snapshot: each statement sees the data committed when it
+  // starts (a single statement is always consistent in itself). PostgreSQL runs them
+  // without BEGIN/COMMIT, saving two round trips; SQLite treats this as read_only. For
+  // one-statement reads, or statements whose answers need not agree with each other.
   read_statement,
 };
 
