@@ -78,7 +78,7 @@ export async function signedInPage(browser: Browser, baseUrl: string, user: { us
   await page.getByLabel('User name').fill(user.username);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText(`Signed in as ${user.username}`).waitFor();
+  await page.locator('.signed-in-as', { hasText: `Signed in as ${user.username}` }).waitFor({ state: 'attached' });
   return { context, page };
 }
 

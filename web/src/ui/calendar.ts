@@ -156,7 +156,7 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
     const items = failed.map((c) =>
       h('li', { dataset: { resource: c.resourceId, date: c.date } },
         h('strong', {}, `${resourceName.get(c.resourceId)} · ${c.date}: `),
-        `${REASONS[c.failure!.error] ?? c.failure!.error}. ${c.failure!.message}. `,
+        c.failure!.error === 'conflict' ? `${REASONS.conflict}. ` : `${REASONS[c.failure!.error] ?? c.failure!.error}: ${c.failure!.message}. `,
         `Current values: ${describeCurrent(c.failure!.current)}. Your values: capital ${percent(c.capital)} %, expense ${percent(c.expense)} %.`));
     const refresh = h('button', { type: 'button', onclick: () => void refreshFailed() }, 'Refresh failed cells');
     replace(results,

@@ -1,0 +1,144 @@
+// The resource assignment calendar: a bulk save while another planner changed two of the
+// same cells shows partial success, keeps the two failures highlighted and editable with
+// the reason and the current values, and saving them again after a refresh succeeds.
+// Also: the console is usable at 1280x800 and in a narrow (phone-width) window.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, Api, createPlanner, createProject, launchBrowser, PLANNER, screenshot, signedInPage, startServer, type FolioServer } from './harness';
+
+let server: FolioServer;
+let browser: Browser;
+let admin: Api;
+let project: Record<string, any>;
+const resources: Record<string, Record<string, any>> = {};
+const assignments: Record<string, Record<string, any>> = {};
+
+beforeAll(async () => {
+  server = await startServer();
+  ({ browser } = await launchBrowser());
+  admin = await Api.login(server.url, ADMIN);
+  await createPlanner(admin);
+  project = await createProject(admin, 1);
+  for (const [key, name, type] of [['ada', 'Ada Lovelace', 'labor'], ['ben', 'Ben Build', 'labor'], ['cy', 'Cy Test Rig', 'non_labor']]) {
+    resources[key] = await admin.create('resources', { name, resource_type: type });
+  }
+  const assign = async (key: string, resource: string, date: string, capital: number, expense: number) => {
+    assignments[key] = await admin.create('resource-assignments', {
+      resource_id: resources[resource].id, project_id: project.id, assignment_date: date, capital_percentage: capital, expense_percentage: expense,
+    });
+  };
+  await assign('ada2', 'ada', '2026-03-02', 20, 10);
+  await assign('ada3', 'ada', '2026-03-03', 20, 10);
+  await assign('ada4', 'ada', '2026-03-04', 20, 10);
+  await assign('ben2', 'ben', '2026-03-02', 50, 0);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const capital = (page: Page, name: string, date: string) => page.getByLabel(`Capital % for ${name}, ${date}`);
+const expense = (page: Page, name: string, date: string) => page.getByLabel(`Expense % for ${name}, ${date}`);
+const cell = (page: Page, resource: string, date: string) => page.locator(`td[data-resource="${resources[resource].id}"][data-date="${date}"]`);
+
+async function openCalendar(page: Page) {
+  await page.goto(`/#/calendar/${project.id}`);
+  await capital(page, 'Ada Lovelace', '2026-03-02').waitFor();
+}
+
+describe('the resource assignment calendar', () => {
+  it('saves what it can, keeps the two cells another user changed editable, and retries only them after a refresh', async () => {
+    const alice = await signedInPage(browser, server.url, ADMIN);
+    const bob = await signedInPage(browser, server.url, PLANNER);
+    await openCalendar(alice.page);
+    await openCalendar(bob.page);
+    expect(await capital(alice.page, 'Ada Lovelace', '2026-03-02').inputValue()).toBe('20');
+
+    const utilisation = await fetch(`${server.url}/api/v1/resources/${resources.ben.id}/utilisation?from=2026-03-02&to=2026-03-15`, {
+      headers: { Authorization: `Bearer ${admin.token}` },
+    });
+    if (utilisation.status === 200) {
+      // The hint: what is left of Ben on 2 March across all projects.
+      expect(await cell(alice.page, 'ben', '2026-03-02').locator('.hint').innerText()).toBe('50% free');
+    } else {
+      expect(await alice.page.locator('.hint').count()).toBe(0);
+    }
+
+    // Alice edits five cells: four existing assignments and one new.
+    await capital(alice.page, 'Ada Lovelace', '2026-03-02').fill('30');
+    await capital(alice.page, 'Ada Lovelace', '2026-03-03').fill('40');
+    await expense(alice.page, 'Ada Lovelace', '2026-03-04').fill('20');
+    await capital(alice.page, 'Ben Build', '2026-03-02').fill('60');
+    await capital(alice.page, 'Cy Test Rig', '2026-03-02').fill('25');
+    await expense(alice.page, 'Cy Test Rig', '2026-03-02').fill('25');
+    expect(await alice.page.locator('#calendar-save').innerText()).toBe('Save changes (5)');
+
+    // Meanwhile Bob changes two of the same cells and saves.
+    await capital(bob.page, 'Ada Lovelace', '2026-03-03').fill('10');
+    await expense(bob.page, 'Ada Lovelace', '2026-03-04').fill('5');
+    await bob.page.locator('#calendar-save').click();
+    await bob.page.getByText('Saved 2 changed cells.').waitFor();
+
+    // Alice's one save: three succeed, two fail.
+    await alice.page.locator('#calendar-save').click();
+    await alice.page.getByText('Saved 3 of 5 changed cells.', { exact: false }).waitFor();
+    for (const date of ['2026-03-03', '2026-03-04']) {
+      expect(await cell(alice.page, 'ada', date).getAttribute('class')).toContain('failed');
+    }
+    for (const [r, date] of [['ada', '2026-03-02'], ['ben', '2026-03-02'], ['cy', '2026-03-02']]) {
+      expect(await cell(alice.page, r, date).getAttribute('class')).toContain('saved');
+    }
+    // The failures keep Alice's values and stay editable.
+    const failedInput = capital(alice.page, 'Ada Lovelace', '2026-03-03');
+    expect(await failedInput.inputValue()).toBe('40');
+    expect(await failedInput.isEditable()).toBe(true);
+    expect(await failedInput.getAttribute('aria-invalid')).toBe('true');
+    const failures = await alice.page.locator('.failure-list').innerText();
+    expect(failures).toContain('Ada Lovelace · 2026-03-03: changed by someone else');
+    expect(failures).toContain('Current values: capital 10 %, expense 10 % (version 2)');
+    expect(failures).toContain('Ada Lovelace · 2026-03-04');
+    expect(failures).toContain('Current values: capital 20 %, expense 5 % (version 2)');
+    expect(await alice.page.locator('#calendar-save').innerText()).toBe('Save changes (2)');
+    console.log(`calendar after a partial failure: ${await screenshot(alice.page, 'calendar-partial-failure')}`);
+
+    // The server holds Bob's values for the two failures and Alice's for the rest.
+    expect((await admin.get('resource-assignments', assignments.ada3.id)).capital_percentage).toBe(10);
+    expect((await admin.get('resource-assignments', assignments.ada2.id))).toMatchObject({ capital_percentage: 30, version: 2 });
+
+    // Refresh the failed cells, then save: only the two are sent, and they succeed.
+    await alice.page.getByRole('button', { name: 'Refresh failed cells' }).click();
+    await alice.page.getByText('Refreshed 2 cells to their current versions.', { exact: false }).waitFor();
+    expect(await capital(alice.page, 'Ada Lovelace', '2026-03-03').inputValue()).toBe('40');
+    const sent: unknown[] = [];
+    alice.page.on('request', (r) => {
+      if (r.url().endsWith('/bulk-update')) sent.push(r.postDataJSON());
+    });
+    await alice.page.locator('#calendar-save').click();
+    await alice.page.getByText('Saved 2 changed cells.').waitFor();
+    expect(sent).toEqual([[
+      { id: assignments.ada3.id, capital_percentage: 40, version: 2 },
+      { id: assignments.ada4.id, expense_percentage: 20, version: 2 },
+    ]]);
+    expect(await admin.get('resource-assignments', assignments.ada3.id)).toMatchObject({ capital_percentage: 40, expense_percentage: 10, version: 3 });
+    expect(await admin.get('resource-assignments', assignments.ada4.id)).toMatchObject({ capital_percentage: 20, expense_percentage: 20, version: 3 });
+    console.log(`calendar after the retry: ${await screenshot(alice.page, 'calendar-after-retry')}`);
+    await alice.context.close();
+    await bob.context.close();
+  });
+
+  it('fits 1280x800 and a narrow window without the page scrolling sideways', async () => {
+    for (const [name, viewport] of [['wide', { width: 1280, height: 800 }], ['narrow', { width: 390, height: 844 }]] as const) {
+      const { page, context } = await signedInPage(browser, server.url, ADMIN, viewport);
+      await openCalendar(page);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${name} calendar`).toBeLessThanOrEqual(0);
+      console.log(`${name} calendar: ${await screenshot(page, `calendar-${name}`)}`);
+      await page.goto(`/#/e/projects/${project.id}`);
+      await page.getByLabel('Name', { exact: true }).waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${name} form`).toBeLessThanOrEqual(0);
+      if (name === 'narrow') console.log(`narrow form: ${await screenshot(page, 'form-narrow')}`);
+      await context.close();
+    }
+  });
+});
