@@ -18,9 +18,12 @@ export function formatValue(value: unknown, field?: FieldDescription): string {
 }
 
 /** A short human name for an entity: its name, username, type, external id or date. */
+/** The fields that name an entity, in order of preference (see displayName). */
+export const NAME_FIELDS = ['name', 'username', 'type', 'external_id', 'role_type', 'scope_type', 'assignment_date', 'actual_date', 'start_date'];
+
 export function displayName(entity: Record<string, unknown> | null | undefined): string {
   if (!entity) return '—';
-  for (const key of ['name', 'username', 'type', 'external_id', 'role_type', 'scope_type', 'assignment_date', 'actual_date', 'start_date']) {
+  for (const key of NAME_FIELDS) {
     const v = entity[key];
     if (typeof v === 'string' && v) return v;
   }

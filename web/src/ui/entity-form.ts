@@ -99,7 +99,7 @@ export async function renderForm(main: HTMLElement, session: Session, d: EntityD
       input,
       hintParts.length ? h('small', { id: `${inputId}-hint`, className: 'hint' }, hintParts.join('; ')) : null,
       changed ? h('small', { className: 'changed-note' }, `your change; current: ${formatValue(entity![f.name], f)}`) : null,
-      error ? h('small', { id: `${inputId}-error`, className: 'field-error' }, error.message) : null);
+      error ? h('small', { id: `${inputId}-error`, className: 'field-error' }, humanize(d, error.message)) : null);
   };
 
   const setNote = (el: HTMLElement) => replace(document.getElementById('form-messages')!, el);
@@ -164,7 +164,7 @@ export async function renderForm(main: HTMLElement, session: Session, d: EntityD
       return;
     }
     if (e instanceof ValidationError) {
-      render(values, message('alert', `Not saved: ${e.fieldErrors.map((x) => `${x.field} ${x.message}`).join('; ') || e.message}`), e.fieldErrors);
+      render(values, message('alert', `Not saved: ${e.fieldErrors.map((x) => `${fieldLabel(d, x.field)} ${humanize(d, x.message)}`).join('; ') || e.message}`), e.fieldErrors);
       return;
     }
     if (e instanceof ApiError) {
@@ -185,6 +185,15 @@ export async function renderForm(main: HTMLElement, session: Session, d: EntityD
   };
 
   render(valuesOf(d, base), params.get('created') && base ? message('status', `Created at version ${base.version}.`) : null);
+}
+
+function fieldLabel(d: EntityDescription, name: string): string {
+  return d.fields.find((f) => f.name === name)?.label ?? name;
+}
+
+/** A server message with field names ("end_date") written as their labels ("end date"). */
+function humanize(d: EntityDescription, text: string): string {
+  return text.replace(/\b[a-z]+(_[a-z]+)+\b/g, (n) => fieldLabel(d, n).toLowerCase());
 }
 
 function historySection(session: Session, d: EntityDescription, id: string): HTMLElement {

@@ -1,7 +1,7 @@
 // The list of one entity type: a table of the items the user may read, a page at a time.
 import type { EntityDescription } from '../api/entity-description';
 import type { EntityType } from '../api/entities.generated';
-import { displayName, formatValue } from '../format';
+import { displayName, formatValue, NAME_FIELDS } from '../format';
 import { formFields } from '../form-model';
 import type { Session } from '../session';
 import { h, replace } from './dom';
@@ -13,7 +13,9 @@ export async function renderList(main: HTMLElement, session: Session, d: EntityD
     const v = params.get(f);
     if (v) filters[f] = v;
   }
-  const columns = formFields(d).filter((f) => !f.writeOnly && f.kind !== 'longtext').slice(0, 5);
+  // The first column names the item (and links to it); the next few show other fields.
+  const nameField = d.fields.find((f) => f.name === NAME_FIELDS.find((n) => d.fields.some((x) => x.name === n)));
+  const columns = formFields(d).filter((f) => f !== nameField && !f.writeOnly && f.kind !== 'longtext').slice(0, 5);
   const refs = await referenceNames(session, columns.filter((c) => c.kind === 'reference').map((c) => c.references!));
   const body = h('tbody');
   const status = h('p', { role: 'status', className: 'list-status' });
@@ -57,7 +59,7 @@ export async function renderList(main: HTMLElement, session: Session, d: EntityD
     h('div', { className: 'table-scroll' },
       h('table', { className: 'data-table' },
         h('caption', { className: 'visually-hidden' }, `${d.label}s`),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), columns.map((c) => h('th', { scope: 'col' }, c.label)), h('th', { scope: 'col', className: 'num' }, 'Version'))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, nameField?.label ?? 'Item'), columns.map((c) => h('th', { scope: 'col' }, c.label)), h('th', { scope: 'col', className: 'num' }, 'Version'))),
         body)),
     status,
     more,
