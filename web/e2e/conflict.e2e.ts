@@ -106,4 +106,24 @@ describe('the conflict dialog', () => {
     await bob.context.close();
     await alice.context.close();
   });
+
+  it('a collision with other data (a cost center code in use) opens the same dialog; Escape cancels', async () => {
+    const project = await createProject(admin, 3);
+    const alice = await signedInPage(browser, server.url, ADMIN);
+    await alice.page.goto(`/#/e/projects/${project.id}`);
+    await alice.page.getByLabel('Cost center code').fill('CC-1');
+    await alice.page.getByRole('button', { name: 'Save' }).click();
+    const dialog = alice.page.getByRole('dialog', { name: 'Your changes were not saved' });
+    await dialog.waitFor();
+    const row = dialog.locator('tr[data-field="cost_center_code"]');
+    expect(await row.locator('td.yours').innerText()).toBe('CC-1');
+    expect(await row.locator('td.current').innerText()).toBe('CC-3');
+    expect(await dialog.innerText()).toContain('Nobody else changed this item');
+    await alice.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await alice.page.getByLabel('Cost center code').inputValue()).toBe('CC-3');
+    const stored = await admin.get('projects', project.id);
+    expect([stored.cost_center_code, stored.version]).toEqual(['CC-3', 1]);
+    await alice.context.close();
+  });
 });

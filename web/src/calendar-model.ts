@@ -122,3 +122,15 @@ export function rebase(cell: Cell, now: ResourceAssignment | null): boolean {
   cell.failure = null;
   return isDirty(cell);
 }
+
+/**
+ * What is left of the resource on the cell's day across all projects once the typed
+ * values are saved: the free percentage the utilisation view reports (which counts this
+ * cell's saved assignment) plus that saved assignment, minus what is typed. Negative:
+ * over capacity by that much.
+ */
+export function freeAfterTyping(cell: Cell, availableNow: number): number {
+  const savedHere = cell.assignment ? cell.assignment.capital_percentage + cell.assignment.expense_percentage : 0;
+  const typed = percent(cell.capital) + percent(cell.expense);
+  return Number.isNaN(typed) ? availableNow : availableNow + savedHere - typed;
+}

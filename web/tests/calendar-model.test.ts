@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellFor, cellProblem, isDirty, markFailed, markUpdated, planSave, rebase } from '../src/calendar-model';
+import { cellFor, cellProblem, freeAfterTyping, isDirty, markFailed, markUpdated, planSave, rebase } from '../src/calendar-model';
 import type { ResourceAssignment } from '../src/api/entities.generated';
 
 const ra = (id: string, capital: number, expense: number, version = 1): ResourceAssignment => ({
@@ -46,5 +46,17 @@ describe('the calendar model', () => {
     expect(rebase(bad, ra('b', 60, 0, 2))).toBe(true);
     expect(bad.capital).toBe('30');
     expect(planSave([ok, bad], 'p1').updates).toEqual([{ id: 'b', capital_percentage: 30 }]);
+  });
+
+  it('computes the free capacity hint from the utilisation view and what is typed', () => {
+    const c = cellFor('r1', '2026-03-02', ra('a', 20, 10)); // the view counts these 30 as allocated
+    expect(freeAfterTyping(c, 40)).toBe(40);
+    c.capital = '50';
+    expect(freeAfterTyping(c, 40)).toBe(10);
+    c.expense = '30';
+    expect(freeAfterTyping(c, 40)).toBe(-10);
+    const fresh = cellFor('r1', '2026-03-03', null);
+    fresh.capital = '25';
+    expect(freeAfterTyping(fresh, 100)).toBe(75);
   });
 });

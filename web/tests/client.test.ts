@@ -208,3 +208,13 @@ describe('no automatic retries', () => {
     expect(requests).toHaveLength(2);
   });
 });
+
+describe('utilisation', () => {
+  it('reads utilisation, and answers null when the server has no such view (404)', async () => {
+    const days = [{ date: '2026-03-02', allocated_percentage: 60, available_percentage: 40 }];
+    const { api, requests } = client([json(200, { resource_id: 'r', from: '2026-03-02', to: '2026-03-02', days }), problem(404, 'not_found')]);
+    expect((await api.utilisation('r', '2026-03-02', '2026-03-02'))?.days).toEqual(days);
+    expect(requests[0].url).toBe('/api/v1/resources/r/utilisation?from=2026-03-02&to=2026-03-02');
+    expect(await api.utilisation('r', '2026-03-02', '2026-03-02')).toBeNull();
+  });
+});

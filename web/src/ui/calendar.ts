@@ -11,6 +11,7 @@ import {
   cellFor,
   cellKey,
   cellProblem,
+  freeAfterTyping,
   isDirty,
   markCreated,
   markFailed,
@@ -96,9 +97,7 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
   const hintFor = (cell: Cell) => {
     const free = available.get(cellKey(cell.resourceId, cell.date));
     if (free === undefined) return null;
-    const savedHere = cell.assignment ? cell.assignment.capital_percentage + cell.assignment.expense_percentage : 0;
-    const typed = percent(cell.capital) + percent(cell.expense);
-    const left = Number.isNaN(typed) ? free : free + savedHere - typed;
+    const left = freeAfterTyping(cell, free);
     return left < 0
       ? h('span', { className: 'hint over', title: 'More than the resource has left across all projects' }, `over by ${-left}%`)
       : h('span', { className: 'hint', title: 'What is left of this resource on this day across all projects' }, `${left}% free`);
