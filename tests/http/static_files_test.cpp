@@ -44,8 +44,7 @@ TEST_F(StaticFilesTest, RootServesIndexHtmlThatBrowsersRevalidate) {
   EXPECT_EQ(r.body(), "<!doctype html><title>Folio</title>");
   EXPECT_EQ(r[beast_http::field::content_type], "text/html; charset=utf-8");
   EXPECT_EQ(r[beast_http::field::cache_control], "no-cache");
-  EXPECT_NE(r["Content-Security-Policy"].find("default-src 'self'"),
-            std::string::npos);
+  EXPECT_NE(r["Content-Security-Policy"].find("default-src 'self'"), std::string::npos);
   EXPECT_EQ(r["X-Content-Type-Options"], "nosniff");
   EXPECT_EQ(get("/index.html").body(), r.body());
   EXPECT_EQ(get("/?next=%2Fe%2Fprojects").body(), r.body()) << "the query is not part of the path";
@@ -58,7 +57,8 @@ TEST_F(StaticFilesTest, HashedAssetsAreCachedForAYearWithTheirContentType) {
   EXPECT_EQ(js[beast_http::field::content_type], "text/javascript; charset=utf-8");
   EXPECT_EQ(js[beast_http::field::cache_control], "public, max-age=31536000, immutable");
   EXPECT_EQ(js[beast_http::field::content_length], "21");
-  EXPECT_EQ(get("/assets/index-abc123.css")[beast_http::field::content_type], "text/css; charset=utf-8");
+  EXPECT_EQ(get("/assets/index-abc123.css")[beast_http::field::content_type],
+            "text/css; charset=utf-8");
   EXPECT_EQ(get("/favicon.svg")[beast_http::field::content_type], "image/svg+xml");
   EXPECT_EQ(get("/favicon.svg")[beast_http::field::cache_control], "no-cache");
 }
@@ -75,10 +75,10 @@ TEST_F(StaticFilesTest, AMatchingETagAnswers304WithoutBody) {
 
 TEST_F(StaticFilesTest, TraversalHiddenFilesAndFoldersAreRefused) {
   for (const char* target :
-       {"/../outside.txt", "/assets/../../outside.txt", "/%2e%2e/outside.txt", "/%2E%2E%2Foutside.txt",
-        "/assets/%2e%2e/%2e%2e/outside.txt", "/.env", "/%2eenv", "/assets/..%5c..%5coutside.txt",
-        "/assets%2f..%2f..%2foutside.txt", "/index.html%00.js", "/./index.html", "/assets",
-        "/assets/", "/missing.js", "/%zz", "/%4", "/e/projects"}) {
+       {"/../outside.txt", "/assets/../../outside.txt", "/%2e%2e/outside.txt",
+        "/%2E%2E%2Foutside.txt", "/assets/%2e%2e/%2e%2e/outside.txt", "/.env", "/%2eenv",
+        "/assets/..%5c..%5coutside.txt", "/assets%2f..%2f..%2foutside.txt", "/index.html%00.js",
+        "/./index.html", "/assets", "/assets/", "/missing.js", "/%zz", "/%4", "/e/projects"}) {
     const Response r = get(target);
     EXPECT_EQ(r.result_int(), 404) << target;
     EXPECT_EQ(r.body().find("outside the root"), std::string::npos) << target;

@@ -121,6 +121,7 @@ describe('the conflict dialog', () => {
     expect(await dialog.innerText()).toContain('Nobody else changed this item');
     await alice.page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+    await alice.page.getByText('Your changes were discarded').waitFor();
     expect(await alice.page.getByLabel('Cost center code').inputValue()).toBe('CC-3');
     const stored = await admin.get('projects', project.id);
     expect([stored.cost_center_code, stored.version]).toEqual(['CC-3', 1]);
