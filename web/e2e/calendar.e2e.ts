@@ -141,4 +141,36 @@ describe('the resource assignment calendar', () => {
       await context.close();
     }
   });
+
+  it('shows per resource-day how much is still free, counting what is typed', async () => {
+    // The utilisation view's answer is fixed here (60 % of Ada allocated on every day, 30 of
+    // it by this project on 2 March) so the hint arithmetic is checked on known numbers;
+    // the test above checks the real endpoint when the server has it.
+    const { page, context } = await signedInPage(browser, server.url, ADMIN);
+    await page.route('**/api/v1/resources/*/utilisation?*', async (route) => {
+      const url = new URL(route.request().url());
+      const id = url.pathname.split('/')[4];
+      const days = [];
+      for (let d = new Date(`${url.searchParams.get('from')}T00:00:00Z`); d.toISOString().slice(0, 10) <= url.searchParams.get('to')!; d.setUTCDate(d.getUTCDate() + 1)) {
+        const allocated = id === resources.ada.id ? 60 : 0;
+        days.push({ date: d.toISOString().slice(0, 10), allocated_percentage: allocated, available_percentage: 100 - allocated });
+      }
+      await route.fulfill({ json: { resource_id: id, from: url.searchParams.get('from'), to: url.searchParams.get('to'), days } });
+    });
+    await openCalendar(page);
+    const hint = (r: string, date: string) => cell(page, r, date).locator('.hint').innerText();
+    const ada2 = await admin.get('resource-assignments', assignments.ada2.id);
+    const savedHere = ada2.capital_percentage + ada2.expense_percentage;
+    expect(await hint('ada', '2026-03-02')).toBe('40% free');
+    expect(await hint('cy', '2026-03-05')).toBe('100% free');
+    await capital(page, 'Ada Lovelace', '2026-03-02').fill(String(ada2.capital_percentage + 30));
+    expect(await hint('ada', '2026-03-02')).toBe('10% free');
+    await expense(page, 'Ada Lovelace', '2026-03-02').fill(String(ada2.expense_percentage + 20));
+    expect(await hint('ada', '2026-03-02')).toBe('over by 10%');
+    await capital(page, 'Ada Lovelace', '2026-03-05').fill('30');
+    expect(await hint('ada', '2026-03-05')).toBe('10% free');
+    expect(savedHere).toBeGreaterThan(0);
+    console.log(`calendar with hints: ${await screenshot(page, 'calendar-hints')}`);
+    await context.close();
+  });
 });
