@@ -51,6 +51,7 @@ const REASONS: Record<string, string> = {
   validation: 'invalid',
   not_found: 'the assignment no longer exists',
   forbidden: 'you may not change it',
+  network: 'no answer from the server',
 };
 
 export async function renderCalendar(main: HTMLElement, session: Session, projectId: string, params: URLSearchParams): Promise<void> {
@@ -200,8 +201,9 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
         markCreated(cell, await client.create('resource_assignment', { id: newId(), ...c.fields }));
         saved.push(cell);
       } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-        markFailed(cell, { error: e.code, message: e.message, current: null });
+        // Not retried: a lost answer may still have created it (the refresh then finds it).
+        const error = e instanceof ApiError ? e.code : 'network';
+        markFailed(cell, { error, message: (e as Error).message, current: null });
         failed.push(cell);
       }
     }

@@ -104,7 +104,18 @@ export async function renderForm(main: HTMLElement, session: Session, d: EntityD
 
   const setNote = (el: HTMLElement) => replace(document.getElementById('form-messages')!, el);
 
+  let saving = false;
   const submit = async () => {
+    if (saving) return; // one save at a time: a double click must not send the same version twice
+    saving = true;
+    try {
+      await save();
+    } finally {
+      saving = false;
+    }
+  };
+
+  const save = async () => {
     const values = readValues();
     const changes = changesOf(d, base, values);
     if (base && Object.keys(changes).length === 0) {
