@@ -134,6 +134,20 @@ describe('the resource assignment calendar', () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `${name} calendar`).toBeLessThanOrEqual(0);
       console.log(`${name} calendar: ${await screenshot(page, `calendar-${name}`)}`);
+      if (name === 'narrow') {
+        // The menu folds away behind a button.
+        const menu = page.getByRole('button', { name: 'Menu' });
+        expect(await page.getByRole('link', { name: 'Projects' }).isVisible()).toBe(false);
+        await menu.click();
+        expect(await menu.getAttribute('aria-expanded')).toBe('true');
+        expect(await page.getByRole('link', { name: 'Projects' }).isVisible()).toBe(true);
+      } else {
+        // Jump to another fortnight of the project.
+        await page.getByLabel('From', { exact: true }).fill('2026-04-01');
+        await page.getByRole('button', { name: 'Show' }).click();
+        await page.getByText('Showing 2026-04-01 – 2026-04-14.', { exact: false }).waitFor();
+        await capital(page, 'Ada Lovelace', '2026-04-14').waitFor();
+      }
       await page.goto(`/#/e/projects/${project.id}`);
       await page.getByLabel('Name', { exact: true }).waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${name} form`).toBeLessThanOrEqual(0);

@@ -22,14 +22,21 @@ function shell(): HTMLElement {
   const current = location.hash;
   const link = (href: string, text: string) =>
     h('li', {}, h('a', { href, 'aria-current': current.startsWith(href) ? 'page' : undefined }, text));
-  const nav = h(
-    'nav',
-    { 'aria-label': 'Entities', className: 'side-nav' },
+  // On a narrow window the lists fold away behind a "Menu" button (CSS shows it there only).
+  const lists = h(
+    'div',
+    { id: 'nav-lists', className: 'nav-lists' },
     h('h2', { className: 'nav-heading' }, 'Planning'),
     h('ul', {}, link('#/calendar', 'Assignment calendar')),
     h('h2', { className: 'nav-heading' }, 'Data'),
     h('ul', {}, ENTITY_DESCRIPTIONS.map((d) => link(`#/e/${d.collection}`, `${d.label}s`))),
   );
+  const toggle = h('button', { type: 'button', className: 'nav-toggle secondary', 'aria-expanded': 'false', 'aria-controls': 'nav-lists' }, 'Menu');
+  const nav = h('nav', { 'aria-label': 'Main', className: 'side-nav' }, toggle, lists);
+  toggle.addEventListener('click', () => {
+    const open = nav.classList.toggle('open');
+    toggle.setAttribute('aria-expanded', String(open));
+  });
   const header = h(
     'header',
     { className: 'top-bar' },

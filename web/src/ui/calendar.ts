@@ -242,6 +242,9 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
     location.hash = `#/calendar/${projectId}?from=${date}`;
   };
   const prev = from > project.start_date ? h('button', { type: 'button', className: 'secondary', onclick: () => go(clampDate(addDays(from, -DAYS_SHOWN), project.start_date, project.end_date)) }, '← Earlier') : null;
+  const jump = h('input', { type: 'date', id: 'calendar-from', min: project.start_date, max: project.end_date, value: from });
+  const jumpForm = h('form', { className: 'inline-form', onsubmit: (ev: Event) => { ev.preventDefault(); if (jump.value) go(clampDate(jump.value, project.start_date, project.end_date)); } },
+    h('label', { for: 'calendar-from' }, 'From'), jump, h('button', { type: 'submit', className: 'secondary' }, 'Show'));
   const next = to < project.end_date ? h('button', { type: 'button', className: 'secondary', onclick: () => go(addDays(to, 1)) }, 'Later →') : null;
 
   replace(
@@ -251,7 +254,7 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
       h('a', { href: `#/e/projects/${project.id}` }, 'Project details')),
     h('p', { className: 'legend' }, h('strong', {}, 'C'), ' capital %, ', h('strong', {}, 'E'), ' expense % of the resource on that day. ',
       available.size ? 'The hint under each cell is how much of the resource is still free that day across all projects, counting what you typed.' : 'Free-capacity hints are not available from this server.'),
-    h('div', { className: 'toolbar' }, prev, next, h('span', { className: 'spacer' }), discardButton, saveButton),
+    h('div', { className: 'toolbar' }, prev, jumpForm, next, h('span', { className: 'spacer' }), discardButton, saveButton),
     results,
     resources.length === 0
       ? h('p', {}, 'There are no resources yet. ', h('a', { href: '#/e/resources/new' }, 'Create a resource'), ' first.')
