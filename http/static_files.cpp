@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/request_parsing.h"
+
 namespace folio::http {
 
 namespace {
@@ -39,41 +41,19 @@ Response not_found() {
   return problem(status::not_found, "not_found", "Not found", "There is nothing at this address.");
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// The decoded path segments of `path`, or nullopt when any is refused (see the header).
-std::optional<std::vector<std::string>> safe_segments(std::string_view path) {
-  std::vector<std::string> segments;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t end = std::min(path.find('/', start), path.size());
-    const std::string_view raw = path.substr(start, end - start);
-    start = end + 1;
-    if (raw.empty()) continue;
-    std::string segment;
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] != '%') {
-        segment += raw[i];
-        continue;
-      }
-      if (i + 2 >= raw.size()) return std::nullopt;
-      const int hi = hex_value(raw[i + 1]);
-      const int lo = hex_value(raw[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      segment += static_cast<char>(hi * 16 + lo);
-      i += 2;
+// The decoded path segments of `target` (request_parsing.h), or nullopt when any is
+// refused: malformed percent-encoding, empty, hidden (".x", so also "." and ".."), or
+// holding a slash, backslash or NUL once decoded.
+std::optional<std::vector<std::string>> safe_segments(std::string_view target) {
+  Target parsed = parse_target(target);
+  if (parsed.malformed) return std::nullopt;
+  for (const auto& segment : parsed.segments) {
+    if (segment.empty() || segment.front() == '.' ||
+        segment.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos) {
+      return std::nullopt;
     }
-    const bool refused = segment.empty() || segment.front() == '.' ||
-                         segment.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos;
-    if (refused) return std::nullopt;
-    segments.push_back(std::move(segment));
   }
-  return segments;
+  return std::move(parsed.segments);
 }
 
 // True when `file` is `root` or below it (both canonical).
@@ -116,7 +96,7 @@ std::string_view content_type_for(std::string_view file_name) {
 
 Response static_file_response(const std::string& web_root, std::string_view target,
                               std::string_view if_none_match) {
-  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  const std::string_view path = target.substr(0, target.find('?'));
   std::error_code ec;
   if (web_root.empty() || !fs::is_directory(web_root, ec)) {
     if (path != "/" && path != "/index.html") return not_found();
@@ -127,7 +107,7 @@ Response static_file_response(const std::string& web_root, std::string_view targ
     r.prepare_payload();
     return r;
   }
-  auto segments = safe_segments(path);
+  auto segments = safe_segments(target);
   if (!segments) return not_found();
   if (segments->empty()) segments->push_back("index.html");
 
