@@ -49,16 +49,23 @@ async function openCalendar(page: Page) {
 
 describe('the resource assignment calendar', () => {
   it('saves what it can, keeps the two cells another user changed editable, and retries only them after a refresh', async () => {
+    // The utilisation view is asynchronous: when the server has it, wait until it shows
+    // Ben's 50 % on 2 March before looking at the hints.
+    const utilisationUrl = `${server.url}/api/v1/resources/${resources.ben.id}/utilisation?from=2026-03-02&to=2026-03-15`;
+    const readUtilisation = () => fetch(utilisationUrl, { headers: { Authorization: `Bearer ${admin.token}` } });
+    const haveView = (await readUtilisation()).status === 200;
+    for (let i = 0; haveView && i < 100; i++) {
+      const body = (await (await readUtilisation()).json()) as { days: { allocated_percentage: number }[] };
+      if (body.days[0]?.allocated_percentage === 50) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
     const alice = await signedInPage(browser, server.url, ADMIN);
     const bob = await signedInPage(browser, server.url, PLANNER);
     await openCalendar(alice.page);
     await openCalendar(bob.page);
     expect(await capital(alice.page, 'Ada Lovelace', '2026-03-02').inputValue()).toBe('20');
-
-    const utilisation = await fetch(`${server.url}/api/v1/resources/${resources.ben.id}/utilisation?from=2026-03-02&to=2026-03-15`, {
-      headers: { Authorization: `Bearer ${admin.token}` },
-    });
-    if (utilisation.status === 200) {
+    if (haveView) {
       // The hint: what is left of Ben on 2 March across all projects.
       expect(await cell(alice.page, 'ben', '2026-03-02').locator('.hint').innerText()).toBe('50% free');
     } else {
