@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -22,7 +23,7 @@ namespace {
 
 constexpr const char* kServeUsage =
     "Usage: folio [--db URL] serve [--listen HOST:PORT] [--workers N] [--max-connections N]\n"
-    "                              [--queue N] [--no-migrate]\n"
+    "                              [--queue N] [--web-root DIR] [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -32,6 +33,8 @@ constexpr const char* kServeUsage =
     "                         (default 1024)\n"
     "  --queue N              requests waiting for a worker; beyond, 503 with Retry-After\n"
     "                         (default 1024)\n"
+    "  --web-root DIR         the built web console, served at / (default $FOLIO_WEB_ROOT,\n"
+    "                         else " FOLIO_DEFAULT_WEB_ROOT ")\n"
     "  --no-migrate           do not apply pending migrations on start\n"
     "\n"
     "On a store without users, FOLIO_ADMIN_USERNAME and FOLIO_ADMIN_PASSWORD create the\n"
@@ -88,6 +91,7 @@ int run_serve_command(const CliContext& context) {
   std::string workers = "8";
   std::string max_connections = "1024";
   std::string queue = "1024";
+  std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   for (std::size_t i = 0; i < context.args.size(); ++i) {
     const auto& a = context.args[i];
@@ -100,7 +104,8 @@ int run_serve_command(const CliContext& context) {
     } else if (!take_option(context.args, i, "--listen", listen) &&
                !take_option(context.args, i, "--workers", workers) &&
                !take_option(context.args, i, "--max-connections", max_connections) &&
-               !take_option(context.args, i, "--queue", queue)) {
+               !take_option(context.args, i, "--queue", queue) &&
+               !take_option(context.args, i, "--web-root", web_root)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
     }
@@ -136,6 +141,7 @@ int run_serve_command(const CliContext& context) {
   http::Metrics metrics;
   http::Services services{*store, handler, queries, auth, metrics,
                           boost::json::serialize(http::openapi_document())};
+  services.web_root = web_root;
 
   if (auth.has_no_users()) {
     const std::string username = env_or("FOLIO_ADMIN_USERNAME", "");
@@ -161,6 +167,10 @@ int run_serve_command(const CliContext& context) {
   context.out << "Folio is serving " << store::redact_database_url(context.database_url)
               << " at http://" << options.host << ":" << server.port() << "/ (Ctrl-C stops)"
               << std::endl;
+  if (std::error_code ec; !std::filesystem::is_directory(web_root, ec)) {
+    context.out << "The web console is not built (" << web_root << " is missing): run "
+                << "scripts/build.sh, or `npm ci && npm run build` in web/." << std::endl;
+  }
   spdlog::info(R"({{"event":"listening","address":"http://{}:{}"}})", options.host, server.port());
   server.run();
   spdlog::info(R"({"event":"stopped"})");

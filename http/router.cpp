@@ -8,6 +8,7 @@
 #include "http/entity_json.h"
 #include "http/metrics.h"
 #include "http/request_parsing.h"
+#include "http/static_files.h"
 #include "store/store_error.h"
 
 namespace folio::http {
@@ -449,7 +450,12 @@ Response route(Call& call) {
     return r;
   }
   if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "v1") return route_api(call);
-  return not_found();
+  if (!seg.empty() && seg[0] == "api") return not_found();
+  // Everything else is the web console's static files.
+  call.info.route = "/{console}";
+  if (call.method != verb::get) return method_not_allowed("GET, HEAD");
+  return static_file_response(call.services.web_root, call.request.target(),
+                              call.request[beast_http::field::if_none_match]);
 }
 
 // One JSON log line for a request that failed on the server's side. Only the first line

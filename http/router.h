@@ -21,6 +21,7 @@ struct Services {
   AuthService& auth;
   Metrics& metrics;
   std::string openapi_json;  // served at /api/v1/openapi.json
+  std::string web_root;      // the web console's files, served at / (static_files.h)
 };
 
 // Filled in by the router for the access log and the metrics.

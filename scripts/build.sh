@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures and builds Folio with CMake + Ninja (RelWithDebInfo).
+# Configures and builds Folio with CMake + Ninja (RelWithDebInfo), then the web console
+# (scripts/build-web.sh: web/ -> web/dist, when Node.js 20.19+ is installed).
 # Build directory: $FOLIO_BUILD_DIR (relative paths are relative to the repo root),
 # default build/. Extra arguments are passed to `cmake --build`.
 set -euo pipefail
@@ -11,3 +12,5 @@ echo "==> configuring: cmake -S . -B $build_dir -G Ninja -DCMAKE_BUILD_TYPE=RelW
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "==> building: cmake --build $build_dir $*" >&2
 cmake --build "$build_dir" "$@"
+
+scripts/build-web.sh

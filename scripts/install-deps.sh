@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Folio needs to build, test and benchmark.
+# Installs the Debian packages Folio needs to build, test and benchmark (chromium: the
+# browser of the web console's end-to-end tests; Node.js 20.19+ and npm for the console come
+# with the machine image, see scripts/build-web.sh).
 # Quiet and fast when everything is already installed: apt-get runs only for
 # packages that dpkg does not report as installed. Uses sudo only when not root.
 set -euo pipefail
@@ -10,6 +12,7 @@ packages=(
   libpqxx-dev libsqlite3-dev libcereal-dev libspdlog-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev libsodium-dev
   postgresql-15 wrk
+  chromium
 )
 
 missing=()

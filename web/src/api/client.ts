@@ -1,0 +1,261 @@
+// The typed client of the Folio HTTP API (API.md). It remembers the version of every
+// entity it has received and sends that version with every update and delete, so the
+// server can refuse a stale write with 409. It never retries a request on its own: one
+// call, one HTTP request, whatever the answer (a 409, a 503 or a lost connection).
+import { ENTITY_DESCRIPTIONS, type EntityType, type EntityTypes } from './entities.generated';
+import type { EntityDescription } from './entity-description';
+import { errorFromResponse, NetworkError, NotFoundError, type FieldProblem, type HistoryEntry } from './errors';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface TokenInfo {
+  access_token: string;
+  token_type: string;
+  expires_at: string;
+}
+
+export interface Me {
+  id: string;
+  username: string;
+  email: string;
+  version: number;
+  roles: { role_type: string; scope_type: string | null; program_id: string | null; project_id: string | null }[];
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+/** One bulk item: the version is added by the client from what it last received. */
+export interface BulkAssignmentChange {
+  id: string;
+  capital_percentage?: number;
+  expense_percentage?: number;
+}
+
+export interface BulkFailure {
+  id: string;
+  error: 'conflict' | 'not_found' | 'constraint' | 'validation' | 'forbidden' | string;
+  message: string;
+  current_state: EntityTypes['resource_assignment'] | null;
+  errors?: FieldProblem[];
+}
+
+export interface BulkResult {
+  succeeded: { id: string; version: number }[];
+  failed: BulkFailure[];
+}
+
+export interface UtilisationDay {
+  date: string;
+  allocated_percentage: number;
+  available_percentage: number;
+}
+
+export interface Utilisation {
+  resource_id: string;
+  from: string;
+  to: string;
+  days: UtilisationDay[];
+}
+
+export function describe(type: string): EntityDescription {
+  const d = ENTITY_DESCRIPTIONS.find((e) => e.type === type);
+  if (!d) throw new Error(`unknown entity type '${type}'`);
+  return d;
+}
+
+/** Thrown by update/delete when the client has never received the entity (no version to send). */
+export class UnknownVersionError extends Error {
+  constructor(type: string, id: string) {
+    super(`no version known for ${type} ${id}: load it before changing it`);
+    this.name = 'UnknownVersionError';
+  }
+}
+
+export interface ClientOptions {
+  /** Prefix of every address, e.g. "" (same origin) or "http://127.0.0.1:8080". */
+  baseUrl?: string;
+  fetch?: FetchLike;
+  token?: string | null;
+  /** Called when the server answers 401 (token expired or revoked). */
+  onUnauthenticated?: () => void;
+}
+
+export class FolioClient {
+  token: string | null;
+  private readonly baseUrl: string;
+  private readonly fetchImpl: FetchLike;
+  private readonly onUnauthenticated?: () => void;
+  /** `${entity_type}/${id}` -> the version last received. */
+  private readonly versions = new Map<string, number>();
+
+  constructor(options: ClientOptions = {}) {
+    this.baseUrl = options.baseUrl ?? '';
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.token = options.token ?? null;
+    this.onUnauthenticated = options.onUnauthenticated;
+  }
+
+  /** The version last received for an entity, if any. */
+  versionOf(type: EntityType, id: string): number | undefined {
+    return this.versions.get(`${type}/${id}`);
+  }
+
+  /** Records the version of an entity representation (done for every response). */
+  remember(type: EntityType, entity: { id: string; version: number }): void {
+    this.versions.set(`${type}/${entity.id}`, entity.version);
+  }
+
+  async login(username: string, password: string): Promise<TokenInfo> {
+    const info = await this.request<TokenInfo>('POST', '/api/v1/auth/token', { username, password }, false);
+    this.token = info.access_token;
+    return info;
+  }
+
+  me(): Promise<Me> {
+    return this.request<Me>('GET', '/api/v1/auth/me');
+  }
+
+  async list<T extends EntityType>(
+    type: T,
+    params: { limit?: number; cursor?: string | null; filters?: Record<string, string> } = {},
+  ): Promise<Page<EntityTypes[T]>> {
+    const query = new URLSearchParams();
+    if (params.limit) query.set('limit', String(params.limit));
+    if (params.cursor) query.set('cursor', params.cursor);
+    for (const [k, v] of Object.entries(params.filters ?? {})) query.set(k, v);
+    const q = query.toString();
+    const page = await this.request<Page<EntityTypes[T]>>('GET', `${this.path(type)}${q ? `?${q}` : ''}`);
+    for (const item of page.items) this.remember(type, item);
+    return page;
+  }
+
+  /** Every item, following next_cursor (reads only; `max` bounds the number of pages). */
+  async listAll<T extends EntityType>(type: T, filters: Record<string, string> = {}, max = 20): Promise<EntityTypes[T][]> {
+    const items: EntityTypes[T][] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < max; i++) {
+      const page: Page<EntityTypes[T]> = await this.list(type, { limit: 500, cursor, filters });
+      items.push(...page.items);
+      cursor = page.next_cursor;
+      if (!cursor) break;
+    }
+    return items;
+  }
+
+  async get<T extends EntityType>(type: T, id: string): Promise<EntityTypes[T]> {
+    const entity = await this.request<EntityTypes[T]>('GET', `${this.path(type)}/${encodeURIComponent(id)}`);
+    this.remember(type, entity);
+    return entity;
+  }
+
+  async create<T extends EntityType>(type: T, fields: Record<string, unknown>): Promise<EntityTypes[T]> {
+    const entity = await this.request<EntityTypes[T]>('POST', this.path(type), fields);
+    this.remember(type, entity);
+    return entity;
+  }
+
+  /**
+   * A partial update: only `changes` are sent, with the version last received for this
+   * entity (in the body and as If-Match). On success the new version replaces it; on a
+   * 409 nothing changes here: the caller decides, with the user, what to do.
+   */
+  async update<T extends EntityType>(type: T, id: string, changes: Record<string, unknown>): Promise<EntityTypes[T]> {
+    const version = this.versionOf(type, id);
+    if (version === undefined) throw new UnknownVersionError(type, id);
+    const body = { ...changes, version };
+    const entity = await this.request<EntityTypes[T]>('PATCH', `${this.path(type)}/${encodeURIComponent(id)}`, body, true, {
+      'If-Match': `"${version}"`,
+    });
+    this.remember(type, entity);
+    return entity;
+  }
+
+  /** Deletes with the version last received (If-Match). */
+  async remove(type: EntityType, id: string): Promise<void> {
+    const version = this.versionOf(type, id);
+    if (version === undefined) throw new UnknownVersionError(type, id);
+    await this.request<void>('DELETE', `${this.path(type)}/${encodeURIComponent(id)}`, undefined, true, {
+      'If-Match': `"${version}"`,
+    });
+    this.versions.delete(`${type}/${id}`);
+  }
+
+  async history(type: EntityType, id: string): Promise<HistoryEntry[]> {
+    const body = await this.request<{ items: HistoryEntry[] }>('GET', `${this.path(type)}/${encodeURIComponent(id)}/history`);
+    return body.items;
+  }
+
+  /**
+   * Many assignments in one request, each with the version last received for it. Each
+   * item succeeds or fails on its own; successes store their new version, failures keep
+   * the old one (the user refreshes before retrying).
+   */
+  async bulkUpdateAssignments(changes: BulkAssignmentChange[]): Promise<BulkResult> {
+    const items = changes.map((c) => {
+      const version = this.versionOf('resource_assignment', c.id);
+      if (version === undefined) throw new UnknownVersionError('resource_assignment', c.id);
+      return { ...c, version };
+    });
+    const result = await this.request<BulkResult>('POST', '/api/v1/resource-assignments/bulk-update', items);
+    for (const s of result.succeeded) this.remember('resource_assignment', s);
+    return result;
+  }
+
+  /** A resource's allocation per day across all projects; null when the server has no such view (404). */
+  async utilisation(resourceId: string, from: string, to: string): Promise<Utilisation | null> {
+    const q = new URLSearchParams({ from, to }).toString();
+    try {
+      return await this.request<Utilisation>('GET', `/api/v1/resources/${encodeURIComponent(resourceId)}/utilisation?${q}`);
+    } catch (e) {
+      if (e instanceof NotFoundError) return null;
+      throw e;
+    }
+  }
+
+  private path(type: EntityType): string {
+    return `/api/v1/${describe(type).collection}`;
+  }
+
+  /** Exactly one HTTP request; an error answer becomes its typed error. */
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    auth = true,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const h: Record<string, string> = { Accept: 'application/json, application/problem+json', ...headers };
+    if (body !== undefined) h['Content-Type'] = 'application/json';
+    if (auth && this.token) h.Authorization = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers: h,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new NetworkError(`The server could not be reached (${e instanceof Error ? e.message : String(e)}).`);
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (!response.ok) {
+      const error = errorFromResponse(response.status, parsed, response.headers.get('Retry-After'));
+      if (response.status === 401 && auth) this.onUnauthenticated?.();
+      throw error;
+    }
+    if (parsed === undefined) throw new NetworkError(`The server answered ${response.status} without a JSON body.`);
+    return parsed as T;
+  }
+}
