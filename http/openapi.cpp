@@ -158,7 +158,7 @@ json::object openapi_document() {
     for (const auto& f : spec.fields) {
       const bool optional = !f.required;
       input_properties[f.name] = field_schema(f, optional);
-      update_properties[f.name] = field_schema(f, optional);
+      if (!f.fixed) update_properties[f.name] = field_schema(f, optional);  // set on create only
       if (f.required && f.default_value.empty()) input_required.emplace_back(f.name);
       if (f.kind == FieldKind::password) continue;
       properties[f.name] = field_schema(f, optional);

@@ -210,9 +210,6 @@ export interface ResourceAssignmentCreate {
 }
 /** The fields an update may change (the version travels separately). */
 export interface ResourceAssignmentChanges {
-  resource_id?: string;
-  project_id?: string;
-  assignment_date?: string;
   capital_percentage?: number;
   expense_percentage?: number;
 }
@@ -742,6 +739,7 @@ export const ENTITY_DESCRIPTIONS: readonly EntityDescription[] = [
         "kind": "reference",
         "requiredOnCreate": true,
         "nullable": false,
+        "fixed": true,
         "references": "resource"
       },
       {
@@ -750,6 +748,7 @@ export const ENTITY_DESCRIPTIONS: readonly EntityDescription[] = [
         "kind": "reference",
         "requiredOnCreate": true,
         "nullable": false,
+        "fixed": true,
         "references": "project"
       },
       {
@@ -757,7 +756,8 @@ export const ENTITY_DESCRIPTIONS: readonly EntityDescription[] = [
         "label": "Assignment date",
         "kind": "date",
         "requiredOnCreate": true,
-        "nullable": false
+        "nullable": false,
+        "fixed": true
       },
       {
         "name": "capital_percentage",
