@@ -139,6 +139,7 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
   }
   if (auto failed = check_references(tx, spec, after)) return *failed;
   if (auto failed = check_collisions(tx, spec, after)) return *failed;
+  if (auto failed = check_children_inside_dates(tx, spec, *current, after)) return *failed;
   if (auto failed = write(tx, context, spec, after, current->version, event, password_hash,
                           requested)) {
     return *failed;

@@ -1,5 +1,7 @@
 #include "commands/rules.h"
 
+#include <map>
+
 #include "projections/money.h"
 #include "projections/read_model.h"
 
@@ -30,6 +32,34 @@ constexpr const char* kActiveRate =
 constexpr const char* kAssignmentSplit =
     "SELECT capital_percentage, expense_percentage FROM resource_assignments"
     " WHERE id = $1 AND deleted = 0";
+
+// A date rule of a child type whose parent is of some type, with the statement that finds a
+// live child of one parent outside the dates $2..$3 (generated from the catalog once, so
+// the statements have static storage as store::Transaction requires).
+struct ChildDateCheck {
+  const EntitySpec* child;
+  std::string sql;
+};
+
+const std::vector<ChildDateCheck>& child_date_checks(std::string_view parent_type) {
+  static const auto all = [] {
+    std::map<std::string, std::vector<ChildDateCheck>, std::less<>> by_parent;
+    for (const auto& child : events::all_entities()) {
+      for (const auto& rule : child.inside_parent_dates) {
+        const auto* field = child.field(rule.parent_field);
+        const std::string_view last = rule.end.empty() ? rule.start : rule.end;
+        by_parent[std::string(field->references)].push_back(
+            {&child, "SELECT id FROM " + std::string(child.table) + " WHERE deleted = 0 AND " +
+                         std::string(rule.parent_field) + " = $1 AND (" + std::string(rule.start) +
+                         " < $2 OR " + std::string(last) + " > $3) ORDER BY id LIMIT 1"});
+      }
+    }
+    return by_parent;
+  }();
+  static const std::vector<ChildDateCheck> none;
+  const auto it = all.find(parent_type);
+  return it == all.end() ? none : it->second;
+}
 
 SqlValue text_or_null(const std::string& s) { return s.empty() ? SqlValue{} : SqlValue{s}; }
 
@@ -157,6 +187,32 @@ std::optional<Outcome> check_collisions(store::Transaction& tx, const EntitySpec
     return check_day_load(tx, kWorkerDayLoad, worker, date, state.id,
                           projections::int_field(fields, "allocation_percentage"), "worker_allocation",
                           "actual", "the worker's allocation");
+  }
+  return std::nullopt;
+}
+
+std::optional<Outcome> check_children_inside_dates(store::Transaction& tx, const EntitySpec& spec,
+                                                   const EntityState& before,
+                                                   const EntityState& after) {
+  const auto& checks = child_date_checks(spec.type);
+  if (checks.empty()) return std::nullopt;
+  const std::string start = projections::text_field(after.fields, "start_date");
+  const std::string end = projections::text_field(after.fields, "end_date");
+  if (start == projections::text_field(before.fields, "start_date") &&
+      end == projections::text_field(before.fields, "end_date")) {
+    return std::nullopt;
+  }
+  tx.lock_key(entity_lock_key(after.id));
+  const std::vector<SqlValue> params{after.id, start, end};
+  for (const auto& check : checks) {
+    const auto rows = tx.query(check.sql.c_str(), params);
+    if (!rows.empty()) {
+      return collision("children_outside_dates",
+                       "a " + std::string(check.child->type) + " of this " +
+                           std::string(spec.type) + " lies outside " + start + " to " + end +
+                           "; move or delete it first",
+                       check.child->type, std::get<std::string>(rows[0][0]));
+    }
   }
   return std::nullopt;
 }

@@ -22,6 +22,14 @@ std::optional<Outcome> check_references(store::Transaction& tx, const EntitySpec
 std::optional<Outcome> check_collisions(store::Transaction& tx, const EntitySpec& spec,
                                         const EntityState& state);
 
+// A parent's new dates must still contain its children's (a project's phases, assignments
+// and actuals; DOMAIN.md "date inside the project's dates"): 409 naming the first child
+// left outside. Only when `after` changes the parent's dates; then it locks the parent's
+// key exclusively, so no child can be created or moved (they lock it shared) meanwhile.
+std::optional<Outcome> check_children_inside_dates(store::Transaction& tx, const EntitySpec& spec,
+                                                   const EntityState& before,
+                                                   const EntityState& after);
+
 // Delete refused while live entities refer to this one (409). Locks the entity's key.
 std::optional<Outcome> check_no_children(store::Transaction& tx, const EntitySpec& spec,
                                          const std::string& id);

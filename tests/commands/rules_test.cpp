@@ -308,6 +308,29 @@ TEST_P(Rules, DatesLieInsideTheParentsDates) {
                  {"end_date"});
 }
 
+TEST_P(Rules, AProjectsNewDatesMustStillContainItsChildren) {
+  const auto pr = project("2020-03-01", "2020-06-30");
+  const auto phase = make("project_phase", phase_fields(pr.id, "2020-04-01", "2020-04-30"));
+  const auto r = resource();
+  const auto assignment =
+      make("resource_assignment", assignment_fields(r.id, pr.id, "2020-06-15", 10, 10));
+  const std::int64_t before = head();
+  expect_constraint(update(pr, "project", {{"start_date", std::string("2020-04-02")}}),
+                    "children_outside_dates", "project_phase", phase.id);
+  expect_constraint(update(pr, "project", {{"end_date", std::string("2020-06-14")}}),
+                    "children_outside_dates", "resource_assignment", assignment.id);
+  expect_nothing_written(before, "refused date changes");
+  EXPECT_EQ(reload(pr, "project").version, 1);
+  // Dates that still hold every child are fine, up to the children's own boundaries.
+  const Outcome narrowed = update(pr, "project", {{"start_date", std::string("2020-04-01")},
+                                                  {"end_date", std::string("2020-06-15")}});
+  ASSERT_TRUE(narrowed.ok()) << describe(narrowed);
+  EXPECT_EQ(narrowed.entity.version, 2);
+  // Deleted children no longer hold the dates.
+  ASSERT_TRUE(remove(reload(assignment, "resource_assignment"), "resource_assignment").ok());
+  EXPECT_TRUE(update(narrowed.entity, "project", {{"end_date", std::string("2020-05-31")}}).ok());
+}
+
 TEST_P(Rules, DatesAreOrderedWithinAnEntity) {
   expect_invalid(create("portfolio", {{"name", unique("P")}, {"description", std::string("d")},
                                       {"owner", std::string("o")},
