@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "Resumable: killed at any point, run it again with the same --entity set and it\n"
     "continues from its checkpoint; with another set it discards the interrupted run and\n"
     "starts over (and says so). user_credentials (password hashes) are not in the event\n"
-    "stream and are left as they are.\n"
+    "stream and are left as they are. Run one rebuild at a time.\n"
     "\n";
 
 constexpr const char* kExitCodes =

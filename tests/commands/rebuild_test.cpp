@@ -109,6 +109,7 @@ TEST_P(Rebuild, RebuildWhileEightWritersWriteEndsEqualToAFreshFold) {
     SeededRandom r(7);
     create_every_type(seed, r, 3);
   }
+  const auto seeded = dump_read_models(*store_);
   std::atomic<bool> stop{false};
   std::atomic<int> writes{0};
   Failures failures;
@@ -138,6 +139,22 @@ TEST_P(Rebuild, RebuildWhileEightWritersWriteEndsEqualToAFreshFold) {
       }
     });
   }
+  // A reader keeps reading the seeded entities: never missing, never a half-built table.
+  std::atomic<int> reads{0};
+  writers.emplace_back([&] {
+    try {
+      while (!stop) {
+        for (const auto& [key, state] : seeded) {
+          const std::string type = key.substr(0, key.find('/'));
+          const auto now = load(*store_, spec_of(type), state.id);
+          if (!now || now->version < state.version) failures.add("reader: " + key + " went missing");
+          ++reads;
+        }
+      }
+    } catch (const std::exception& e) {
+      failures.add(std::string("reader: ") + e.what());
+    }
+  });
   while (writes < 40 && failures.get().empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -158,6 +175,7 @@ TEST_P(Rebuild, RebuildWhileEightWritersWriteEndsEqualToAFreshFold) {
   for (auto& t : writers) t.join();
   ASSERT_TRUE(failures.get().empty()) << failures.get().front();
   EXPECT_GT(result.events, 0);
+  EXPECT_GT(reads.load(), 0);
   const auto rows = dump_read_models(*store_);
   const auto folded = fold_every_stream(*store_);
   EXPECT_EQ(first_difference(folded, rows), "");
