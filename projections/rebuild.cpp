@@ -1,9 +1,11 @@
 #include "projections/rebuild.h"
 
 #include <stdexcept>
+#include <string_view>
 
 #include "projections/read_model.h"
 #include "projections/rebuild_fold.h"
+#include "store/store_error.h"
 
 namespace folio::projections {
 
@@ -12,6 +14,10 @@ namespace {
 using events::EntitySpec;
 using store::Transaction;
 using store::Verdict;
+
+// PostgreSQL: how long the swap waits for the live tables' locks, and how often it tries.
+constexpr int kSwapLockTimeoutMs = 1000;
+constexpr int kSwapAttempts = 30;
 
 std::vector<const EntitySpec*> resolve(const std::vector<std::string>& types) {
   std::vector<const EntitySpec*> specs;
@@ -146,18 +152,32 @@ RebuildResult rebuild_read_models(store::EventStore& store, const RebuildOptions
   }
 
   std::int64_t last_events = 0;
-  store.transact(store::Access::read_write, [&](Transaction& tx) {
-    if (postgres) {
-      std::string tables;
-      for (const auto* spec : specs) tables += (tables.empty() ? "" : ", ") + live(*spec);
-      tx.execute_script("LOCK TABLE " + tables + " IN ACCESS EXCLUSIVE MODE");
+  for (int attempt = 1;; ++attempt) {
+    try {
+      store.transact(store::Access::read_write, [&](Transaction& tx) {
+        if (postgres) {
+          // Readers queue behind a waiting ACCESS EXCLUSIVE request: never wait long for a
+          // slow transaction on the live tables; give up, catch up and try again instead.
+          std::string tables;
+          for (const auto* spec : specs) tables += (tables.empty() ? "" : ", ") + live(*spec);
+          tx.execute_script("SET LOCAL lock_timeout = '" + std::to_string(kSwapLockTimeoutMs) +
+                            "ms'; LOCK TABLE " + tables + " IN ACCESS EXCLUSIVE MODE");
+        }
+        last_events = runner.finish_in(tx);
+        result.entities = count_rows(tx, specs);
+        tx.execute_script(swap_script(specs, postgres));
+        delete_checkpoint(tx, kRebuildJob);
+        return Verdict::commit;
+      });
+      break;
+    } catch (const store::StoreError& e) {
+      if (!postgres || attempt >= kSwapAttempts ||
+          std::string_view(e.what()).find("lock timeout") == std::string_view::npos) {
+        throw;
+      }
+      result.events += runner.run(progress);
     }
-    last_events = runner.finish_in(tx);
-    result.entities = count_rows(tx, specs);
-    tx.execute_script(swap_script(specs, postgres));
-    delete_checkpoint(tx, kRebuildJob);
-    return Verdict::commit;
-  });
+  }
   result.events += last_events;
   result.position = runner.checkpoint();
   progress(result.position, result.position);

@@ -235,6 +235,36 @@ TEST_P(Rebuild, ARunWithOtherEntityTypesDiscardsTheInterruptedOneAndStartsOver) 
   EXPECT_EQ(first_difference(inline_rows, dump_read_models(*store_)), "");
 }
 
+TEST_P(Rebuild, ALongReaderOfTheLiveTablesDelaysTheSwapButDoesNotFailIt) {
+  World world(*handler_, 0x68000001);
+  SeededRandom r(5);
+  create_every_type(world, r, 1);
+  const auto inline_rows = dump_read_models(*store_);
+  static constexpr const char* kReadPortfolios = "SELECT id FROM portfolios";
+  std::atomic<bool> reading{false};
+  Failures failures;
+  // Holds its read of a live table (PostgreSQL: an ACCESS SHARE lock) for 2.5 s, longer
+  // than the swap waits for its locks (1 s): the swap gives up, catches up, tries again.
+  std::thread reader([&] {
+    try {
+      store_->transact(store::Access::read_only, [&](store::Transaction& tx) {
+        tx.query(kReadPortfolios, {});
+        reading = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        return store::Verdict::commit;
+      });
+    } catch (const std::exception& e) {
+      failures.add(e.what());
+    }
+  });
+  while (!reading) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  projections::RebuildResult result;
+  EXPECT_NO_THROW(result = projections::rebuild_read_models(*store_, {}));
+  reader.join();
+  EXPECT_TRUE(failures.get().empty());
+  EXPECT_EQ(first_difference(inline_rows, dump_read_models(*store_)), "");
+}
+
 TEST_P(Rebuild, UnknownEntityTypesAreRefusedBeforeAnythingIsWritten) {
   EXPECT_THROW(projections::rebuild_read_models(*store_, {{"project", "nope"}, 10, {}}),
                std::invalid_argument);
