@@ -83,19 +83,21 @@ std::size_t CatchUpRunner::step() {
                               : std::vector<events::RecordedEvent>{};
     return Verdict::commit;
   });
-  bool applied = false;
-  if (!has_row || !batch.empty()) {
-    store_.transact(store::Access::read_write, [&](Transaction& tx) {
-      if (!has_row) {
-        const std::vector<SqlValue> params{job_, events::now_timestamp()};
-        tx.execute(kCreateCheckpoint, params);
-      }
-      applied = !batch.empty() && apply_batch(tx, from, batch);
-      return !has_row || applied ? Verdict::commit : Verdict::rollback;
-    });
+  if (has_row && batch.empty()) {
+    checkpoint_ = from;  // caught up
+    return 0;
   }
+  bool applied = false;
+  store_.transact(store::Access::read_write, [&](Transaction& tx) {
+    if (!has_row) {
+      const std::vector<SqlValue> params{job_, events::now_timestamp()};
+      tx.execute(kCreateCheckpoint, params);
+    }
+    applied = !batch.empty() && apply_batch(tx, from, batch);
+    return !has_row || applied ? Verdict::commit : Verdict::rollback;
+  });
   if (!applied) {
-    checkpoint_.reset();  // moved by another runner, or unchanged: read it again next time
+    checkpoint_.reset();  // created just now, or moved by another runner: read it again
     return 0;
   }
   checkpoint_ = batch.back().global_position;
