@@ -1,7 +1,6 @@
 #include "cli/rebuild_command.h"
 
 #include <boost/program_options.hpp>
-
 #include <chrono>
 #include <iomanip>
 #include <ostream>
@@ -86,8 +85,7 @@ int run_rebuild_command(const CliContext& context) {
       }
     }
   }
-  auto store = store::open_event_store(context.database_url,
-                                       store::StoreOptions{.connections = 2});
+  auto store = store::open_event_store(context.database_url, store::StoreOptions{.connections = 2});
   context.out << "database: " << store::redact_database_url(context.database_url) << " ("
               << store->dialect() << ")\n";
 
@@ -109,12 +107,11 @@ int run_rebuild_command(const CliContext& context) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!result.discarded.empty()) {
-    context.out << "discarded an interrupted rebuild of other entity types ("
-                << result.discarded << ") and started over\n";
+    context.out << "discarded an interrupted rebuild of other entity types (" << result.discarded
+                << ") and started over\n";
   }
   if (result.resumed) {
-    context.out << "resumed an interrupted rebuild from position " << result.resumed_from
-                << "\n";
+    context.out << "resumed an interrupted rebuild from position " << result.resumed_from << "\n";
   }
   context.out << "rebuilt " << result.entity_types.size() << " entity types ("
               << join(result.entity_types) << "); user_credentials left as they are\n"

@@ -62,8 +62,8 @@ CatchUpRunner::CatchUpRunner(store::EventStore& store, std::string job, CatchUpV
 
 bool CatchUpRunner::apply_batch(Transaction& tx, std::int64_t from,
                                 std::span<const events::RecordedEvent> batch) {
-  const std::vector<SqlValue> params{job_, batch.back().global_position,
-                                     events::now_timestamp(), from};
+  const std::vector<SqlValue> params{job_, batch.back().global_position, events::now_timestamp(),
+                                     from};
   if (tx.execute(kAdvanceCheckpoint, params) != 1) return false;
   view_.apply(tx, batch);
   return true;
@@ -79,8 +79,8 @@ std::size_t CatchUpRunner::step() {
     from = checkpoint ? checkpoint->position : 0;
     last_head_ = head_position(tx);
     // Only take read_all's wait for appends in flight when there is something to read.
-    batch = last_head_ > from ? tx.read_all(from, batch_size_)
-                              : std::vector<events::RecordedEvent>{};
+    batch =
+        last_head_ > from ? tx.read_all(from, batch_size_) : std::vector<events::RecordedEvent>{};
     return Verdict::commit;
   });
   if (has_row && batch.empty()) {

@@ -64,8 +64,8 @@ void CatchUpWorker::loop() {
       applied = runner_.step();
       const auto now = Clock::now().time_since_epoch().count();
       if (applied > 0) applied_at_ = now;
-      const std::int64_t behind = std::max<std::int64_t>(0, runner_.last_head() -
-                                                                runner_.checkpoint());
+      const std::int64_t behind =
+          std::max<std::int64_t>(0, runner_.last_head() - runner_.checkpoint());
       lag_events_ = behind;
       if (behind == 0) caught_up_at_ = now;
     } catch (const std::exception& e) {

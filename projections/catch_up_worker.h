@@ -21,8 +21,8 @@ class CatchUpWorker {
  public:
   using Clock = std::chrono::steady_clock;
   struct Lag {
-    std::int64_t events = 0;  // head position minus checkpoint, as of the last step
-    double seconds = 0;       // 0 when caught up, else seconds since it last was
+    std::int64_t events = 0;           // head position minus checkpoint, as of the last step
+    double seconds = 0;                // 0 when caught up, else seconds since it last was
     double seconds_since_applied = 0;  // since a batch was last applied (or the start)
   };
 

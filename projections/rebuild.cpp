@@ -40,9 +40,7 @@ std::string join_types(const std::vector<const EntitySpec*>& specs) {
   return out;
 }
 
-std::string shadow(const EntitySpec& spec) {
-  return read_model_table(spec, ReadModelCopy::shadow);
-}
+std::string shadow(const EntitySpec& spec) { return read_model_table(spec, ReadModelCopy::shadow); }
 std::string live(const EntitySpec& spec) { return read_model_table(spec, ReadModelCopy::live); }
 
 // Fresh, empty shadow tables for `specs`; none left over for the others.
@@ -77,8 +75,8 @@ std::string swap_script(const std::vector<const EntitySpec*>& specs, bool postgr
       // Index names are per schema: the next rebuild's shadow tables need theirs free.
       script += "ALTER INDEX " + shadow(*spec) + "_pkey RENAME TO " + live(*spec) + "_pkey;\n";
       for (std::size_t i = 0; i < live_indexes.size(); ++i) {
-        script += "ALTER INDEX " + shadow_indexes[i].name + " RENAME TO " +
-                  live_indexes[i].name + ";\n";
+        script +=
+            "ALTER INDEX " + shadow_indexes[i].name + " RENAME TO " + live_indexes[i].name + ";\n";
       }
     } else {
       // SQLite cannot rename an index; building them here keeps the swap atomic.

@@ -42,7 +42,7 @@ struct RebuildResult {
   std::vector<std::string> entity_types;  // what was rebuilt, in catalog order
   bool resumed = false;                   // continued an interrupted run of the same types
   std::int64_t resumed_from = 0;          // ... from this checkpoint
-  std::string discarded;  // the types of an interrupted run that was discarded ("" = none)
+  std::string discarded;      // the types of an interrupted run that was discarded ("" = none)
   std::int64_t events = 0;    // events this run applied to the shadow tables
   std::int64_t entities = 0;  // rows of the rebuilt tables
   std::int64_t position = 0;  // the log position the new read models reflect

@@ -1,8 +1,7 @@
 #include "projections/rebuild_fold.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
@@ -105,8 +104,8 @@ void ShadowFold::apply(store::Transaction& tx, std::span<const events::RecordedE
   for (auto& [event, step] : steps) {
     EntityState& state = touched[step.spec].states[step.id];
     if (state.version != event->stream_version - 1) {
-      throw std::runtime_error("rebuild: event " + std::to_string(event->stream_version) +
-                               " of " + event->stream_id + " follows version " +
+      throw std::runtime_error("rebuild: event " + std::to_string(event->stream_version) + " of " +
+                               event->stream_id + " follows version " +
                                std::to_string(state.version) + " in the shadow table");
     }
     apply_event(*step.spec, state, *event);

@@ -60,8 +60,7 @@ Assignment load(store::Transaction& tx, const std::string& id) {
 
 }  // namespace
 
-void UtilisationView::apply(store::Transaction& tx,
-                            std::span<const events::RecordedEvent> events) {
+void UtilisationView::apply(store::Transaction& tx, std::span<const events::RecordedEvent> events) {
   const auto& spec = events::entity("resource_assignment");
   std::map<std::string, Assignment> touched;
   for (const auto& event : events) {
@@ -71,9 +70,8 @@ void UtilisationView::apply(store::Transaction& tx,
     if (it == touched.end()) it = touched.emplace(id, load(tx, id)).first;
     EntityState& state = it->second.state;
     if (state.version != event.stream_version - 1) {
-      throw std::runtime_error("utilisation view: event " +
-                               std::to_string(event.stream_version) + " of " +
-                               event.stream_id + " follows version " +
+      throw std::runtime_error("utilisation view: event " + std::to_string(event.stream_version) +
+                               " of " + event.stream_id + " follows version " +
                                std::to_string(state.version));
     }
     apply_event(spec, state, event);

@@ -6,6 +6,8 @@
 //   - an interrupted rebuild (its shadow tables and checkpoint left behind) resumes, and
 //     one with another entity set starts over.
 // The kill -9 of the real binary is in tests/http/rebuild_process_test.cpp.
+#include "projections/rebuild.h"
+
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -13,7 +15,6 @@
 #include <thread>
 
 #include "projections/fold.h"
-#include "projections/rebuild.h"
 #include "tests/commands/command_sequence.h"
 #include "tests/support/thread_failures.h"
 
@@ -79,10 +80,10 @@ TEST_P(Rebuild, RebuiltReadModelsEqualTheInlineOnesAfterRandomHistories) {
     RcRandom r;
     const std::string& type = types[static_cast<std::size_t>(r.between(0, 12))];
     const EntityState created = world.create(r, type);
-    require_ok(handler_->update(world.context(),
-                                UpdateEntity{&spec_of(type), created.id, 1,
-                                             world.update_plan(r, type, created).sent}),
-               "update");
+    require_ok(
+        handler_->update(world.context(), UpdateEntity{&spec_of(type), created.id, 1,
+                                                       world.update_plan(r, type, created).sent}),
+        "update");
 
     const auto inline_rows = dump_read_models(*store_);
     const auto hashes = password_hashes(*store_, inline_rows);
@@ -90,7 +91,8 @@ TEST_P(Rebuild, RebuiltReadModelsEqualTheInlineOnesAfterRandomHistories) {
     projections::RebuildOptions options;
     // The log split into 1 to 6 batches: other batch boundaries every case, and a number of
     // transactions that does not grow with the log the cases share.
-    options.batch_size = static_cast<std::size_t>(std::max<std::int64_t>(1, head / r.between(1, 6)));
+    options.batch_size =
+        static_cast<std::size_t>(std::max<std::int64_t>(1, head / r.between(1, 6)));
     if (r.chance(20)) options.entity_types = {type, "resource_assignment"};
     const auto result = projections::rebuild_read_models(*store_, options);
     RC_ASSERT(!result.resumed);
@@ -125,12 +127,12 @@ TEST_P(Rebuild, RebuildWhileEightWritersWriteEndsEqualToAFreshFold) {
           const std::string& type = r.pick(types);
           EntityState state = world.create(r, type);
           for (int u = 0; u < 2; ++u) {
-            state = require_ok(handler_->update(world.context(),
-                                                UpdateEntity{&spec_of(type), state.id,
-                                                             state.version,
-                                                             world.update_plan(r, type, state).sent}),
-                               "update")
-                        .entity;
+            state =
+                require_ok(handler_->update(world.context(),
+                                            UpdateEntity{&spec_of(type), state.id, state.version,
+                                                         world.update_plan(r, type, state).sent}),
+                           "update")
+                    .entity;
           }
           writes += 3;
         }
@@ -147,7 +149,8 @@ TEST_P(Rebuild, RebuildWhileEightWritersWriteEndsEqualToAFreshFold) {
         for (const auto& [key, state] : seeded) {
           const std::string type = key.substr(0, key.find('/'));
           const auto now = load(*store_, spec_of(type), state.id);
-          if (!now || now->version < state.version) failures.add("reader: " + key + " went missing");
+          if (!now || now->version < state.version)
+            failures.add("reader: " + key + " went missing");
           ++reads;
         }
       }

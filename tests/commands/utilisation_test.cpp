@@ -3,10 +3,11 @@
 // deletes, bulk updates from several users, capacity conflicts) and a catch-up in random
 // batch sizes, it equals the sum computed directly from the live read models, and a second
 // runner of the same job applies nothing twice.
+#include "projections/utilisation.h"
+
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
-#include "projections/utilisation.h"
 #include "tests/commands/command_sequence.h"
 
 namespace folio::testing {
@@ -58,8 +59,7 @@ TEST_P(Utilisation, TheViewEqualsADirectComputationAfterRandomAssignmentHistorie
     sequence::Runner runner(*handler_, *store_, ++tag);
     for (std::size_t i = 0; i < ops.size(); ++i) runner.run(ops[i], i);
     const auto batch = static_cast<std::size_t>(uniform(1, 20));
-    projections::CatchUpRunner catch_up(*store_, projections::kUtilisationJob, utilisation,
-                                        batch);
+    projections::CatchUpRunner catch_up(*store_, projections::kUtilisationJob, utilisation, batch);
     catch_up.run();
     RC_ASSERT(catch_up.checkpoint() == log_head(*store_));
     // A second runner of the job finds nothing left to apply.
@@ -95,8 +95,7 @@ TEST(UtilisationDays, DatesParseOnlyWhenTheyAreCalendarDates) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Utilisation, ::testing::ValuesIn(all_backends()),
-                         BackendName());
+INSTANTIATE_TEST_SUITE_P(Backends, Utilisation, ::testing::ValuesIn(all_backends()), BackendName());
 
 }  // namespace
 }  // namespace folio::testing

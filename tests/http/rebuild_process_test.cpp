@@ -56,8 +56,8 @@ std::string read_file(const std::string& path) {
 class RebuildProcess : public HttpApiTest {
  protected:
   std::string output_path(const char* name) const {
-    return ::testing::TempDir() + "/folio-rebuild-" + name + "-" +
-           std::to_string(::getpid()) + ".txt";
+    return ::testing::TempDir() + "/folio-rebuild-" + name + "-" + std::to_string(::getpid()) +
+           ".txt";
   }
   // Runs `folio rebuild args...` to the end; its exit code and output.
   std::pair<int, std::string> rebuild(std::vector<std::string> args) {
@@ -91,10 +91,12 @@ TEST_P(RebuildProcess, TheServerKeepsServingReadsAndWritesAfterTheSwap) {
     ASSERT_EQ(after.status, 200) << after.body;
     EXPECT_EQ(after.body, before.body);
   }
-  const auto updated = admin_.patch("/api/v1/resources/" + id, json::object{{"version", 1}, {"name", "Renamed"}});
+  const auto updated =
+      admin_.patch("/api/v1/resources/" + id, json::object{{"version", 1}, {"name", "Renamed"}});
   ASSERT_EQ(updated.status, 200) << updated.body;
   EXPECT_EQ(updated.object().at("version").as_int64(), 2);
-  EXPECT_EQ(list_ids("portfolios"), std::vector<std::string>{std::string(portfolio.at("id").as_string())});
+  EXPECT_EQ(list_ids("portfolios"),
+            std::vector<std::string>{std::string(portfolio.at("id").as_string())});
   // Unique names still hold after the swap (rule query and unique index on the new table).
   const auto duplicate = admin_.post("/api/v1/portfolios", create_body("portfolios", {}, 1));
   expect_problem(duplicate, 409, "constraint");
@@ -112,12 +114,13 @@ TEST_P(RebuildProcess, KillNineDuringARebuildThenRunningAgainResumesAndEndsEqual
       auto state = world.create(r, i % 2 ? "resource" : "worker_type");
       const auto& spec = testing::spec_of(i % 2 ? "resource" : "worker_type");
       for (int u = 0; u < 4; ++u) {
-        state = testing::require_ok(
-                    handler.update(world.context(),
-                                   commands::UpdateEntity{&spec, state.id, state.version,
-                                                          world.update_plan(r, spec.type, state).sent}),
-                    "update")
-                    .entity;
+        state =
+            testing::require_ok(
+                handler.update(world.context(),
+                               commands::UpdateEntity{&spec, state.id, state.version,
+                                                      world.update_plan(r, spec.type, state).sent}),
+                "update")
+                .entity;
       }
     }
   }
@@ -184,8 +187,8 @@ class UtilisationApi : public HttpApiTest {
     json::object body;
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
-      const auto r = admin_.get("/api/v1/resources/" + resource + "/utilisation?from=" + date +
-                                "&to=" + date);
+      const auto r =
+          admin_.get("/api/v1/resources/" + resource + "/utilisation?from=" + date + "&to=" + date);
       EXPECT_EQ(r.status, 200) << r.body;
       body = r.object();
       if (body.at("days").as_array().at(0).as_object().at("allocated_percentage").as_int64() ==
@@ -200,11 +203,16 @@ class UtilisationApi : public HttpApiTest {
 
 TEST_P(UtilisationApi, AnswersEveryDayOfTheRangeWithAllocatedAndAvailable) {
   Parents p;
-  p.portfolio_id = std::string(create("portfolios", create_body("portfolios", p, 1)).at("id").as_string());
-  p.program_id = std::string(create("programs", create_body("programs", p, 1)).at("id").as_string());
-  const std::string project_a(create("projects", create_body("projects", p, 1)).at("id").as_string());
-  const std::string project_b(create("projects", create_body("projects", p, 2)).at("id").as_string());
-  p.resource_id = std::string(create("resources", create_body("resources", p, 1)).at("id").as_string());
+  p.portfolio_id =
+      std::string(create("portfolios", create_body("portfolios", p, 1)).at("id").as_string());
+  p.program_id =
+      std::string(create("programs", create_body("programs", p, 1)).at("id").as_string());
+  const std::string project_a(
+      create("projects", create_body("projects", p, 1)).at("id").as_string());
+  const std::string project_b(
+      create("projects", create_body("projects", p, 2)).at("id").as_string());
+  p.resource_id =
+      std::string(create("resources", create_body("resources", p, 1)).at("id").as_string());
   p.project_id = project_a;
   auto a = create_body("resource-assignments", p, 10);
   a["capital_percentage"] = 40;
@@ -217,25 +225,31 @@ TEST_P(UtilisationApi, AnswersEveryDayOfTheRangeWithAllocatedAndAvailable) {
   const auto body = wait_for_day(p.resource_id, date, 80);
   EXPECT_EQ(body.at("resource_id").as_string(), p.resource_id);
   // An update and a delete move the sum; the view follows.
-  ASSERT_EQ(admin_.patch("/api/v1/resource-assignments/" + first,
-                         json::object{{"version", 1}, {"expense_percentage", 0}})
+  ASSERT_EQ(admin_
+                .patch("/api/v1/resource-assignments/" + first,
+                       json::object{{"version", 1}, {"expense_percentage", 0}})
                 .status,
             200);
   wait_for_day(p.resource_id, date, 60);
-  ASSERT_EQ(admin_.del("/api/v1/resource-assignments/" + first, {{"If-Match", "\"2\""}}).status, 204);
+  ASSERT_EQ(admin_.del("/api/v1/resource-assignments/" + first, {{"If-Match", "\"2\""}}).status,
+            204);
   wait_for_day(p.resource_id, date, 20);
 
-  const auto range = admin_.get("/api/v1/resources/" + p.resource_id + "/utilisation?from=" +
-                                day(9) + "&to=" + day(11));
+  const auto range = admin_.get("/api/v1/resources/" + p.resource_id +
+                                "/utilisation?from=" + day(9) + "&to=" + day(11));
   ASSERT_EQ(range.status, 200) << range.body;
   const json::object want{
       {"resource_id", p.resource_id},
       {"from", day(9)},
       {"to", day(11)},
-      {"days", json::array{
-                   json::object{{"date", day(9)}, {"allocated_percentage", 0}, {"available_percentage", 100}},
-                   json::object{{"date", day(10)}, {"allocated_percentage", 20}, {"available_percentage", 80}},
-                   json::object{{"date", day(11)}, {"allocated_percentage", 0}, {"available_percentage", 100}}}}};
+      {"days",
+       json::array{
+           json::object{
+               {"date", day(9)}, {"allocated_percentage", 0}, {"available_percentage", 100}},
+           json::object{
+               {"date", day(10)}, {"allocated_percentage", 20}, {"available_percentage", 80}},
+           json::object{
+               {"date", day(11)}, {"allocated_percentage", 0}, {"available_percentage", 100}}}}};
   EXPECT_EQ(range.object(), want);
   // A whole year, the largest range allowed: 366 days.
   const auto year = admin_.get("/api/v1/resources/" + p.resource_id +
@@ -269,8 +283,9 @@ TEST_P(UtilisationApi, BadRangesAre422AndUnknownResources404) {
   expect_problem(admin_.get("/api/v1/resources/" + random_uuid() +
                             "/utilisation?from=2026-01-01&to=2026-01-02"),
                  404, "not_found");
-  expect_problem(admin_.get("/api/v1/resources/not-a-uuid/utilisation?from=2026-01-01&to=2026-01-02"),
-                 404, "not_found");
+  expect_problem(
+      admin_.get("/api/v1/resources/not-a-uuid/utilisation?from=2026-01-01&to=2026-01-02"), 404,
+      "not_found");
   expect_problem(client().get(base + "?from=2026-01-01&to=2026-01-02"), 401, "unauthenticated");
   expect_problem(admin_.post(base, json::object{}), 405, "method_not_allowed");
   // A deleted resource is gone here as in GET of it.

@@ -2,12 +2,13 @@
 // runners of one job (two servers) step through the log with different batch sizes, one of
 // them failing every few batches; every event ends up applied exactly once, none skipped.
 // The view records each position under a primary key, so a batch applied twice fails.
+#include "projections/catch_up.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "projections/catch_up.h"
 #include "tests/support/store_test.h"
 #include "tests/support/thread_failures.h"
 
@@ -101,7 +102,8 @@ TEST_P(CatchUp, EveryEventIsAppliedOnceDespiteFailuresConcurrentAppendsAndTwoRun
   std::vector<std::int64_t> seen;
   store_->transact(store::Access::read_only, [&](store::Transaction& tx) {
     seen.clear();
-    for (const auto& row : tx.query(kSelectSeen, {})) seen.push_back(std::get<std::int64_t>(row[0]));
+    for (const auto& row : tx.query(kSelectSeen, {}))
+      seen.push_back(std::get<std::int64_t>(row[0]));
     return store::Verdict::commit;
   });
   EXPECT_EQ(seen, expected);
