@@ -1,6 +1,7 @@
 #include "cli/rebuild_command.h"
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <ostream>
@@ -50,7 +51,8 @@ int run_rebuild_command(const CliContext& context) {
   std::int64_t batch_size = 5000;
   options.add_options()("help,h", "show this help")(
       "entity", po::value(&types)->composing(),
-      "an entity type to rebuild (repeatable; default: all 13), e.g. resource_assignment")(
+      "an entity type to rebuild (repeatable, or comma-separated; default: all 13), "
+      "e.g. resource_assignment")(
       "batch-size", po::value(&batch_size)->default_value(5000),
       "events per transaction, 1..1000000");
   po::variables_map vm;
@@ -69,6 +71,16 @@ int run_rebuild_command(const CliContext& context) {
     return 0;
   }
 
+  // --entity a,b is the same as --entity a --entity b.
+  std::vector<std::string> split;
+  for (const auto& item : types) {
+    for (std::size_t start = 0; start <= item.size();) {
+      const auto comma = std::min(item.find(',', start), item.size());
+      split.push_back(item.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  types = std::move(split);
   for (const auto& type : types) {
     if (!events::find_entity_by_type(type)) {
       context.err << "folio rebuild: unknown entity type '" << type << "'\n";
