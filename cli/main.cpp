@@ -14,6 +14,7 @@
 #include "cli/import_command.h"
 #include "cli/migrate_command.h"
 #include "cli/openapi_command.h"
+#include "cli/rebuild_command.h"
 #include "cli/replay_command.h"
 #include "cli/schema_command.h"
 #include "cli/serve_command.h"
@@ -32,6 +33,7 @@ struct Subcommand {
 const std::map<std::string, Subcommand>& subcommands() {
   static const std::map<std::string, Subcommand> all = {
       {"migrate", {"apply, revert or list schema migrations", folio::cli::run_migrate_command}},
+      {"rebuild", {"rebuild the read models from the event log", folio::cli::run_rebuild_command}},
       {"serve", {"serve the HTTP API", folio::cli::run_serve_command}},
       {"user", {"create the first admin (user create-admin)", folio::cli::run_user_command}},
       {"openapi", {"print the OpenAPI 3.1 document of the HTTP API",

@@ -14,6 +14,8 @@
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/server.h"
+#include "projections/catch_up_worker.h"
+#include "projections/utilisation.h"
 #include "store/database_url.h"
 #include "store/migrator.h"
 
@@ -163,6 +165,21 @@ int run_serve_command(const CliContext& context) {
     }
   }
 
+  // The asynchronous resource utilisation view, kept up to date beside the server.
+  projections::UtilisationView utilisation;
+  projections::CatchUpRunner utilisation_runner(*store, projections::kUtilisationJob,
+                                                utilisation, 1000);
+  projections::CatchUpWorker utilisation_worker(
+      utilisation_runner, std::chrono::milliseconds(50), [](const std::string& error) {
+        spdlog::error(boost::json::serialize(boost::json::object{
+            {"event", "projection_failed"}, {"view", "resource_utilisation"}, {"error", error}}));
+      });
+  metrics.add_projection("resource_utilisation", [&] {
+    const auto lag = utilisation_worker.lag();
+    return http::Metrics::ProjectionLag{lag.events, lag.seconds, lag.seconds_since_applied};
+  });
+  utilisation_worker.start();
+
   http::Server server(options, services);
   context.out << "Folio is serving " << store::redact_database_url(context.database_url)
               << " at http://" << options.host << ":" << server.port() << "/ (Ctrl-C stops)"
@@ -173,6 +190,7 @@ int run_serve_command(const CliContext& context) {
   }
   spdlog::info(R"({{"event":"listening","address":"http://{}:{}"}})", options.host, server.port());
   server.run();
+  utilisation_worker.stop();
   spdlog::info(R"({"event":"stopped"})");
   return 0;
 }

@@ -22,6 +22,11 @@ void Metrics::record_conflict(const std::string& entity_type) {
   ++conflicts_[entity_type];
 }
 
+void Metrics::add_projection(const std::string& view, std::function<ProjectionLag()> lag) {
+  std::lock_guard lock(mutex_);
+  projections_[view] = std::move(lag);
+}
+
 std::string Metrics::render() const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
@@ -62,6 +67,29 @@ std::string Metrics::render() const {
            "# TYPE folio_http_in_flight gauge\n"
            "folio_http_in_flight "
         << in_flight_->load() << "\n";
+  }
+  if (!projections_.empty()) {
+    std::map<std::string, ProjectionLag> lags;
+    for (const auto& [view, lag] : projections_) lags[view] = lag();
+    out << "# HELP folio_projection_lag_events Events of the log an asynchronous view has not "
+           "applied yet (head position minus its checkpoint).\n"
+           "# TYPE folio_projection_lag_events gauge\n";
+    for (const auto& [view, lag] : lags) {
+      out << "folio_projection_lag_events{view=\"" << view << "\"} " << lag.events << "\n";
+    }
+    out << "# HELP folio_projection_lag_seconds 0 when the view is caught up, else seconds "
+           "since it last was.\n"
+           "# TYPE folio_projection_lag_seconds gauge\n";
+    for (const auto& [view, lag] : lags) {
+      out << "folio_projection_lag_seconds{view=\"" << view << "\"} " << lag.seconds << "\n";
+    }
+    out << "# HELP folio_projection_seconds_since_applied Seconds since the view last applied "
+           "events.\n"
+           "# TYPE folio_projection_seconds_since_applied gauge\n";
+    for (const auto& [view, lag] : lags) {
+      out << "folio_projection_seconds_since_applied{view=\"" << view << "\"} "
+          << lag.seconds_since_applied << "\n";
+    }
   }
   return out.str();
 }

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -18,6 +19,15 @@ class Metrics {
   void record_conflict(const std::string& entity_type);
   void record_overload() { overloads_.fetch_add(1, std::memory_order_relaxed); }
   void set_in_flight_gauge(const std::atomic<int>* in_flight) { in_flight_ = in_flight; }
+
+  // The lag of an asynchronous view (projections/catch_up_worker.h), read at every render.
+  struct ProjectionLag {
+    std::int64_t events = 0;            // head position minus the view's checkpoint
+    double seconds = 0;                 // 0 when caught up, else since it last was
+    double seconds_since_applied = 0;   // since the view last applied a batch
+  };
+  // Call before the server starts; `lag` must stay callable while the metrics render.
+  void add_projection(const std::string& view, std::function<ProjectionLag()> lag);
 
   // The text exposition format, version 0.0.4.
   std::string render() const;
@@ -36,6 +46,7 @@ class Metrics {
   std::map<std::string, std::uint64_t> conflicts_;
   std::atomic<std::uint64_t> overloads_{0};
   const std::atomic<int>* in_flight_ = nullptr;
+  std::map<std::string, std::function<ProjectionLag()>> projections_;
 };
 
 }  // namespace folio::http

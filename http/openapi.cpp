@@ -262,6 +262,37 @@ json::object openapi_document() {
                                                                       {"capital_percentage", {{"type", "integer"}}},
                                                                       {"expense_percentage", {{"type", "integer"}}}}}}}})},
                 {"responses", std::move(bulk_responses)}}}};
+  schemas["ResourceUtilisation"] = json::object{
+      {"type", "object"},
+      {"required", json::array{"resource_id", "from", "to", "days"}},
+      {"properties",
+       {{"resource_id", {{"type", "string"}, {"format", "uuid"}}},
+        {"from", {{"type", "string"}, {"format", "date"}}},
+        {"to", {{"type", "string"}, {"format", "date"}}},
+        {"days", {{"type", "array"},
+                  {"description", "One entry for every day from `from` to `to`, in order"},
+                  {"items", {{"type", "object"},
+                             {"required", json::array{"date", "allocated_percentage", "available_percentage"}},
+                             {"properties", {{"date", {{"type", "string"}, {"format", "date"}}},
+                                             {"allocated_percentage", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}},
+                                             {"available_percentage", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}}}}}}}}}}};
+  json::object utilisation_responses{
+      {"200", {{"description", "The utilisation of the resource per day (asynchronous view: it may lag "
+                               "the latest writes briefly; see folio_projection_lag_events in /metrics)"},
+               {"content", {{"application/json", {{"schema", schema_ref("ResourceUtilisation")}}}}}}}};
+  add_errors(utilisation_responses, {"400", "401", "404", "422"});
+  json::array utilisation_parameters{
+      json::object{{"name", "from"}, {"in", "query"}, {"required", true},
+                   {"schema", {{"type", "string"}, {"format", "date"}}}},
+      json::object{{"name", "to"}, {"in", "query"}, {"required", true},
+                   {"description", "Inclusive; from <= to, at most 366 days in all"},
+                   {"schema", {{"type", "string"}, {"format", "date"}}}}};
+  paths["/api/v1/resources/{id}/utilisation"] = json::object{
+      {"parameters", id_parameter()},
+      {"get", {{"summary", "Allocated and available percentage of a resource per day, over all projects"},
+               {"operationId", "resourceUtilisation"},
+               {"parameters", std::move(utilisation_parameters)},
+               {"responses", std::move(utilisation_responses)}}}};
   json::object token_responses{
       {"200", {{"description", "A bearer token"},
                {"content", {{"application/json", {{"schema",

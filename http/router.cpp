@@ -9,6 +9,7 @@
 #include "http/metrics.h"
 #include "http/request_parsing.h"
 #include "http/static_files.h"
+#include "projections/utilisation.h"
 #include "store/store_error.h"
 
 namespace folio::http {
@@ -312,6 +313,51 @@ Response bulk_update(Call& call) {
                                                 {"failed", std::move(failed)}});
 }
 
+// GET /api/v1/resources/{id}/utilisation?from=YYYY-MM-DD&to=YYYY-MM-DD: the asynchronous
+// utilisation view (projections/utilisation.h), one entry per day of the inclusive range.
+Response utilisation(Call& call, const std::string& id) {
+  constexpr int kMaxDays = 366;
+  std::vector<commands::FieldError> errors;
+  std::optional<std::chrono::sys_days> day[2];
+  const char* names[2] = {"from", "to"};
+  for (const auto& [key, value] : call.target.query) {
+    if (key != "from" && key != "to") return bad_request("Unknown query parameter" + quoted_input(key) + ".");
+  }
+  for (int i = 0; i < 2; ++i) {
+    const auto it = call.target.query.find(names[i]);
+    if (it == call.target.query.end()) {
+      errors.push_back({names[i], "is required (YYYY-MM-DD)"});
+    } else if (!(day[i] = projections::parse_day(it->second))) {
+      errors.push_back({names[i], "must be a date, YYYY-MM-DD"});
+    }
+  }
+  if (day[0] && day[1] && *day[0] > *day[1]) {
+    errors.push_back({"to", "must not be before from"});
+  } else if (day[0] && day[1] && (*day[1] - *day[0]).count() + 1 > kMaxDays) {
+    errors.push_back({"to", "the range may cover at most 366 days"});
+  }
+  if (!errors.empty()) return validation_problem(errors);
+  // Readable by whoever may read the resource; 404 like GET of it otherwise.
+  const EntitySpec& resources = events::entity("resource");
+  const Outcome resource = call.services.queries.get(call.actor, resources, id);
+  if (!resource.ok()) return outcome_problem(resource, resources);
+  std::vector<projections::DayUtilisation> days;
+  call.services.store.transact(store::Access::read_only, [&](store::Transaction& tx) {
+    days = projections::resource_utilisation(tx, id, *day[0], *day[1]);
+    return store::Verdict::commit;
+  });
+  json::array items;
+  for (const auto& d : days) {
+    items.push_back(json::object{{"date", d.date},
+                                 {"allocated_percentage", d.allocated_percentage},
+                                 {"available_percentage", 100 - d.allocated_percentage}});
+  }
+  return json_response(status::ok, json::object{{"resource_id", id},
+                                                {"from", projections::format_day(*day[0])},
+                                                {"to", projections::format_day(*day[1])},
+                                                {"days", std::move(items)}});
+}
+
 Response issue_token(Call& call) {
   Response error;
   const auto body = parse_json_body(call.request, error);
@@ -423,6 +469,12 @@ Response route_api(Call& call) {
     if (method == verb::get) return get(call, *spec, id);
     if (method == verb::delete_) return remove(call, *spec, id);
     return update(call, *spec, id);
+  }
+  if (seg.size() == 5 && spec->type == "resource" && seg[4] == "utilisation") {
+    call.info.route = base + "/{id}/utilisation";
+    if (method != verb::get) return method_not_allowed("GET, HEAD");
+    if (!commands::is_uuid(id)) return not_found("No resource has this id.");
+    return utilisation(call, id);
   }
   if (seg.size() == 5 && seg[4] == "history") {
     call.info.route = base + "/{id}/history";

@@ -29,14 +29,13 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return out;
 }
 
-ReadModelSql build_sql(const EntitySpec& spec) {
+ReadModelSql build_sql(const EntitySpec& spec, const std::string& table) {
   ReadModelSql sql;
   sql.columns = {"id", "version", "created_at", "updated_at", "deleted"};
   for (const auto& f : spec.fields) {
     if (stored(f)) sql.columns.emplace_back(f.name);
   }
   for (auto derived : events::derived_fields(spec.type)) sql.columns.emplace_back(derived);
-  const std::string table(spec.table);
   const std::string column_list = join(sql.columns, ", ");
 
   sql.select_by_id = "SELECT " + column_list + " FROM " + table + " WHERE id = $1";
@@ -48,6 +47,11 @@ ReadModelSql build_sql(const EntitySpec& spec) {
   }
   sql.update = "UPDATE " + table + " SET " + join(assignments, ", ") + " WHERE id = $1" +
                " AND version = $" + std::to_string(sql.columns.size() + 1);
+  std::vector<std::string> from_excluded;
+  for (std::size_t i = 1; i < sql.columns.size(); ++i) {
+    from_excluded.push_back(sql.columns[i] + " = excluded." + sql.columns[i]);
+  }
+  sql.upsert = sql.insert + " ON CONFLICT (id) DO UPDATE SET " + join(from_excluded, ", ");
 
   std::string where = "deleted = 0 AND id > $1";
   std::size_t param = 2;
@@ -83,17 +87,48 @@ ReadModelSql build_sql(const EntitySpec& spec) {
   return sql;
 }
 
-const std::vector<ReadModelSql>& all_sql() {
-  static const std::vector<ReadModelSql> all = [] {
+const std::vector<ReadModelSql>& all_sql(ReadModelCopy copy) {
+  auto build_all = [](ReadModelCopy copy) {
     std::vector<ReadModelSql> v;
-    for (const auto& spec : events::all_entities()) v.push_back(build_sql(spec));
+    for (const auto& spec : events::all_entities()) {
+      v.push_back(build_sql(spec, read_model_table(spec, copy)));
+    }
     return v;
-  }();
-  return all;
+  };
+  static const std::vector<ReadModelSql> live = build_all(ReadModelCopy::live);
+  static const std::vector<ReadModelSql> shadow = build_all(ReadModelCopy::shadow);
+  return copy == ReadModelCopy::live ? live : shadow;
 }
 
-EntityState row_to_state(const EntitySpec& spec, const ReadModelSql& sql,
-                         const store::SqlRow& row) {
+// The index names and definitions of `spec`'s table called `table`.
+std::vector<ReadModelIndex> indexes_of(const EntitySpec& spec, const std::string& table) {
+  std::vector<ReadModelIndex> indexes;
+  auto unique_index = [&](const std::vector<std::string_view>& fields) {
+    std::vector<std::string> names(fields.begin(), fields.end());
+    const std::string name = table + "_" + join(names, "_") + "_unique";
+    indexes.push_back({name, "CREATE UNIQUE INDEX " + name + " ON " + table + " (" +
+                                 join(names, ", ") + ") WHERE deleted = 0;\n"});
+  };
+  for (const auto& f : spec.fields) {
+    if (f.unique) unique_index({f.name});
+    if (f.kind == FieldKind::reference) {
+      const std::string name = table + "_" + std::string(f.name);
+      indexes.push_back(
+          {name, "CREATE INDEX " + name + " ON " + table + " (" + std::string(f.name) + ");\n"});
+    }
+  }
+  for (const auto& composite : spec.unique_together) unique_index(composite);
+  return indexes;
+}
+
+}  // namespace
+
+std::string read_model_table(const EntitySpec& spec, ReadModelCopy copy) {
+  return (copy == ReadModelCopy::shadow ? "rebuild_" : "") + std::string(spec.table);
+}
+
+EntityState row_to_state(const EntitySpec& spec, const store::SqlRow& row) {
+  const auto& sql = read_model_sql(spec);
   EntityState state;
   state.id = std::get<std::string>(row[0]);
   state.version = std::get<std::int64_t>(row[1]);
@@ -111,7 +146,21 @@ EntityState row_to_state(const EntitySpec& spec, const ReadModelSql& sql,
   return state;
 }
 
-}  // namespace
+store::SqlRow state_to_row(const EntitySpec& spec, const EntityState& state) {
+  const auto& sql = read_model_sql(spec);
+  store::SqlRow row;
+  row.reserve(sql.columns.size() + 1);
+  row.emplace_back(state.id);
+  row.emplace_back(state.version);
+  row.emplace_back(state.created_at);
+  row.emplace_back(state.updated_at);
+  row.emplace_back(std::int64_t{state.deleted ? 1 : 0});
+  for (std::size_t i = kFixedColumns; i < sql.columns.size(); ++i) {
+    const auto it = state.fields.find(sql.columns[i]);
+    row.push_back(it == state.fields.end() ? store::SqlValue{} : to_sql(it->second));
+  }
+  return row;
+}
 
 store::SqlValue to_sql(const FieldValue& value) {
   if (const auto* b = std::get_if<bool>(&value)) return std::int64_t{*b ? 1 : 0};
@@ -132,11 +181,11 @@ FieldValue from_sql(const FieldSpec* field, const store::SqlValue& value) {
   return std::get<std::string>(value);
 }
 
-const ReadModelSql& read_model_sql(const EntitySpec& spec) {
+const ReadModelSql& read_model_sql(const EntitySpec& spec, ReadModelCopy copy) {
   const auto entities = events::all_entities();
   const auto index = static_cast<std::size_t>(&spec - entities.data());
   if (index >= entities.size()) throw std::invalid_argument("spec is not from the catalog");
-  return all_sql()[index];
+  return all_sql(copy)[index];
 }
 
 std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec& spec,
@@ -145,23 +194,13 @@ std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec&
   const store::SqlValue param{id};
   const auto rows = tx.query(sql.select_by_id.c_str(), std::span(&param, 1));
   if (rows.empty()) return std::nullopt;
-  return row_to_state(spec, sql, rows.front());
+  return row_to_state(spec, rows.front());
 }
 
 bool save_entity(store::Transaction& tx, const EntitySpec& spec, const EntityState& state,
                  std::int64_t previous_version) {
   const auto& sql = read_model_sql(spec);
-  std::vector<store::SqlValue> params;
-  params.reserve(sql.columns.size() + 1);
-  params.emplace_back(state.id);
-  params.emplace_back(state.version);
-  params.emplace_back(state.created_at);
-  params.emplace_back(state.updated_at);
-  params.emplace_back(std::int64_t{state.deleted ? 1 : 0});
-  for (std::size_t i = kFixedColumns; i < sql.columns.size(); ++i) {
-    const auto it = state.fields.find(sql.columns[i]);
-    params.push_back(it == state.fields.end() ? store::SqlValue{} : to_sql(it->second));
-  }
+  std::vector<store::SqlValue> params = state_to_row(spec, state);
   if (previous_version == 0) {
     tx.execute(sql.insert.c_str(), params);
     return true;
@@ -182,7 +221,7 @@ std::vector<EntityState> list_entities(store::Transaction& tx, const EntitySpec&
   params.emplace_back(static_cast<std::int64_t>(query.limit));
   std::vector<EntityState> result;
   for (const auto& row : tx.query(sql.list.c_str(), params)) {
-    result.push_back(row_to_state(spec, sql, row));
+    result.push_back(row_to_state(spec, row));
   }
   return result;
 }
@@ -217,49 +256,44 @@ std::optional<std::string> find_referrer(store::Transaction& tx, const EntitySpe
   return std::get<std::string>(rows.front()[0]);
 }
 
+std::string read_model_table_ddl(const EntitySpec& spec, const std::string& table) {
+  std::vector<std::string> columns = {
+      "id         TEXT    NOT NULL PRIMARY KEY",
+      "version    BIGINT  NOT NULL DEFAULT 1 CHECK (version >= 1)",
+      "created_at TEXT    NOT NULL",
+      "updated_at TEXT    NOT NULL",
+      "deleted    INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1))"};
+  for (const auto& f : spec.fields) {
+    if (!stored(f)) continue;
+    std::string type = "TEXT";
+    if (f.kind == FieldKind::percentage) type = "BIGINT";
+    if (f.kind == FieldKind::boolean) type = "INTEGER";
+    std::string column = std::string(f.name) + " " + type;
+    if (f.required || !f.default_value.empty()) column += " NOT NULL";
+    if (!f.default_value.empty()) {
+      column += f.kind == FieldKind::boolean
+                    ? std::string(" DEFAULT ") + (f.default_value == "true" ? "1" : "0")
+                    : " DEFAULT '" + std::string(f.default_value) + "'";
+    }
+    columns.push_back(column);
+  }
+  for (auto derived : events::derived_fields(spec.type)) {
+    columns.push_back(std::string(derived) + " TEXT NOT NULL");
+  }
+  return "CREATE TABLE " + table + " (\n  " + join(columns, ",\n  ") + "\n);\n";
+}
+
+std::vector<ReadModelIndex> read_model_indexes(const EntitySpec& spec, ReadModelCopy copy) {
+  return indexes_of(spec, read_model_table(spec, copy));
+}
+
 std::string read_model_ddl_up() {
   std::string ddl =
       "-- Generated from events/entity_catalog.cpp by `folio schema read-models`; a test\n"
       "-- checks that this file and the catalog agree. Identical for SQLite and PostgreSQL.\n";
   for (const auto& spec : events::all_entities()) {
-    const std::string table(spec.table);
-    std::vector<std::string> columns = {
-        "id         TEXT    NOT NULL PRIMARY KEY",
-        "version    BIGINT  NOT NULL DEFAULT 1 CHECK (version >= 1)",
-        "created_at TEXT    NOT NULL",
-        "updated_at TEXT    NOT NULL",
-        "deleted    INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1))"};
-    for (const auto& f : spec.fields) {
-      if (!stored(f)) continue;
-      std::string type = "TEXT";
-      if (f.kind == FieldKind::percentage) type = "BIGINT";
-      if (f.kind == FieldKind::boolean) type = "INTEGER";
-      std::string column = std::string(f.name) + " " + type;
-      if (f.required || !f.default_value.empty()) column += " NOT NULL";
-      if (!f.default_value.empty()) {
-        column += f.kind == FieldKind::boolean
-                      ? std::string(" DEFAULT ") + (f.default_value == "true" ? "1" : "0")
-                      : " DEFAULT '" + std::string(f.default_value) + "'";
-      }
-      columns.push_back(column);
-    }
-    for (auto derived : events::derived_fields(spec.type)) {
-      columns.push_back(std::string(derived) + " TEXT NOT NULL");
-    }
-    ddl += "\nCREATE TABLE " + table + " (\n  " + join(columns, ",\n  ") + "\n);\n";
-    auto unique_index = [&](const std::vector<std::string_view>& fields) {
-      std::vector<std::string> names(fields.begin(), fields.end());
-      ddl += "CREATE UNIQUE INDEX " + table + "_" + join(names, "_") + "_unique ON " + table +
-             " (" + join(names, ", ") + ") WHERE deleted = 0;\n";
-    };
-    for (const auto& f : spec.fields) {
-      if (f.unique) unique_index({f.name});
-      if (f.kind == FieldKind::reference) {
-        ddl += "CREATE INDEX " + table + "_" + std::string(f.name) + " ON " + table + " (" +
-               std::string(f.name) + ");\n";
-      }
-    }
-    for (const auto& composite : spec.unique_together) unique_index(composite);
+    ddl += "\n" + read_model_table_ddl(spec, std::string(spec.table));
+    for (const auto& index : read_model_indexes(spec, ReadModelCopy::live)) ddl += index.create;
   }
   ddl +=
       "\n-- Password hashes (Argon2id) live outside the event stream.\n"

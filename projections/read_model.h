@@ -13,6 +13,13 @@
 
 namespace folio::projections {
 
+// Which copy of the read model: the live tables the API reads and writes, or the shadow
+// tables a rebuild fills (projections/rebuild.h) before swapping them in.
+enum class ReadModelCopy { live, shadow };
+
+// The table of `spec` in that copy: "projects", or "rebuild_projects".
+std::string read_model_table(const EntitySpec& spec, ReadModelCopy copy);
+
 // The generated SQL text of the read model of `spec` (statements with static storage, as
 // store::Transaction requires).
 struct ReadModelSql {
@@ -20,6 +27,7 @@ struct ReadModelSql {
   std::string select_by_id;
   std::string insert;
   std::string update;  // guarded by the previous version
+  std::string upsert;  // insert, or replace every column of the row with this id
   std::string list;    // keyset by id, optional equality filter per reference field
   std::vector<std::string> list_filters;  // the reference fields `list` can filter by
   // "some other live row has these values": one statement per unique field or composite.
@@ -27,7 +35,12 @@ struct ReadModelSql {
   // "some live row refers to $1 through this reference field".
   std::map<std::string, std::string, std::less<>> find_referrer;
 };
-const ReadModelSql& read_model_sql(const EntitySpec& spec);
+const ReadModelSql& read_model_sql(const EntitySpec& spec,
+                                   ReadModelCopy copy = ReadModelCopy::live);
+
+// A read-model row (in the order of ReadModelSql::columns) and the state it holds.
+store::SqlRow state_to_row(const EntitySpec& spec, const EntityState& state);
+EntityState row_to_state(const EntitySpec& spec, const store::SqlRow& row);
 
 // The row of entity `id` (deleted ones included), or nullopt if it never existed.
 std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec& spec,
@@ -60,6 +73,14 @@ std::optional<std::string> find_referrer(store::Transaction& tx, const EntitySpe
 
 // The DDL of every read-model table and its indexes, plus user_credentials.
 std::string read_model_ddl_up();
+// CREATE TABLE of `spec`'s read model under the name `table` (without its indexes).
+std::string read_model_table_ddl(const EntitySpec& spec, const std::string& table);
+// The indexes of `spec`'s table in `copy`, named after that table (CREATE statements).
+struct ReadModelIndex {
+  std::string name;
+  std::string create;
+};
+std::vector<ReadModelIndex> read_model_indexes(const EntitySpec& spec, ReadModelCopy copy);
 std::string read_model_ddl_down();
 
 // Conversions between entity values and SQL values, by field kind.

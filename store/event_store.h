@@ -89,6 +89,11 @@ class Transaction {
   virtual std::size_t execute(const char* sql, std::span<const SqlValue> params) = 0;
   virtual std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) = 0;
 
+  // Runs `sql` (one or more statements without parameters) unprepared: schema changes
+  // (CREATE, DROP, ALTER, LOCK TABLE) made by the layers above inside a unit of work, such
+  // as a read-model rebuild's shadow tables and their swap.
+  virtual void execute_script(const std::string& sql) = 0;
+
   // Serializes this transaction with every other one that locks the same key, until the
   // transaction ends (PostgreSQL: an advisory transaction lock on a hash of the key;
   // SQLite: nothing to do, its single writer already serializes all writes). `shared`

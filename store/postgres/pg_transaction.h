@@ -23,6 +23,7 @@ class PgTransaction final : public SqlTransaction {
   std::size_t execute(const char* sql, std::span<const SqlValue> params) override;
   std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) override;
   void lock_key(std::string_view key, bool shared) override;
+  void execute_script(const std::string& sql) override { tx_.exec(sql); }
 
   pqxx::transaction_base& pqxx_transaction() { return tx_; }
 

@@ -18,6 +18,7 @@ class SqliteTransaction final : public SqlTransaction {
   std::size_t execute(const char* sql, std::span<const SqlValue> params) override;
   std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) override;
   void lock_key(std::string_view, bool) override {}  // the single writer serializes
+  void execute_script(const std::string& sql) override { db_.exec_script(sql); }
 
   SqliteConnection& connection() { return db_; }
 

@@ -204,7 +204,18 @@ class Model {
       return std::nullopt;
     };
     if (type == "portfolio" || type == "program") return unique("name");
-    if (type == "project") return unique("cost_center_code");
+    if (type == "project") {
+      if (auto taken = unique("cost_center_code")) return taken;
+      // Its assignments must stay inside its dates (unchanged dates always hold them).
+      if (auto outside = first_live("resource_assignment", [&](const Entity& e) {
+            const std::string date = text(e.fields, "assignment_date");
+            return text(e.fields, "project_id") == id &&
+                   (date < text(f, "start_date") || date > text(f, "end_date"));
+          })) {
+        return constraint("children_outside_dates", *outside);
+      }
+      return std::nullopt;
+    }
     if (type == "worker_type") return unique("type");
     if (type == "resource_assignment") {
       const auto same_day = [&](const Entity& e) {
