@@ -15,6 +15,7 @@
 #include "http/openapi.h"
 #include "http/server.h"
 #include "store/database_url.h"
+#include "store/log_sealer.h"
 #include "store/migrator.h"
 
 namespace folio::cli {
@@ -163,6 +164,12 @@ int run_serve_command(const CliContext& context) {
     }
   }
 
+  // Tamper evidence: seal the global log behind the appends (store/log_sealer.h); stopped
+  // when this scope ends, after the server, before the store.
+  store::LogSealer sealer(*store, std::chrono::seconds(1), [](const std::string& message) {
+    spdlog::warn(boost::json::serialize(
+        boost::json::object{{"event", "log_sealer_failed"}, {"message", message}}));
+  });
   http::Server server(options, services);
   context.out << "Folio is serving " << store::redact_database_url(context.database_url)
               << " at http://" << options.host << ":" << server.port() << "/ (Ctrl-C stops)"
