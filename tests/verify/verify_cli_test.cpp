@@ -1,0 +1,138 @@
+// The real `folio verify` binary on a store of each backend: what it prints and its exit
+// status (0 intact, 1 tampering or drift, 2 usage, 3 database error).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "store/log_verifier.h"
+#include "tests/commands/domain_support.h"
+
+namespace folio::testing {
+namespace {
+
+using store::Access;
+using store::SqlValue;
+using store::Transaction;
+using store::Verdict;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs `folio --db URL verify <args>` and collects its output and exit status.
+CliRun run_verify(const std::string& url, const std::string& args) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("folio-verify-cli-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(std::rand()));
+  std::filesystem::create_directories(dir);
+  const std::string command = std::string("'") + FOLIO_BINARY + "' --db '" + url + "' verify " +
+                              args + " > '" + (dir / "out").string() + "' 2> '" +
+                              (dir / "err").string() + "'";
+  const int status = std::system(command.c_str());
+  CliRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
+  std::filesystem::remove_all(dir);
+  return run;
+}
+
+class VerifyCli : public DomainTest {
+ protected:
+  void SetUp() override {
+    DomainTest::SetUp();
+    if (HasFatalFailure()) return;
+    World world(*handler_, 0x7e120001);
+    SeededRandom random(1);
+    resource_ = world.create(random, "resource");
+    world.create(random, "project");
+  }
+
+  void tamper(const char* sql, const std::string& id) {
+    store_->transact(Access::read_write, [&](Transaction& tx) {
+      const SqlValue param{id};
+      EXPECT_EQ(tx.execute(sql, std::span(&param, 1)), 1u) << sql;
+      return Verdict::commit;
+    });
+  }
+
+  EntityState resource_;
+};
+
+TEST_P(VerifyCli, IntactStoreExitsZeroAndPrintsTheHeadHash) {
+  const CliRun run = run_verify(db_->url(), "--seal");
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("INTACT"), std::string::npos) << run.out;
+  const auto report = store::verify_log(*store_);
+  ASSERT_TRUE(report.intact());
+  EXPECT_EQ(report.events_after_last_seal, 0);  // --seal sealed everything
+  EXPECT_NE(run.out.find("head:          position " + std::to_string(report.head_position) +
+                         " running hash " + report.head_running_hash),
+            std::string::npos)
+      << run.out;
+
+  const CliRun projections = run_verify(db_->url(), "--projections");
+  EXPECT_EQ(projections.exit_code, 0) << projections.out << projections.err;
+  EXPECT_NE(projections.out.find("INTACT"), std::string::npos) << projections.out;
+}
+
+TEST_P(VerifyCli, AlteredEventExitsOneAndNamesIt) {
+  constexpr const char* kEditType =
+      "UPDATE events SET request_id = 'forged' WHERE stream_id = $1 AND stream_version = 1";
+  tamper(kEditType, "resource-" + resource_.id);
+  const CliRun run = run_verify(db_->url(), "");
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("TAMPERED"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("altered: position"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("stream resource-" + resource_.id + " version 1"), std::string::npos)
+      << run.out;
+}
+
+TEST_P(VerifyCli, ReadModelDriftExitsOneAndNamesEntityAndField) {
+  constexpr const char* kRename = "UPDATE resources SET name = 'Behind your back' WHERE id = $1";
+  tamper(kRename, resource_.id);
+  const CliRun hashes = run_verify(db_->url(), "");
+  EXPECT_EQ(hashes.exit_code, 0) << "the events are intact: " << hashes.out;
+  const CliRun run = run_verify(db_->url(), "--projections");
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("DRIFT resource " + resource_.id + ": fields differ"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("name: expected \"" + projections::text_field(resource_.fields, "name") +
+                         "\", actual \"Behind your back\""),
+            std::string::npos)
+      << run.out;
+}
+
+TEST_P(VerifyCli, BadUsageExitsTwo) {
+  EXPECT_EQ(run_verify(db_->url(), "--no-such-option").exit_code, 2);
+  EXPECT_EQ(run_verify(db_->url(), "--batch 0").exit_code, 2);
+  EXPECT_EQ(run_verify(db_->url(), "--seal --projections").exit_code, 2);
+  const CliRun help = run_verify(db_->url(), "--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--seal"), std::string::npos);
+  EXPECT_NE(help.out.find("Exit status"), std::string::npos);
+}
+
+TEST_P(VerifyCli, UnmigratedDatabaseExitsThree) {
+  const auto empty = TestDatabase::create(GetParam());
+  const CliRun run = run_verify(empty->url(), "");
+  EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
+  EXPECT_NE(run.err.find("database error"), std::string::npos) << run.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, VerifyCli, ::testing::ValuesIn(all_backends()),
+                         BackendName());
+
+}  // namespace
+}  // namespace folio::testing
