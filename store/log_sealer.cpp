@@ -96,6 +96,7 @@ void LogSealer::stop() {
 }
 
 void LogSealer::run() {
+  std::string last_error;  // reported once, not at every poll, until something changes
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
@@ -105,8 +106,10 @@ void LogSealer::run() {
         std::lock_guard check(mutex_);
         if (stopping_) break;
       }
+      last_error.clear();
     } catch (const std::exception& e) {
-      if (on_error_) on_error_(e.what());
+      if (on_error_ && last_error != e.what()) on_error_(e.what());
+      last_error = e.what();
     }
     lock.lock();
     wake_.wait_for(lock, poll_interval_, [this] { return stopping_; });

@@ -40,7 +40,8 @@ std::int64_t seal_log(EventStore& store, const std::function<void(std::int64_t)>
                       std::size_t batch = 1000);
 
 // Runs seal_log in a background thread every `poll_interval` until destroyed (or stop()).
-// Failures (a lost database, say) are passed to `on_error` and retried at the next poll.
+// Failures (a lost database, say) are passed to `on_error` (once until the next success or
+// a different failure) and retried at the next poll.
 class LogSealer {
  public:
   using ErrorHandler = std::function<void(const std::string& message)>;
