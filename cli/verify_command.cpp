@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <exception>
+#include <optional>
 #include <ostream>
 
 #include "cli/progress.h"
@@ -70,19 +71,22 @@ int verify_hashes(const CliContext& context, store::EventStore& store, bool seal
   }
   const std::int64_t total = store::count_events(store);
   Progress streams(context.err, "verify: stream chains", "events", total);
-  Progress log(context.err, "verify: global log", "events", total);
+  std::optional<Progress> log;  // started when the first pass ends, so its rate is its own
+  auto start_log = [&] {
+    if (log) return;
+    streams.finish();
+    log.emplace(context.err, "verify: global log", "events", total);
+  };
   store::LogVerifyOptions options;
   options.batch = batch;
   options.on_stream_events = [&](std::int64_t n) { streams.advance(n); };
-  bool log_started = false;
   options.on_log_events = [&](std::int64_t n) {
-    if (!log_started) streams.finish();
-    log_started = true;
-    log.advance(n);
+    start_log();
+    log->advance(n);
   };
   const auto report = store::verify_log(store, options);
-  streams.finish();
-  log.finish();
+  start_log();
+  log->finish();
 
   out << "stream chains: " << with_thousands(report.events_checked) << " events in "
       << with_thousands(report.streams_checked) << " streams\n";

@@ -244,6 +244,7 @@ std::int64_t settled_head(EventStore& store) {
 
 void verify_running_hash(EventStore& store, const LogVerifyOptions& options,
                          LogVerifyReport& report) {
+  if (options.on_log_events) options.on_log_events(0);  // the pass starts
   const std::int64_t head = settled_head(store);
   const auto page = static_cast<std::int64_t>(options.batch);
   PagedRows events(store, options.batch, [&](Transaction& tx, const SqlRow* last) {

@@ -63,7 +63,8 @@ struct LogVerifyReport {
 
 struct LogVerifyOptions {
   std::size_t batch = 1000;
-  // Called with the number of events done since the last call, per pass.
+  // Called with the number of events done since the last call, per pass (the log pass
+  // calls on_log_events(0) when it starts).
   std::function<void(std::int64_t)> on_stream_events;
   std::function<void(std::int64_t)> on_log_events;
 };

@@ -15,6 +15,7 @@
 #include "store/event_store.h"
 #include "store/log_sealer.h"
 #include "store/log_verifier.h"
+#include "tests/support/property.h"
 #include "tests/support/store_test.h"
 
 namespace folio::testing {
@@ -347,6 +348,129 @@ TEST_P(TamperEvidence, VerifyReadsInPagesOfAnySize) {
     EXPECT_EQ(report.events_checked, 8) << batch;
     EXPECT_EQ(report.log_events, 8) << batch;
   }
+}
+
+// ---- any single change, found (RapidCheck) ------------------------------------------------
+
+constexpr const char* kChangeField[] = {
+    "UPDATE events SET event_type = event_type || 'x' WHERE global_position = $1",
+    "UPDATE events SET schema_version = schema_version + 1 WHERE global_position = $1",
+    "UPDATE events SET recorded_at = recorded_at || 'x' WHERE global_position = $1",
+    "UPDATE events SET user_id = user_id || 'x' WHERE global_position = $1",
+    "UPDATE events SET request_id = request_id || 'x' WHERE global_position = $1",
+    "UPDATE events SET command_id = 'forged' WHERE global_position = $1",
+};
+constexpr const char* kGrowPayloadSqlite =
+    "UPDATE events SET payload = zeroblob(length(payload) + 1) WHERE global_position = $1";
+constexpr const char* kGrowPayloadPg =
+    "UPDATE events SET payload = payload || decode('00', 'hex') WHERE global_position = $1";
+constexpr const char* kMaxPosition = "SELECT MAX(global_position) FROM events";
+constexpr const char* kDropCaseEvents = "DELETE FROM events WHERE stream_id LIKE $1";
+constexpr const char* kDropCaseStreams = "DELETE FROM streams WHERE stream_id LIKE $1";
+
+enum class Change { field, payload, remove, swap_versions, insert_copy };
+
+TEST_P(TamperEvidence, AnySingleChangeToAnEventIsFoundInItsStream) {
+  int run = 0;
+  ASSERT_TRUE(check_cases("one changed event is found", 100, 30, [&] {
+    const std::string prefix = "project-case" + std::to_string(++run) + "x";
+    // Every run (shrinking included) removes its streams, so the next one starts intact.
+    struct DropCase {
+      store::EventStore& store;
+      std::string pattern;
+      ~DropCase() {
+        store.transact(Access::read_write, [&](Transaction& tx) {
+          const SqlValue like{pattern};
+          tx.execute(kDropCaseEvents, std::span(&like, 1));
+          tx.execute(kDropCaseStreams, std::span(&like, 1));
+          return Verdict::commit;
+        });
+      }
+    } drop{*store_, prefix + "%"};
+
+    const int stream_count = *rc::gen::inRange(1, 4);
+    std::vector<std::int64_t> versions(static_cast<std::size_t>(stream_count), 0);
+    const int appends = *rc::gen::inRange(1, 9);
+    for (int a = 0; a < appends; ++a) {
+      const auto k = static_cast<std::size_t>(*rc::gen::inRange(0, stream_count));
+      std::vector<events::NewEvent> batch;
+      const int n = *rc::gen::inRange(1, 4);
+      for (int i = 0; i < n; ++i) {
+        batch.push_back(make_event("ProjectUpdated", *rc::gen::arbitrary<std::string>()));
+      }
+      const auto metadata =
+          make_metadata(*rc::gen::element<std::string>("", "cmd-" + prefix + std::to_string(a)),
+                        // Text columns: printable (PostgreSQL text holds no NUL).
+                        *rc::gen::container<std::string>(rc::gen::inRange(' ', '~')),
+                        "req-" + std::to_string(a));
+      const auto expected = versions[k] == 0 ? ExpectedVersion::no_stream()
+                                             : ExpectedVersion::exactly(versions[k]);
+      const auto result = append(prefix + std::to_string(k), expected, batch, metadata);
+      RC_ASSERT(result.ok());
+      versions[k] = result.stream_version;
+    }
+    RC_ASSERT(verify().intact());
+
+    std::vector<RecordedEvent> written;
+    for (int k = 0; k < stream_count; ++k) {
+      for (auto& e : store_->read_stream(prefix + std::to_string(k))) written.push_back(e);
+    }
+    const RecordedEvent target =
+        written[static_cast<std::size_t>(*rc::gen::inRange<std::size_t>(0, written.size()))];
+    const auto stream_length = versions[static_cast<std::size_t>(
+        std::stoi(target.stream_id.substr(prefix.size())))];
+    Change change = *rc::gen::element(Change::field, Change::payload, Change::remove,
+                                      Change::swap_versions, Change::insert_copy);
+    if (change == Change::swap_versions && stream_length < 2) change = Change::payload;
+    const SqlValue at{target.global_position};
+    switch (change) {
+      case Change::field:
+        tamper(kChangeField[*rc::gen::inRange<std::size_t>(0, std::size(kChangeField))], {at});
+        break;
+      case Change::payload:
+        tamper(GetParam() == Backend::sqlite ? kGrowPayloadSqlite : kGrowPayloadPg, {at});
+        break;
+      case Change::remove:
+        tamper(kDeleteEvent, {at});
+        break;
+      case Change::swap_versions: {
+        const std::int64_t other_version =
+            target.stream_version == stream_length ? 1 : target.stream_version + 1;
+        std::int64_t other_position = 0;
+        for (const auto& e : written) {
+          if (e.stream_id == target.stream_id && e.stream_version == other_version) {
+            other_position = e.global_position;
+          }
+        }
+        tamper(kSetVersion, {at, std::int64_t{1000000}});
+        tamper(kSetVersion, {other_position, target.stream_version});
+        tamper(kSetVersion, {at, other_version});
+        break;
+      }
+      case Change::insert_copy: {
+        std::int64_t head = 0;
+        store_->transact(Access::read_only, [&](Transaction& tx) {
+          head = std::get<std::int64_t>(tx.query(kMaxPosition, {}).at(0).at(0));
+          return Verdict::commit;
+        });
+        tamper(kCopyEventAs, {at, head + 1, stream_length + 1});
+        break;
+      }
+    }
+    const auto report = verify(static_cast<std::size_t>(*rc::gen::inRange(1, 6)));
+    RC_ASSERT(!report.intact());
+    RC_LOG() << "change " << static_cast<int>(change) << " at " << target.global_position
+             << ", first: " << store::kind_name(report.first->kind) << " at "
+             << report.first->position << " " << report.first->stream_id << ": "
+             << report.first->detail << "\n";
+    RC_ASSERT(report.first->stream_id == target.stream_id);
+    if (change == Change::field || change == Change::payload) {
+      RC_ASSERT(report.first->kind == Kind::altered);
+      RC_ASSERT(report.first->position == target.global_position);
+      RC_ASSERT(report.problem_count == 1);
+    }
+  }));
+  EXPECT_TRUE(verify().intact());  // every run cleaned up after itself
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TamperEvidence, ::testing::ValuesIn(all_backends()),
