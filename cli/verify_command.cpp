@@ -24,7 +24,7 @@ constexpr int kUsage = 2;
 constexpr int kDatabaseError = 3;
 
 constexpr const char* kUsageText =
-    "Usage: folio [--db URL] verify [--seal] [--batch N]\n"
+    "Usage: folio [--db URL] verify [--seal] [--expect POSITION:HASH] [--batch N]\n"
     "       folio [--db URL] verify --projections [--batch N]\n"
     "\n"
     "Checks that the event log was not changed behind Folio's back (rows edited, deleted\n"
@@ -32,12 +32,17 @@ constexpr const char* kUsageText =
     "event of its stream; seals written by `folio serve` in the background chain every\n"
     "event hash in global order. verify recomputes both and reports the first event that\n"
     "was altered, removed, inserted out of band or reordered, then prints the head running\n"
-    "hash: record it outside the database (the hashes have no secret key, so only an\n"
-    "outside record catches someone who rewrites every later hash and seal as well).\n"
+    "hash: record it outside the database and pass it to a later run with --expect (the\n"
+    "hashes have no secret key, so only an outside record catches someone who rewrites\n"
+    "every later hash and seal as well).\n"
     "Events written before migration 0004 have no hash and are counted as not covered.\n"
     "\n"
     "  --seal         first seal the events not yet sealed (what `folio serve` does every\n"
     "                 second), so that the whole log is covered by seals, then verify\n"
+    "  --expect POSITION:HASH\n"
+    "                 also check that the log up to POSITION still hashes to HASH, a head\n"
+    "                 line recorded outside the database by an earlier run: this catches a\n"
+    "                 rewrite that also rewrote every later hash and seal\n"
     "  --projections  instead of the hashes, fold every stream (the code of the inline\n"
     "                 projection) and compare it with its read-model row; print every\n"
     "                 drifted entity and field (expected from the events, actual in the\n"
@@ -59,8 +64,22 @@ void print_problem(std::ostream& out, const store::LogProblem& p) {
   out << "\n    " << p.detail << "\n";
 }
 
+// "POSITION:HASH" -> anchor; nullopt if malformed.
+std::optional<store::LogAnchor> parse_anchor(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  const std::string digits = text.substr(0, colon);
+  const std::string hash = text.substr(colon + 1);
+  if (digits.empty() || digits.size() > 18 ||
+      digits.find_first_not_of("0123456789") != std::string::npos || hash.size() != 64 ||
+      hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::nullopt;
+  }
+  return store::LogAnchor{std::stoll(digits), hash};
+}
+
 int verify_hashes(const CliContext& context, store::EventStore& store, bool seal,
-                  std::size_t batch) {
+                  const std::optional<store::LogAnchor>& anchor, std::size_t batch) {
   auto& out = context.out;
   if (seal) {
     Progress progress(context.err, "verify: sealing", "events");
@@ -79,6 +98,7 @@ int verify_hashes(const CliContext& context, store::EventStore& store, bool seal
   };
   store::LogVerifyOptions options;
   options.batch = batch;
+  options.anchor = anchor;
   options.on_stream_events = [&](std::int64_t n) { streams.advance(n); };
   options.on_log_events = [&](std::int64_t n) {
     start_log();
@@ -106,9 +126,14 @@ int verify_hashes(const CliContext& context, store::EventStore& store, bool seal
   out << "head:          position " << report.head_position << " running hash "
       << report.head_running_hash << "\n";
   if (report.intact()) {
+    if (anchor) {
+      out << "recorded:      position " << anchor->position << " running hash "
+          << anchor->running_hash << " matches\n";
+    }
     out << "INTACT: no event was altered, removed, inserted or reordered.\n"
-           "Record the head line outside the database; a later run must print the same hash\n"
-           "at that position (see the last seal) for the log to be unchanged.\n";
+           "Record the head outside the database. Later, this checks that the log up to it\n"
+           "is unchanged:\n  folio verify --expect "
+        << report.head_position << ":" << report.head_running_hash << "\n";
     return kIntact;
   }
   out << "TAMPERED: " << with_thousands(report.problem_count) << " problem"
@@ -159,15 +184,20 @@ int verify_projections(const CliContext& context, store::EventStore& store, std:
 int run_verify_command(const CliContext& context) {
   po::options_description options;
   std::size_t batch = 1000;
+  std::string expect;
   options.add_options()("help,h", "")("seal", "")("projections", "")(
-      "batch", po::value<std::size_t>(&batch));
+      "batch", po::value<std::size_t>(&batch))("expect", po::value<std::string>(&expect));
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(context.args).options(options).run(), vm);
     po::notify(vm);
     if (batch < 1 || batch > 100000) throw po::error("--batch must be 1..100000");
-    if (vm.count("seal") && vm.count("projections")) {
-      throw po::error("--seal and --projections do not go together");
+    if (vm.count("projections") && (vm.count("seal") || vm.count("expect"))) {
+      throw po::error("--projections goes with neither --seal nor --expect");
+    }
+    if (vm.count("expect") && !parse_anchor(expect)) {
+      throw po::error("--expect must be POSITION:HASH (64 lower-case hex digits), as printed "
+                      "on the head line of an earlier run");
     }
   } catch (const po::error& e) {
     context.err << "folio verify: " << e.what() << "\n\n" << kUsageText;
@@ -182,7 +212,10 @@ int run_verify_command(const CliContext& context) {
     context.out << "database: " << store::redact_database_url(context.database_url) << " ("
                 << store->dialect() << ")\n";
     return vm.count("projections") ? verify_projections(context, *store, batch)
-                                   : verify_hashes(context, *store, vm.count("seal") > 0, batch);
+                                   : verify_hashes(context, *store, vm.count("seal") > 0,
+                                                   vm.count("expect") ? parse_anchor(expect)
+                                                                      : std::nullopt,
+                                                   batch);
   } catch (const std::exception& e) {
     context.err << "folio verify: database error: " << e.what() << "\n";
     return kDatabaseError;

@@ -284,10 +284,18 @@ void verify_running_hash(EventStore& store, const LogVerifyOptions& options,
     }
   };
 
+  std::optional<std::string> at_anchor;  // the running hash through the anchor's position
+  auto pass_anchor = [&](std::int64_t next_position) {
+    if (options.anchor && !at_anchor && next_position > options.anchor->position) {
+      at_anchor = to_hex(running);
+    }
+  };
+
   std::int64_t unreported = 0;
   for (const SqlRow* event = events.peek(); event; event = events.peek()) {
     const std::int64_t position = int_at(*event, 0);
     check_seals_before(position);
+    pass_anchor(position);
     if (is_null_at(*event, 1)) {
       if (first_hashed > 0) {
         report.add({Kind::inserted, position, "", 0,
@@ -315,6 +323,21 @@ void verify_running_hash(EventStore& store, const LogVerifyOptions& options,
   check_seals_before(INT64_MAX);
   if (unreported > 0 && options.on_log_events) options.on_log_events(unreported);
   report.head_running_hash = to_hex(running);
+  if (options.anchor) {
+    const LogAnchor& anchor = *options.anchor;
+    pass_anchor(INT64_MAX);
+    if (anchor.position > head) {
+      report.add({Kind::anchor_mismatch, head + 1, "", 0,
+                  "the recorded position " + std::to_string(anchor.position) +
+                      " is beyond the end of the log (position " + std::to_string(head) +
+                      "): events were removed"});
+    } else if (*at_anchor != anchor.running_hash) {
+      report.add({Kind::anchor_mismatch, anchor.position, "", 0,
+                  "the log up to position " + std::to_string(anchor.position) +
+                      " hashes to " + *at_anchor + ", not to the recorded " +
+                      anchor.running_hash + ": events up to it were rewritten"});
+    }
+  }
 
   // A seal beyond the head is fine if events were appended (and sealed) since the head was
   // read; one that covers no event at all means the end of the log was removed.
@@ -347,6 +370,8 @@ const char* kind_name(LogProblem::Kind kind) {
       return "reordered";
     case Kind::seal_mismatch:
       return "seal mismatch";
+    case Kind::anchor_mismatch:
+      return "recorded hash mismatch";
   }
   return "?";
 }

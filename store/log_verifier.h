@@ -29,6 +29,8 @@ struct LogProblem {
     reordered,  // versions and positions of a stream disagree
     seal_mismatch,  // the log up to a seal is not what was sealed: events before it were
                     // removed, inserted, reordered or their hashes altered
+    anchor_mismatch,  // the log up to a position recorded outside the database (--expect)
+                      // no longer hashes to the recorded running hash: it was rewritten
   };
   Kind kind = Kind::altered;
   std::int64_t position = 0;  // the event's (or seal's) global position; 0 if none
@@ -61,8 +63,18 @@ struct LogVerifyReport {
   void add(LogProblem problem);
 };
 
+// A running hash recorded outside the database: (position, 64 hex digits), as printed
+// by an earlier `folio verify` ("head: position P running hash H").
+struct LogAnchor {
+  std::int64_t position = 0;
+  std::string running_hash;
+};
+
 struct LogVerifyOptions {
   std::size_t batch = 1000;
+  // Checked when set: the running hash through anchor->position must equal it. This is
+  // what catches a rewrite that also rewrote every later hash and seal.
+  std::optional<LogAnchor> anchor;
   // Called with the number of events done since the last call, per pass (the log pass
   // calls on_log_events(0) when it starts).
   std::function<void(std::int64_t)> on_stream_events;

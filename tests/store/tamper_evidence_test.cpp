@@ -383,6 +383,50 @@ TEST_P(TamperEvidence, VerifyReadsInPagesOfAnySize) {
   }
 }
 
+TEST_P(TamperEvidence, RecordedHeadCatchesARewriteOfEveryLaterHashAndSeal) {
+  store::seal_log(*store_);
+  const auto before = verify();
+  ASSERT_TRUE(before.intact());
+  const store::LogAnchor recorded{before.head_position, before.head_running_hash};
+
+  // An intruder who knows the scheme changes C v2 (position 8), recomputes its hash from
+  // C v1's and reseals the log: every chain and seal is consistent again.
+  tamper(set_payload_sql(), {std::int64_t{8}});
+  std::string c1_hash;
+  store_->transact(Access::read_only, [&](Transaction& tx) {
+    c1_hash = std::get<std::string>(tx.query(kHashes, {}).at(3).at(1));  // position 4
+    return Verdict::commit;
+  });
+  const RecordedEvent forged = store_->read_stream(kC).at(1);
+  const std::string forged_hash = store::to_hex(
+      store::chain_hash(store::from_hex(c1_hash), store::canonical_event_bytes(forged)));
+  tamper("UPDATE events SET event_hash = $2 WHERE global_position = $1",
+         {std::int64_t{8}, forged_hash});
+  tamper("DELETE FROM log_seals", {});
+  store::seal_log(*store_);
+  EXPECT_TRUE(verify().intact()) << "the documented limit: a consistent rewrite passes";
+
+  store::LogVerifyOptions options;
+  options.anchor = recorded;
+  const auto report = store::verify_log(*store_, options);
+  EXPECT_TRUE(FirstIs(report, Kind::anchor_mismatch, 8, "", 0));
+
+  options.anchor = store::LogAnchor{4, before.head_running_hash};  // wrong position
+  EXPECT_FALSE(store::verify_log(*store_, options).intact());
+  options.anchor = store::LogAnchor{9, before.head_running_hash};  // beyond the log
+  EXPECT_TRUE(FirstIs(store::verify_log(*store_, options), Kind::anchor_mismatch, 9, "", 0));
+}
+
+TEST_P(TamperEvidence, RecordedHeadOfAnUnchangedLogMatchesAfterMoreAppends) {
+  const auto before = verify();
+  ASSERT_TRUE(append(kB, ExpectedVersion::exactly(2), make_events(2, "b3")).ok());
+  store::LogVerifyOptions options;
+  options.anchor = store::LogAnchor{before.head_position, before.head_running_hash};
+  const auto report = store::verify_log(*store_, options);
+  EXPECT_TRUE(report.intact()) << report.first->detail;
+  EXPECT_EQ(report.head_position, 10);
+}
+
 // ---- any single change, found (RapidCheck) ------------------------------------------------
 
 constexpr const char* kChangeField[] = {

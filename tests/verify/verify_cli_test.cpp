@@ -87,6 +87,20 @@ TEST_P(VerifyCli, IntactStoreExitsZeroAndPrintsTheHeadHash) {
   EXPECT_NE(projections.out.find("INTACT"), std::string::npos) << projections.out;
 }
 
+TEST_P(VerifyCli, ExpectChecksARecordedHead) {
+  const auto report = store::verify_log(*store_);
+  const std::string head =
+      std::to_string(report.head_position) + ":" + report.head_running_hash;
+  const CliRun same = run_verify(db_->url(), "--expect " + head);
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("matches"), std::string::npos) << same.out;
+  const std::string other = std::to_string(report.head_position) + ":" + std::string(64, 'a');
+  const CliRun differs = run_verify(db_->url(), "--expect " + other);
+  EXPECT_EQ(differs.exit_code, 1) << differs.out << differs.err;
+  EXPECT_NE(differs.out.find("recorded hash mismatch"), std::string::npos) << differs.out;
+  EXPECT_EQ(run_verify(db_->url(), "--expect 12:nothex").exit_code, 2);
+}
+
 TEST_P(VerifyCli, AlteredEventExitsOneAndNamesIt) {
   constexpr const char* kEditType =
       "UPDATE events SET request_id = 'forged' WHERE stream_id = $1 AND stream_version = 1";
