@@ -1,10 +1,10 @@
 #include "cli/verify_command.h"
 
-#include <boost/program_options.hpp>
 #include <exception>
 #include <optional>
 #include <ostream>
 
+#include "cli/command_options.h"
 #include "cli/progress.h"
 #include "projections/read_model_check.h"
 #include "store/database_url.h"
@@ -16,17 +16,10 @@ namespace folio::cli {
 
 namespace {
 
-namespace po = boost::program_options;
-
-constexpr int kIntact = 0;
-constexpr int kFound = 1;
-constexpr int kUsage = 2;
-constexpr int kDatabaseError = 3;
-
-constexpr const char* kUsageText =
-    "Usage: folio [--db URL] verify [--seal] [--expect POSITION:HASH] [--batch N]\n"
-    "       folio [--db URL] verify --projections [--batch N]\n"
-    "\n"
+const CommandSyntax kSyntax{
+    "verify",
+    "Usage: folio [--db URL] verify [--seal] [--expect POSITION:HASH] [--batch-size N]\n"
+    "       folio [--db URL] verify --projections [--batch-size N]",
     "Checks that the event log was not changed behind Folio's back (rows edited, deleted\n"
     "or inserted directly in the database). Every event's hash chains it to the previous\n"
     "event of its stream; seals written by `folio serve` in the background chain every\n"
@@ -36,23 +29,13 @@ constexpr const char* kUsageText =
     "hashes have no secret key, so only an outside record catches someone who rewrites\n"
     "every later hash and seal as well).\n"
     "Events written before migration 0004 have no hash and are counted as not covered.\n"
-    "\n"
-    "  --seal         first seal the events not yet sealed (what `folio serve` does every\n"
-    "                 second), so that the whole log is covered by seals, then verify\n"
-    "  --expect POSITION:HASH\n"
-    "                 also check that the log up to POSITION still hashes to HASH, a head\n"
-    "                 line recorded outside the database by an earlier run: this catches a\n"
-    "                 rewrite that also rewrote every later hash and seal\n"
-    "  --projections  instead of the hashes, fold every stream (the code of the inline\n"
-    "                 projection) and compare it with its read-model row; print every\n"
-    "                 drifted entity and field (expected from the events, actual in the\n"
-    "                 read model) and every row no stream explains\n"
-    "  --batch N      rows read per query (default 1000, 1..100000)\n"
-    "  -h, --help     show this help\n"
-    "\n"
+    "With --projections it checks the read models instead: it folds every stream (the code\n"
+    "of the inline projection), compares the result with the read-model row and prints\n"
+    "every drifted entity and field (expected from the events, actual in the read model)\n"
+    "and every row that no stream explains.",
     "Works beside a running server. Progress goes to standard error on a terminal.\n"
     "Exit status: 0 intact, 1 tampering (or read-model drift) found, 2 bad usage,\n"
-    "3 database error (unreachable, or not migrated: run `folio migrate up`).\n";
+    "3 database error (unreachable, or not migrated: run `folio migrate up`).\n"};
 
 void print_problem(std::ostream& out, const store::LogProblem& p) {
   out << kind_name(p.kind) << ": ";
@@ -134,12 +117,12 @@ int verify_hashes(const CliContext& context, store::EventStore& store, bool seal
            "Record the head outside the database. Later, this checks that the log up to it\n"
            "is unchanged:\n  folio verify --expect "
         << report.head_position << ":" << report.head_running_hash << "\n";
-    return kIntact;
+    return kExitOk;
   }
   out << "TAMPERED: " << with_thousands(report.problem_count) << " problem"
       << (report.problem_count == 1 ? "" : "s") << " found.\nFirst (lowest position): ";
   print_problem(out, *report.first);
-  if (report.problem_count == 1) return kFound;
+  if (report.problem_count == 1) return kExitFindings;
   out << "All" << (report.problem_count > static_cast<std::int64_t>(report.problems.size())
                        ? " (the first " + std::to_string(report.problems.size()) + ")"
                        : std::string())
@@ -148,7 +131,7 @@ int verify_hashes(const CliContext& context, store::EventStore& store, bool seal
     out << "  - ";
     print_problem(out, p);
   }
-  return kFound;
+  return kExitFindings;
 }
 
 int verify_projections(const CliContext& context, store::EventStore& store, std::size_t batch) {
@@ -172,53 +155,49 @@ int verify_projections(const CliContext& context, store::EventStore& store, std:
       << with_thousands(report.drifted) << " drifted\n";
   if (report.clean()) {
     out << "INTACT: every read-model row equals the fold of its stream.\n";
-    return kIntact;
+    return kExitOk;
   }
   out << "DRIFT: " << with_thousands(report.drifted)
       << " entities differ from their events (`folio rebuild` rebuilds them).\n";
-  return kFound;
+  return kExitFindings;
 }
 
 }  // namespace
 
 int run_verify_command(const CliContext& context) {
-  po::options_description options;
-  std::size_t batch = 1000;
-  std::string expect;
-  options.add_options()("help,h", "")("seal", "")("projections", "")(
-      "batch", po::value<std::size_t>(&batch))("expect", po::value<std::string>(&expect));
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(context.args).options(options).run(), vm);
-    po::notify(vm);
-    if (batch < 1 || batch > 100000) throw po::error("--batch must be 1..100000");
-    if (vm.count("projections") && (vm.count("seal") || vm.count("expect"))) {
-      throw po::error("--projections goes with neither --seal nor --expect");
-    }
-    if (vm.count("expect") && !parse_anchor(expect)) {
-      throw po::error("--expect must be POSITION:HASH (64 lower-case hex digits), as printed "
-                      "on the head line of an earlier run");
-    }
-  } catch (const po::error& e) {
-    context.err << "folio verify: " << e.what() << "\n\n" << kUsageText;
-    return kUsage;
-  }
-  if (vm.count("help")) {
-    context.out << kUsageText;
-    return kIntact;
+  po::options_description options("Options");
+  options.add_options()
+      ("seal", "first seal the events not yet sealed (what `folio serve` does every second),"
+               " so the whole log is covered by seals")
+      ("expect", po::value<std::string>(),
+       "POSITION:HASH, the head printed by an earlier run: also check that the log up to "
+       "POSITION still hashes to HASH (this catches a rewrite of every later hash and seal)")
+      ("projections", "check the read models against a fold of every stream instead")
+      ("batch-size", po::value<std::size_t>()->default_value(1000), "rows read per query");
+  int exit_code = kExitOk;
+  const auto values = parse_command_options(context, kSyntax, options, {}, exit_code);
+  if (!values) return exit_code;
+  const bool projections = values->count("projections") > 0;
+  const auto batch = (*values)["batch-size"].as<std::size_t>();
+  std::optional<store::LogAnchor> anchor;
+  if (values->count("expect")) anchor = parse_anchor((*values)["expect"].as<std::string>());
+  if (batch < 1 || batch > 100000 ||
+      (projections && (values->count("seal") || values->count("expect"))) ||
+      (values->count("expect") && !anchor)) {
+    context.err << "folio verify: --batch-size must be 1..100000; --expect POSITION:HASH "
+                   "(64 lower-case hex digits, as printed on the head line of an earlier "
+                   "run); --projections goes with neither --seal nor --expect\n";
+    return kExitUsage;
   }
   try {
     auto store = store::open_event_store(context.database_url);
     context.out << "database: " << store::redact_database_url(context.database_url) << " ("
                 << store->dialect() << ")\n";
-    return vm.count("projections") ? verify_projections(context, *store, batch)
-                                   : verify_hashes(context, *store, vm.count("seal") > 0,
-                                                   vm.count("expect") ? parse_anchor(expect)
-                                                                      : std::nullopt,
-                                                   batch);
+    return projections ? verify_projections(context, *store, batch)
+                       : verify_hashes(context, *store, values->count("seal") > 0, anchor, batch);
   } catch (const std::exception& e) {
     context.err << "folio verify: database error: " << e.what() << "\n";
-    return kDatabaseError;
+    return kExitStoreError;
   }
 }
 

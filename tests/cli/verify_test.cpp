@@ -1,15 +1,12 @@
 // The real `folio verify` binary on a store of each backend: what it prints and its exit
 // status (0 intact, 1 tampering or drift, 2 usage, 3 database error).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
+#include <vector>
 
 #include "store/log_verifier.h"
+#include "tests/cli/folio_cli.h"
 #include "tests/commands/domain_support.h"
 
 namespace folio::testing {
@@ -20,32 +17,10 @@ using store::SqlValue;
 using store::Transaction;
 using store::Verdict;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs `folio --db URL verify <args>` and collects its output and exit status.
-CliRun run_verify(const std::string& url, const std::string& args) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("folio-verify-cli-" + std::to_string(::getpid()) + "-" +
-                    std::to_string(std::rand()));
-  std::filesystem::create_directories(dir);
-  const std::string command = std::string("'") + FOLIO_BINARY + "' --db '" + url + "' verify " +
-                              args + " > '" + (dir / "out").string() + "' 2> '" +
-                              (dir / "err").string() + "'";
-  const int status = std::system(command.c_str());
-  CliRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
-  std::filesystem::remove_all(dir);
-  return run;
+// `folio --db URL verify <args...>`.
+CliResult run_verify(const std::string& url, std::vector<std::string> args) {
+  args.insert(args.begin(), "verify");
+  return run_folio(url, args);
 }
 
 class VerifyCli : public DomainTest {
@@ -71,7 +46,7 @@ class VerifyCli : public DomainTest {
 };
 
 TEST_P(VerifyCli, IntactStoreExitsZeroAndPrintsTheHeadHash) {
-  const CliRun run = run_verify(db_->url(), "--seal");
+  const CliResult run = run_verify(db_->url(), {"--seal"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("INTACT"), std::string::npos) << run.out;
   const auto report = store::verify_log(*store_);
@@ -82,7 +57,7 @@ TEST_P(VerifyCli, IntactStoreExitsZeroAndPrintsTheHeadHash) {
             std::string::npos)
       << run.out;
 
-  const CliRun projections = run_verify(db_->url(), "--projections");
+  const CliResult projections = run_verify(db_->url(), {"--projections"});
   EXPECT_EQ(projections.exit_code, 0) << projections.out << projections.err;
   EXPECT_NE(projections.out.find("INTACT"), std::string::npos) << projections.out;
 }
@@ -91,21 +66,21 @@ TEST_P(VerifyCli, ExpectChecksARecordedHead) {
   const auto report = store::verify_log(*store_);
   const std::string head =
       std::to_string(report.head_position) + ":" + report.head_running_hash;
-  const CliRun same = run_verify(db_->url(), "--expect " + head);
+  const CliResult same = run_verify(db_->url(), {"--expect", head});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   EXPECT_NE(same.out.find("matches"), std::string::npos) << same.out;
   const std::string other = std::to_string(report.head_position) + ":" + std::string(64, 'a');
-  const CliRun differs = run_verify(db_->url(), "--expect " + other);
+  const CliResult differs = run_verify(db_->url(), {"--expect", other});
   EXPECT_EQ(differs.exit_code, 1) << differs.out << differs.err;
   EXPECT_NE(differs.out.find("recorded hash mismatch"), std::string::npos) << differs.out;
-  EXPECT_EQ(run_verify(db_->url(), "--expect 12:nothex").exit_code, 2);
+  EXPECT_EQ(run_verify(db_->url(), {"--expect", "12:nothex"}).exit_code, 2);
 }
 
 TEST_P(VerifyCli, AlteredEventExitsOneAndNamesIt) {
   constexpr const char* kEditType =
       "UPDATE events SET request_id = 'forged' WHERE stream_id = $1 AND stream_version = 1";
   tamper(kEditType, "resource-" + resource_.id);
-  const CliRun run = run_verify(db_->url(), "");
+  const CliResult run = run_verify(db_->url(), {});
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   EXPECT_NE(run.out.find("TAMPERED"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("altered: position"), std::string::npos) << run.out;
@@ -116,9 +91,9 @@ TEST_P(VerifyCli, AlteredEventExitsOneAndNamesIt) {
 TEST_P(VerifyCli, ReadModelDriftExitsOneAndNamesEntityAndField) {
   constexpr const char* kRename = "UPDATE resources SET name = 'Behind your back' WHERE id = $1";
   tamper(kRename, resource_.id);
-  const CliRun hashes = run_verify(db_->url(), "");
+  const CliResult hashes = run_verify(db_->url(), {});
   EXPECT_EQ(hashes.exit_code, 0) << "the events are intact: " << hashes.out;
-  const CliRun run = run_verify(db_->url(), "--projections");
+  const CliResult run = run_verify(db_->url(), {"--projections"});
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   EXPECT_NE(run.out.find("DRIFT resource " + resource_.id + ": fields differ"), std::string::npos)
       << run.out;
@@ -129,10 +104,10 @@ TEST_P(VerifyCli, ReadModelDriftExitsOneAndNamesEntityAndField) {
 }
 
 TEST_P(VerifyCli, BadUsageExitsTwo) {
-  EXPECT_EQ(run_verify(db_->url(), "--no-such-option").exit_code, 2);
-  EXPECT_EQ(run_verify(db_->url(), "--batch 0").exit_code, 2);
-  EXPECT_EQ(run_verify(db_->url(), "--seal --projections").exit_code, 2);
-  const CliRun help = run_verify(db_->url(), "--help");
+  EXPECT_EQ(run_verify(db_->url(), {"--no-such-option"}).exit_code, 2);
+  EXPECT_EQ(run_verify(db_->url(), {"--batch-size", "0"}).exit_code, 2);
+  EXPECT_EQ(run_verify(db_->url(), {"--seal", "--projections"}).exit_code, 2);
+  const CliResult help = run_verify(db_->url(), {"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--seal"), std::string::npos);
   EXPECT_NE(help.out.find("Exit status"), std::string::npos);
@@ -140,7 +115,7 @@ TEST_P(VerifyCli, BadUsageExitsTwo) {
 
 TEST_P(VerifyCli, UnmigratedDatabaseExitsThree) {
   const auto empty = TestDatabase::create(GetParam());
-  const CliRun run = run_verify(empty->url(), "");
+  const CliResult run = run_verify(empty->url(), {});
   EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
   EXPECT_NE(run.err.find("database error"), std::string::npos) << run.err;
 }
