@@ -123,9 +123,10 @@ int verify_hashes(const CliContext& context, store::EventStore& store, bool seal
       << (report.problem_count == 1 ? "" : "s") << " found.\nFirst (lowest position): ";
   print_problem(out, *report.first);
   if (report.problem_count == 1) return kExitFindings;
-  out << "All" << (report.problem_count > static_cast<std::int64_t>(report.problems.size())
-                       ? " (the first " + std::to_string(report.problems.size()) + ")"
-                       : std::string())
+  out << "All"
+      << (report.problem_count > static_cast<std::int64_t>(report.problems.size())
+              ? " (the first " + std::to_string(report.problems.size()) + ")"
+              : std::string())
       << ":\n";
   for (const auto& p : report.problems) {
     out << "  - ";
@@ -166,6 +167,7 @@ int verify_projections(const CliContext& context, store::EventStore& store, std:
 
 int run_verify_command(const CliContext& context) {
   po::options_description options("Options");
+  // clang-format off
   options.add_options()
       ("seal", "first seal the events not yet sealed (what `folio serve` does every second),"
                " so the whole log is covered by seals")
@@ -174,6 +176,7 @@ int run_verify_command(const CliContext& context) {
        "POSITION still hashes to HASH (this catches a rewrite of every later hash and seal)")
       ("projections", "check the read models against a fold of every stream instead")
       ("batch-size", po::value<std::size_t>()->default_value(1000), "rows read per query");
+  // clang-format on
   int exit_code = kExitOk;
   const auto values = parse_command_options(context, kSyntax, options, {}, exit_code);
   if (!values) return exit_code;

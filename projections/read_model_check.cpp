@@ -14,7 +14,8 @@ namespace {
 constexpr const char* kStreamsOfType =
     "SELECT stream_id FROM streams WHERE entity_type = $1 AND stream_id > $2"
     " ORDER BY stream_id LIMIT $3";
-constexpr const char* kCountEntityStreams = "SELECT entity_type, COUNT(*) FROM streams GROUP BY entity_type";
+constexpr const char* kCountEntityStreams =
+    "SELECT entity_type, COUNT(*) FROM streams GROUP BY entity_type";
 
 // Per entity type: read-model ids with no stream, keyset-paged.
 const std::string& rows_without_stream_sql(const EntitySpec& spec) {
@@ -22,8 +23,11 @@ const std::string& rows_without_stream_sql(const EntitySpec& spec) {
     std::vector<std::string> sql;
     for (const auto& s : events::all_entities()) {
       const std::string table(s.table);
-      sql.push_back("SELECT id FROM " + table + " t WHERE id > $1 AND NOT EXISTS (SELECT 1 FROM"
-                    " streams s WHERE s.stream_id = '" + std::string(s.type) + "-' || t.id)"
+      sql.push_back("SELECT id FROM " + table +
+                    " t WHERE id > $1 AND NOT EXISTS (SELECT 1 FROM"
+                    " streams s WHERE s.stream_id = '" +
+                    std::string(s.type) +
+                    "-' || t.id)"
                     " ORDER BY id LIMIT $2");
     }
     return sql;
@@ -164,8 +168,11 @@ ReadModelCheckReport check_read_models(store::EventStore& store,
         return store::Verdict::commit;
       });
       for (const auto& row : rows) {
-        found({EntityDrift::Kind::row_without_stream, std::string(spec.type),
-               std::get<std::string>(row[0]), {}, ""});
+        found({EntityDrift::Kind::row_without_stream,
+               std::string(spec.type),
+               std::get<std::string>(row[0]),
+               {},
+               ""});
       }
       if (static_cast<std::int64_t>(rows.size()) < page) break;
       after_id = std::get<std::string>(rows.back()[0]);

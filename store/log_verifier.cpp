@@ -13,11 +13,12 @@ namespace {
 // stream row's version read in the same statement (so the two agree even while a server
 // appends); the payload as hex so that generic queries return it alike on both dialects.
 // Grouping relies only on the database's own order, never on comparing ids in C++.
-#define FOLIO_STREAM_EVENTS(PAYLOAD_HEX)                                                     \
-  "SELECT e.stream_id, e.stream_version, e.global_position, e.event_type, e.schema_version, " \
-  PAYLOAD_HEX ", e.recorded_at, e.user_id, e.request_id, e.command_id, e.event_hash,"        \
-  " s.version FROM events e LEFT JOIN streams s ON s.stream_id = e.stream_id"               \
-  " WHERE (e.stream_id, e.stream_version) > ($1, $2)"                                       \
+#define FOLIO_STREAM_EVENTS(PAYLOAD_HEX)                                      \
+  "SELECT e.stream_id, e.stream_version, e.global_position, e.event_type, "   \
+  "e.schema_version, " PAYLOAD_HEX                                            \
+  ", e.recorded_at, e.user_id, e.request_id, e.command_id, e.event_hash,"     \
+  " s.version FROM events e LEFT JOIN streams s ON s.stream_id = e.stream_id" \
+  " WHERE (e.stream_id, e.stream_version) > ($1, $2)"                         \
   " ORDER BY e.stream_id, e.stream_version LIMIT $3"
 constexpr const char* kSqliteStreamEvents = FOLIO_STREAM_EVENTS("hex(e.payload)");
 constexpr const char* kPgStreamEvents = FOLIO_STREAM_EVENTS("encode(e.payload, 'hex')");
@@ -136,8 +137,7 @@ class StreamChecker {
       report_.add({Kind::removed, position, stream_id_, last_version_ + 1,
                    "versions " + std::to_string(last_version_ + 1) + ".." +
                        std::to_string(version - 1) + " are missing before version " +
-                       std::to_string(version) + " (position " + std::to_string(position) +
-                       ")"});
+                       std::to_string(version) + " (position " + std::to_string(position) + ")"});
       chain_known = false;  // the missing event's hash is unknown: resume from this one
     }
     if (position <= last_position_) {
@@ -159,8 +159,8 @@ class StreamChecker {
         report_.add({Kind::altered, position, stream_id_, version,
                      std::string("the event does not match its hash: its content (payload, "
                                  "type or metadata) was changed") +
-                         (version > 1 ? ", or the hash of version " +
-                                            std::to_string(version - 1) + " was rewritten"
+                         (version > 1 ? ", or the hash of version " + std::to_string(version - 1) +
+                                            " was rewritten"
                                       : std::string())});
       }
       previous_hash_ = stored;
@@ -192,8 +192,7 @@ class StreamChecker {
 
 void verify_stream_chains(EventStore& store, const LogVerifyOptions& options,
                           LogVerifyReport& report) {
-  const char* events_sql =
-      store.dialect() == "postgresql" ? kPgStreamEvents : kSqliteStreamEvents;
+  const char* events_sql = store.dialect() == "postgresql" ? kPgStreamEvents : kSqliteStreamEvents;
   const auto page = static_cast<std::int64_t>(options.batch);
   PagedRows events(store, options.batch, [&](Transaction& tx, const SqlRow* last) {
     const SqlValue params[] = {last ? (*last)[0] : SqlValue{std::string()},
@@ -333,9 +332,9 @@ void verify_running_hash(EventStore& store, const LogVerifyOptions& options,
                       "): events were removed"});
     } else if (*at_anchor != anchor.running_hash) {
       report.add({Kind::anchor_mismatch, anchor.position, "", 0,
-                  "the log up to position " + std::to_string(anchor.position) +
-                      " hashes to " + *at_anchor + ", not to the recorded " +
-                      anchor.running_hash + ": events up to it were rewritten"});
+                  "the log up to position " + std::to_string(anchor.position) + " hashes to " +
+                      *at_anchor + ", not to the recorded " + anchor.running_hash +
+                      ": events up to it were rewritten"});
     }
   }
 
@@ -349,8 +348,7 @@ void verify_running_hash(EventStore& store, const LogVerifyOptions& options,
       report.add({Kind::removed, head + 1, "", 0,
                   "the log ends at position " + std::to_string(head) +
                       " but was sealed up to position " + std::to_string(at) +
-                      ": the events after position " + std::to_string(head) +
-                      " were removed"});
+                      ": the events after position " + std::to_string(head) + " were removed"});
     }
     return Verdict::commit;
   });

@@ -22,13 +22,13 @@ namespace folio::store {
 
 struct LogProblem {
   enum class Kind {
-    altered,    // the event's content or hash does not match its chain
-    removed,    // a version is missing, or the stream row counts more events than exist
-    inserted,   // an event the append did not write (beyond the stream's version, no
-                // stream row, no hash after hashing began)
-    reordered,  // versions and positions of a stream disagree
-    seal_mismatch,  // the log up to a seal is not what was sealed: events before it were
-                    // removed, inserted, reordered or their hashes altered
+    altered,          // the event's content or hash does not match its chain
+    removed,          // a version is missing, or the stream row counts more events than exist
+    inserted,         // an event the append did not write (beyond the stream's version, no
+                      // stream row, no hash after hashing began)
+    reordered,        // versions and positions of a stream disagree
+    seal_mismatch,    // the log up to a seal is not what was sealed: events before it were
+                      // removed, inserted, reordered or their hashes altered
     anchor_mismatch,  // the log up to a position recorded outside the database (--expect)
                       // no longer hashes to the recorded running hash: it was rewritten
   };
@@ -41,16 +41,16 @@ struct LogProblem {
 const char* kind_name(LogProblem::Kind kind);
 
 struct LogVerifyReport {
-  std::int64_t events_checked = 0;   // events read in the stream-chain pass
+  std::int64_t events_checked = 0;  // events read in the stream-chain pass
   std::int64_t streams_checked = 0;
   std::int64_t events_not_covered = 0;  // no hash: written before migration 0004
   std::int64_t seals_checked = 0;
-  std::int64_t log_events = 0;       // events up to `head_position` in the log pass
+  std::int64_t log_events = 0;          // events up to `head_position` in the log pass
   std::int64_t last_seal_position = 0;  // 0: no seal yet
   std::string last_seal_hash;
   std::int64_t events_after_last_seal = 0;
-  std::int64_t head_position = 0;    // the last event of the log pass
-  std::string head_running_hash;     // running hash through head_position (64 hex)
+  std::int64_t head_position = 0;  // the last event of the log pass
+  std::string head_running_hash;   // running hash through head_position (64 hex)
 
   std::int64_t problem_count = 0;
   // The problem at the lowest global position (seal problems by the seal's position).

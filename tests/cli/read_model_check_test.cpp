@@ -1,13 +1,14 @@
 // `folio verify --projections` (projections/read_model_check.h) on both backends: a store
 // written only through the command handler has no drift, and every kind of edit made to the
 // read models behind its back is reported with the entity and the field.
+#include "projections/read_model_check.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "projections/read_model_check.h"
 #include "tests/commands/domain_support.h"
 
 namespace folio::testing {
@@ -97,8 +98,8 @@ TEST_P(ReadModelCheck, StoreWrittenByCommandsHasNoDrift) {
   ASSERT_GT(streams, 13);
   const auto result = check();
   EXPECT_TRUE(result.report.clean());
-  EXPECT_TRUE(result.drifts.empty()) << result.drifts.front().entity_type << " "
-                                     << result.drifts.front().id;
+  EXPECT_TRUE(result.drifts.empty())
+      << result.drifts.front().entity_type << " " << result.drifts.front().id;
   EXPECT_EQ(result.report.streams_checked, streams);
 }
 

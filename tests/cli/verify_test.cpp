@@ -64,8 +64,7 @@ TEST_P(VerifyCli, IntactStoreExitsZeroAndPrintsTheHeadHash) {
 
 TEST_P(VerifyCli, ExpectChecksARecordedHead) {
   const auto report = store::verify_log(*store_);
-  const std::string head =
-      std::to_string(report.head_position) + ":" + report.head_running_hash;
+  const std::string head = std::to_string(report.head_position) + ":" + report.head_running_hash;
   const CliResult same = run_verify(db_->url(), {"--expect", head});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   EXPECT_NE(same.out.find("matches"), std::string::npos) << same.out;
@@ -120,8 +119,7 @@ TEST_P(VerifyCli, UnmigratedDatabaseExitsThree) {
   EXPECT_NE(run.err.find("database error"), std::string::npos) << run.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, VerifyCli, ::testing::ValuesIn(all_backends()),
-                         BackendName());
+INSTANTIATE_TEST_SUITE_P(Backends, VerifyCli, ::testing::ValuesIn(all_backends()), BackendName());
 
 }  // namespace
 }  // namespace folio::testing

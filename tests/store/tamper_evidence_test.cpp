@@ -37,7 +37,8 @@ constexpr const char* kSetPayloadSqlite =
     "UPDATE events SET payload = X'00ff00' WHERE global_position = $1";
 constexpr const char* kSetPayloadPg =
     "UPDATE events SET payload = decode('00ff00', 'hex') WHERE global_position = $1";
-constexpr const char* kSetUser = "UPDATE events SET user_id = 'someone-else' WHERE global_position = $1";
+constexpr const char* kSetUser =
+    "UPDATE events SET user_id = 'someone-else' WHERE global_position = $1";
 constexpr const char* kDeleteEvent = "DELETE FROM events WHERE global_position = $1";
 constexpr const char* kDeleteStreamEvents = "DELETE FROM events WHERE stream_id = $1";
 constexpr const char* kDeleteStream = "DELETE FROM streams WHERE stream_id = $1";
@@ -52,7 +53,8 @@ constexpr const char* kCopyEventAs =
     " request_id, event_hash FROM events WHERE global_position = $1";
 constexpr const char* kForgetHashesUpTo =
     "UPDATE events SET event_hash = NULL WHERE global_position <= $1";
-constexpr const char* kForgetHash = "UPDATE events SET event_hash = NULL WHERE global_position = $1";
+constexpr const char* kForgetHash =
+    "UPDATE events SET event_hash = NULL WHERE global_position = $1";
 
 class TamperEvidence : public StoreTest {
  protected:
@@ -355,8 +357,7 @@ TEST_P(TamperEvidence, SealerBesideConcurrentWritersNeverSkipsAnEvent) {
       writers.emplace_back([&, w] {
         const std::string stream = "project-writer" + std::to_string(w);
         for (int i = 0; i < kAppends; ++i) {
-          const auto expected =
-              i == 0 ? ExpectedVersion::no_stream() : ExpectedVersion::exactly(i);
+          const auto expected = i == 0 ? ExpectedVersion::no_stream() : ExpectedVersion::exactly(i);
           if (!store_->append(stream, expected, make_events(1, "w"), make_metadata()).ok()) {
             ++errors;
           }
@@ -475,13 +476,12 @@ TEST_P(TamperEvidence, AnySingleChangeToAnEventIsFoundInItsStream) {
       for (int i = 0; i < n; ++i) {
         batch.push_back(make_event("ProjectUpdated", *rc::gen::arbitrary<std::string>()));
       }
-      const auto metadata =
-          make_metadata(*rc::gen::element<std::string>("", "cmd-" + prefix + std::to_string(a)),
-                        // Text columns: printable (PostgreSQL text holds no NUL).
-                        *rc::gen::container<std::string>(rc::gen::inRange(' ', '~')),
-                        "req-" + std::to_string(a));
-      const auto expected = versions[k] == 0 ? ExpectedVersion::no_stream()
-                                             : ExpectedVersion::exactly(versions[k]);
+      const auto metadata = make_metadata(
+          *rc::gen::element<std::string>("", "cmd-" + prefix + std::to_string(a)),
+          // Text columns: printable (PostgreSQL text holds no NUL).
+          *rc::gen::container<std::string>(rc::gen::inRange(' ', '~')), "req-" + std::to_string(a));
+      const auto expected =
+          versions[k] == 0 ? ExpectedVersion::no_stream() : ExpectedVersion::exactly(versions[k]);
       const auto result = append(prefix + std::to_string(k), expected, batch, metadata);
       RC_ASSERT(result.ok());
       versions[k] = result.stream_version;
@@ -494,8 +494,8 @@ TEST_P(TamperEvidence, AnySingleChangeToAnEventIsFoundInItsStream) {
     }
     const RecordedEvent target =
         written[static_cast<std::size_t>(*rc::gen::inRange<std::size_t>(0, written.size()))];
-    const auto stream_length = versions[static_cast<std::size_t>(
-        std::stoi(target.stream_id.substr(prefix.size())))];
+    const auto stream_length =
+        versions[static_cast<std::size_t>(std::stoi(target.stream_id.substr(prefix.size())))];
     Change change = *rc::gen::element(Change::field, Change::payload, Change::remove,
                                       Change::swap_versions, Change::insert_copy);
     if (change == Change::swap_versions && stream_length < 2) change = Change::payload;
