@@ -2,12 +2,15 @@
 // status (0 intact, 1 tampering or drift, 2 usage, 3 database error).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <string>
 #include <vector>
 
+#include "store/log_sealer.h"
 #include "store/log_verifier.h"
 #include "tests/cli/folio_cli.h"
 #include "tests/commands/domain_support.h"
+#include "tests/http/server_process.h"
 
 namespace folio::testing {
 namespace {
@@ -117,6 +120,40 @@ TEST_P(VerifyCli, UnmigratedDatabaseExitsThree) {
   const CliResult run = run_verify(empty->url(), {});
   EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
   EXPECT_NE(run.err.find("database error"), std::string::npos) << run.err;
+}
+
+TEST_P(VerifyCli, ServeSealsTheLogInTheBackgroundAndStopsCleanly) {
+  // Waits until the last seal is at the log's head; false after 30 s.
+  auto sealed_to_head = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::int64_t head = store::verify_log(*store_).head_position;
+      std::int64_t sealed = 0;
+      store_->transact(store::Access::read_only, [&](store::Transaction& tx) {
+        const auto seal = store::last_seal(tx);
+        sealed = seal ? seal->position : 0;
+        return store::Verdict::commit;
+      });
+      if (sealed == head) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  {
+    http_test::ServerProcess server({db_->url(), {}, true});  // the admin bootstrap appends
+    ASSERT_GT(server.port(), 0);
+    EXPECT_TRUE(sealed_to_head()) << "the events written before the server started";
+    World world(*handler_, 0x7e120002);  // another writer on the same database, meanwhile
+    SeededRandom random(2);
+    world.create(random, "worker_type");
+    EXPECT_TRUE(sealed_to_head()) << "an event appended while the server runs";
+    EXPECT_EQ(server.terminate(), 0) << server.stderr_text();  // the sealer thread stops too
+    EXPECT_EQ(server.stdout_text().find("log_sealer_failed"), std::string::npos)
+        << server.stdout_text();
+  }
+  const CliResult run = run_verify(db_->url(), {});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find(", 0 events after the last seal"), std::string::npos) << run.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, VerifyCli, ::testing::ValuesIn(all_backends()), BackendName());
