@@ -78,7 +78,8 @@ class PagedRows {
   void refill() {
     std::optional<SqlRow> last;
     if (!rows_.empty()) last = std::move(rows_.back());
-    store_.transact(Access::read_only, [&](Transaction& tx) {
+    // One statement per page: no BEGIN/COMMIT needed (pages need not share a snapshot).
+    store_.transact(Access::read_statement, [&](Transaction& tx) {
       rows_ = fetch_(tx, last ? &*last : nullptr);
       return Verdict::commit;
     });
