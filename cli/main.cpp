@@ -18,6 +18,7 @@
 #include "cli/replay_command.h"
 #include "cli/schema_command.h"
 #include "cli/serve_command.h"
+#include "cli/verify_command.h"
 #include "store/store_error.h"
 
 namespace {
@@ -35,6 +36,8 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"migrate", {"apply, revert or list schema migrations", folio::cli::run_migrate_command}},
       {"rebuild", {"rebuild the read models from the event log", folio::cli::run_rebuild_command}},
       {"serve", {"serve the HTTP API", folio::cli::run_serve_command}},
+      {"verify", {"check the event log's hash chains and seals, or the read models",
+                  folio::cli::run_verify_command}},
       {"user", {"create the first admin (user create-admin)", folio::cli::run_user_command}},
       {"openapi", {"print the OpenAPI 3.1 document of the HTTP API",
                    folio::cli::run_openapi_command, false}},

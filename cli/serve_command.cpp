@@ -17,6 +17,7 @@
 #include "projections/catch_up_worker.h"
 #include "projections/utilisation.h"
 #include "store/database_url.h"
+#include "store/log_sealer.h"
 #include "store/migrator.h"
 
 namespace folio::cli {
@@ -180,6 +181,12 @@ int run_serve_command(const CliContext& context) {
   });
   utilisation_worker.start();
 
+  // Tamper evidence: seal the global log behind the appends (store/log_sealer.h); stopped
+  // when this scope ends, after the server, before the store.
+  store::LogSealer sealer(*store, std::chrono::seconds(1), [](const std::string& message) {
+    spdlog::warn(boost::json::serialize(
+        boost::json::object{{"event", "log_sealer_failed"}, {"message", message}}));
+  });
   http::Server server(options, services);
   context.out << "Folio is serving " << store::redact_database_url(context.database_url)
               << " at http://" << options.host << ":" << server.port() << "/ (Ctrl-C stops)"

@@ -1,6 +1,7 @@
 #include "store/sql_transaction.h"
 
 #include "events/timestamp.h"
+#include "store/event_hash.h"
 
 namespace folio::store {
 
@@ -53,8 +54,11 @@ AppendResult SqlTransaction::append(const std::string& stream_id, ExpectedVersio
   AppendResult result{AppendResult::Status::appended, new_version, 0, 0};
   std::int64_t version = new_version - count;
   for (const auto& event : events) {
+    ++version;
+    const std::string canonical =
+        canonical_event_bytes(stream_id, version, event, recorded_at, metadata);
     const std::int64_t position =
-        insert_event(stream_id, ++version, event, recorded_at, metadata);
+        insert_event(stream_id, version, event, recorded_at, metadata, canonical);
     if (result.first_position == 0) result.first_position = position;
     result.last_position = position;
   }

@@ -4,7 +4,9 @@
 //   1. bump the stream row with the version check in its WHERE clause (and "no earlier
 //      append carried this command id"); 0 rows changed means the expectation failed;
 //   2. on failure only, look up the command id (-> duplicate) or the actual version;
-//   3. insert the events, each taking the next global position.
+//   3. insert the events, each taking the next global position and chaining its hash to
+//      the previous event of the stream inside the same INSERT (see store/event_hash.h):
+//      the stream's row lock from step 1 makes that previous event final.
 // The bump's row lock serializes concurrent appends to one stream until commit.
 #pragma once
 
@@ -40,10 +42,13 @@ class SqlTransaction : public Transaction {
   // The earlier append to this stream that carried `command_id`, if any.
   virtual std::optional<PriorAppend> find_command(const std::string& stream_id,
                                                   const std::string& command_id) = 0;
-  // Inserts one event at the next global position; returns that position.
+  // Inserts one event at the next global position; returns that position. The same
+  // statement stores event_hash = chain_hash(hash of event stream_version - 1, if any,
+  // `canonical`), in hex; `canonical` is canonical_event_bytes() of this event.
   virtual std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
                                     const NewEvent& event, const std::string& recorded_at,
-                                    const EventMetadata& metadata) = 0;
+                                    const EventMetadata& metadata,
+                                    std::string_view canonical) = 0;
 };
 
 }  // namespace folio::store

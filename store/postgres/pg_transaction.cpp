@@ -43,9 +43,15 @@ constexpr NamedSql kInsertEvent{
     "folio_insert_event",
     "WITH appending AS (SELECT pg_advisory_xact_lock_shared(" FOLIO_LOG_LOCK_KEY "))"
     " INSERT INTO events (global_position, stream_id, stream_version, event_type,"
-    " schema_version, payload, recorded_at, user_id, request_id, command_id)"
+    " schema_version, payload, recorded_at, user_id, request_id, command_id, event_hash)"
     " SELECT nextval('events_global_position_seq'), $1, $2::bigint, $3, $4::integer,"
-    " $5::bytea, $6, $7, $8, $9 FROM appending RETURNING global_position"};
+    " $5::bytea, $6, $7, $8, $9,"
+    // store/event_hash.h chain_hash(): the previous event's hash (zeros at a chain's start)
+    // followed by the canonical bytes $10 the caller computed.
+    " encode(sha256(coalesce(decode((SELECT event_hash FROM events WHERE stream_id = $1"
+    " AND stream_version = $2::bigint - 1), 'hex'), decode(repeat('0', 64), 'hex'))"
+    " || $10::bytea), 'hex')"
+    " FROM appending RETURNING global_position"};
 constexpr NamedSql kWaitForAppends{
     "folio_wait_for_appends", "SELECT pg_advisory_xact_lock(" FOLIO_LOG_LOCK_KEY ")"};
 #undef FOLIO_LOG_LOCK_KEY
@@ -212,12 +218,14 @@ std::optional<SqlTransaction::PriorAppend> PgTransaction::find_command(
 std::int64_t PgTransaction::insert_event(const std::string& stream_id,
                                          std::int64_t stream_version, const NewEvent& event,
                                          const std::string& recorded_at,
-                                         const EventMetadata& metadata) {
+                                         const EventMetadata& metadata,
+                                         std::string_view canonical) {
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());
+  const pqxx::binarystring hash_input(canonical.data(), canonical.size());
   return tx_
       .exec_prepared1(kInsertEvent.name, stream_id, stream_version, event.event_type,
                       event.schema_version, payload, recorded_at, metadata.user_id,
-                      metadata.request_id, text_or_null(metadata.command_id))[0]
+                      metadata.request_id, text_or_null(metadata.command_id), hash_input)[0]
       .as<std::int64_t>();
 }
 

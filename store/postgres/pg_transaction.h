@@ -38,7 +38,8 @@ class PgTransaction final : public SqlTransaction {
                                           const std::string& command_id) override;
   std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
                             const NewEvent& event, const std::string& recorded_at,
-                            const EventMetadata& metadata) override;
+                            const EventMetadata& metadata,
+                            std::string_view canonical) override;
 
  private:
   pqxx::result run(const char* sql, std::span<const SqlValue> params);

@@ -2,13 +2,34 @@
 
 #include <sqlite3.h>
 
+#include "store/event_hash.h"
 #include "store/store_error.h"
 
 namespace folio::store::sqlite {
 
 namespace {
 constexpr int kBusyTimeoutMs = 10000;
+
+// SQL function folio_chain_hash(previous_hex_or_null, canonical_blob) -> hex: the append's
+// event hash (store/event_hash.h chain_hash), computed inside the INSERT as PostgreSQL
+// does with sha256().
+void chain_hash_function(sqlite3_context* context, int /*argc*/, sqlite3_value** argv) {
+  std::string previous;
+  if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    previous = from_hex(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
+    if (previous.size() != kHashBytes) {
+      sqlite3_result_error(context, "folio_chain_hash: the previous event hash is not 64 hex digits", -1);
+      return;
+    }
+  }
+  const void* blob = sqlite3_value_blob(argv[1]);
+  const auto size = static_cast<std::size_t>(sqlite3_value_bytes(argv[1]));
+  const std::string hex =
+      to_hex(chain_hash(previous, std::string_view(static_cast<const char*>(blob), size)));
+  sqlite3_result_text(context, hex.data(), static_cast<int>(hex.size()), SQLITE_TRANSIENT);
 }
+}  // namespace
 
 Statement::Statement(SqliteConnection& connection, sqlite3_stmt* stmt)
     : connection_(connection), stmt_(stmt) {}
@@ -98,6 +119,10 @@ SqliteConnection::SqliteConnection(const std::string& path) : path_(path) {
     throw StoreUnavailable("cannot open SQLite database '" + path + "': " + message);
   }
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  check(sqlite3_create_function_v2(db_, "folio_chain_hash", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   nullptr, chain_hash_function, nullptr, nullptr, nullptr),
+        "register folio_chain_hash");
   exec_script(
       "PRAGMA journal_mode = WAL;"
       "PRAGMA synchronous = FULL;"

@@ -19,7 +19,9 @@ constexpr const char* kFindCommand =
     " WHERE stream_id = ?1 AND command_id = ?2";
 constexpr const char* kInsertEvent =
     "INSERT INTO events (stream_id, stream_version, event_type, schema_version, payload,"
-    " recorded_at, user_id, request_id, command_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    " recorded_at, user_id, request_id, command_id, event_hash)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, folio_chain_hash((SELECT event_hash FROM"
+    " events WHERE stream_id = ?1 AND stream_version = ?2 - 1), ?10))";
 constexpr const char* kStreamVersion = "SELECT version FROM streams WHERE stream_id = ?1";
 
 #define FOLIO_EVENT_COLUMNS                                                              \
@@ -148,7 +150,8 @@ std::int64_t SqliteTransaction::insert_event(const std::string& stream_id,
                                              std::int64_t stream_version,
                                              const NewEvent& event,
                                              const std::string& recorded_at,
-                                             const EventMetadata& metadata) {
+                                             const EventMetadata& metadata,
+                                             std::string_view canonical) {
   auto stmt = db_.prepare(kInsertEvent);
   stmt.bind(1, stream_id)
       .bind(2, stream_version)
@@ -158,7 +161,8 @@ std::int64_t SqliteTransaction::insert_event(const std::string& stream_id,
       .bind(6, recorded_at)
       .bind(7, metadata.user_id)
       .bind(8, metadata.request_id)
-      .bind_text_or_null(9, metadata.command_id);
+      .bind_text_or_null(9, metadata.command_id)
+      .bind_blob(10, canonical);
   stmt.execute();
   return db_.last_insert_rowid();
 }

@@ -33,7 +33,8 @@ class SqliteTransaction final : public SqlTransaction {
                                           const std::string& command_id) override;
   std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
                             const NewEvent& event, const std::string& recorded_at,
-                            const EventMetadata& metadata) override;
+                            const EventMetadata& metadata,
+                            std::string_view canonical) override;
 
  private:
   SqliteConnection& db_;

@@ -1,0 +1,119 @@
+#include "store/log_sealer.h"
+
+#include <exception>
+
+#include "events/timestamp.h"
+#include "store/event_hash.h"
+
+namespace folio::store {
+
+namespace {
+
+constexpr const char* kLastSeal =
+    "SELECT position, running_hash FROM log_seals ORDER BY position DESC LIMIT 1";
+constexpr const char* kHashesInRange =
+    "SELECT global_position, event_hash FROM events"
+    " WHERE global_position > $1 AND global_position <= $2 ORDER BY global_position";
+constexpr const char* kInsertSeal =
+    "INSERT INTO log_seals (position, running_hash, sealed_at) VALUES ($1, $2, $3)"
+    " ON CONFLICT (position) DO NOTHING";
+
+}  // namespace
+
+std::optional<Seal> last_seal(Transaction& tx) {
+  const auto rows = tx.query(kLastSeal, {});
+  if (rows.empty()) return std::nullopt;
+  return Seal{std::get<std::int64_t>(rows[0][0]), std::get<std::string>(rows[0][1])};
+}
+
+std::int64_t seal_next_batch(EventStore& store, std::size_t batch) {
+  std::optional<Seal> previous;
+  std::int64_t last_position = 0;
+  std::int64_t covered = 0;
+  std::vector<SqlRow> hashes;
+  store.transact(Access::read_only, [&](Transaction& tx) {
+    previous = last_seal(tx);
+    const std::int64_t after = previous ? previous->position : 0;
+    // read_all, not a plain SELECT: on PostgreSQL it waits for appends in flight, so no
+    // event can commit later below the positions it returns.
+    const auto events = tx.read_all(after, batch);
+    if (events.empty()) return Verdict::commit;
+    last_position = events.back().global_position;
+    covered = static_cast<std::int64_t>(events.size());
+    const SqlValue range[] = {after, last_position};
+    hashes = tx.query(kHashesInRange, range);
+    return Verdict::commit;
+  });
+  if (covered == 0) return 0;
+
+  std::string running(kHashBytes, '\0');
+  if (previous) {
+    running = from_hex(previous->running_hash);
+    if (running.size() != kHashBytes) {
+      throw StoreCorrupt("log seal at position " + std::to_string(previous->position) +
+                         " is not a 64-digit hex hash; run `folio verify`");
+    }
+  }
+  for (const auto& row : hashes) {
+    const auto* hex = std::get_if<std::string>(&row[1]);
+    if (!hex) continue;  // written before migration 0004: not covered
+    running = chain_hash(running, from_hex(*hex));
+  }
+  const SqlValue seal[] = {last_position, to_hex(running), events::now_timestamp()};
+  store.transact(Access::read_write, [&](Transaction& tx) {
+    tx.execute(kInsertSeal, seal);
+    return Verdict::commit;
+  });
+  return covered;
+}
+
+std::int64_t seal_log(EventStore& store, const std::function<void(std::int64_t)>& on_sealed,
+                      std::size_t batch) {
+  std::int64_t total = 0;
+  for (;;) {
+    const std::int64_t n = seal_next_batch(store, batch);
+    if (n == 0) return total;
+    total += n;
+    if (on_sealed) on_sealed(n);
+  }
+}
+
+LogSealer::LogSealer(EventStore& store, std::chrono::milliseconds poll_interval,
+                     ErrorHandler on_error)
+    : store_(store), poll_interval_(poll_interval), on_error_(std::move(on_error)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+LogSealer::~LogSealer() { stop(); }
+
+void LogSealer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void LogSealer::run() {
+  std::string last_error;  // reported once, not at every poll, until something changes
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    try {
+      // One batch per check of `stopping_`, so stop() waits for one batch at most.
+      while (seal_next_batch(store_) > 0) {
+        std::lock_guard check(mutex_);
+        if (stopping_) break;
+      }
+      last_error.clear();
+    } catch (const std::exception& e) {
+      if (on_error_ && last_error != e.what()) on_error_(e.what());
+      last_error = e.what();
+    }
+    lock.lock();
+    wake_.wait_for(lock, poll_interval_, [this] { return stopping_; });
+  }
+}
+
+}  // namespace folio::store

@@ -1,0 +1,69 @@
+// The sealer: follows the global log in position order and writes seal rows
+// log_seals(position, running_hash, sealed_at), where running_hash chains the hash of every
+// hashed event up to `position` (store/event_hash.h). Appends on PostgreSQL take positions
+// concurrently, so the running hash cannot be kept inline without serializing all writers;
+// the sealer computes it behind them, reading with read_all (which never skips an event).
+//
+// Seals are checkpoints of a deterministic function of the log, so several sealers (several
+// `folio serve` processes on one PostgreSQL) may run at once: the same position always gets
+// the same value and a second insert of it changes nothing.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "store/event_store.h"
+
+namespace folio::store {
+
+struct Seal {
+  std::int64_t position = 0;
+  std::string running_hash;  // 64 hex digits
+};
+
+// The seal with the highest position, if any.
+std::optional<Seal> last_seal(Transaction& tx);
+
+// Seals the events after the last seal, at most `batch` of them, in two short units of
+// work (a read-only one that reads, then one that inserts the seal). Returns the number of
+// events the new seal covers: 0 when the log is fully sealed. Throws StoreError.
+std::int64_t seal_next_batch(EventStore& store, std::size_t batch = 1000);
+
+// Seals until nothing is left; calls `on_sealed(n)` after each batch. Returns the total.
+std::int64_t seal_log(EventStore& store, const std::function<void(std::int64_t)>& on_sealed = {},
+                      std::size_t batch = 1000);
+
+// Runs seal_log in a background thread every `poll_interval` until destroyed (or stop()).
+// Failures (a lost database, say) are passed to `on_error` (once until the next success or
+// a different failure) and retried at the next poll.
+class LogSealer {
+ public:
+  using ErrorHandler = std::function<void(const std::string& message)>;
+
+  LogSealer(EventStore& store, std::chrono::milliseconds poll_interval, ErrorHandler on_error);
+  ~LogSealer();
+  LogSealer(const LogSealer&) = delete;
+  LogSealer& operator=(const LogSealer&) = delete;
+
+  // Stops the thread after its current batch and waits for it. Idempotent.
+  void stop();
+
+ private:
+  void run();
+
+  EventStore& store_;
+  std::chrono::milliseconds poll_interval_;
+  ErrorHandler on_error_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace folio::store

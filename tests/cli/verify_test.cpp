@@ -1,0 +1,162 @@
+// The real `folio verify` binary on a store of each backend: what it prints and its exit
+// status (0 intact, 1 tampering or drift, 2 usage, 3 database error).
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <string>
+#include <vector>
+
+#include "store/log_sealer.h"
+#include "store/log_verifier.h"
+#include "tests/cli/folio_cli.h"
+#include "tests/commands/domain_support.h"
+#include "tests/http/server_process.h"
+
+namespace folio::testing {
+namespace {
+
+using store::Access;
+using store::SqlValue;
+using store::Transaction;
+using store::Verdict;
+
+// `folio --db URL verify <args...>`.
+CliResult run_verify(const std::string& url, std::vector<std::string> args) {
+  args.insert(args.begin(), "verify");
+  return run_folio(url, args);
+}
+
+class VerifyCli : public DomainTest {
+ protected:
+  void SetUp() override {
+    DomainTest::SetUp();
+    if (HasFatalFailure()) return;
+    World world(*handler_, 0x7e120001);
+    SeededRandom random(1);
+    resource_ = world.create(random, "resource");
+    world.create(random, "project");
+  }
+
+  void tamper(const char* sql, const std::string& id) {
+    store_->transact(Access::read_write, [&](Transaction& tx) {
+      const SqlValue param{id};
+      EXPECT_EQ(tx.execute(sql, std::span(&param, 1)), 1u) << sql;
+      return Verdict::commit;
+    });
+  }
+
+  EntityState resource_;
+};
+
+TEST_P(VerifyCli, IntactStoreExitsZeroAndPrintsTheHeadHash) {
+  const CliResult run = run_verify(db_->url(), {"--seal"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("INTACT"), std::string::npos) << run.out;
+  const auto report = store::verify_log(*store_);
+  ASSERT_TRUE(report.intact());
+  EXPECT_EQ(report.events_after_last_seal, 0);  // --seal sealed everything
+  EXPECT_NE(run.out.find("head:          position " + std::to_string(report.head_position) +
+                         " running hash " + report.head_running_hash),
+            std::string::npos)
+      << run.out;
+
+  const CliResult projections = run_verify(db_->url(), {"--projections"});
+  EXPECT_EQ(projections.exit_code, 0) << projections.out << projections.err;
+  EXPECT_NE(projections.out.find("INTACT"), std::string::npos) << projections.out;
+}
+
+TEST_P(VerifyCli, ExpectChecksARecordedHead) {
+  const auto report = store::verify_log(*store_);
+  const std::string head = std::to_string(report.head_position) + ":" + report.head_running_hash;
+  const CliResult same = run_verify(db_->url(), {"--expect", head});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("matches"), std::string::npos) << same.out;
+  const std::string other = std::to_string(report.head_position) + ":" + std::string(64, 'a');
+  const CliResult differs = run_verify(db_->url(), {"--expect", other});
+  EXPECT_EQ(differs.exit_code, 1) << differs.out << differs.err;
+  EXPECT_NE(differs.out.find("recorded hash mismatch"), std::string::npos) << differs.out;
+  EXPECT_EQ(run_verify(db_->url(), {"--expect", "12:nothex"}).exit_code, 2);
+}
+
+TEST_P(VerifyCli, AlteredEventExitsOneAndNamesIt) {
+  constexpr const char* kEditType =
+      "UPDATE events SET request_id = 'forged' WHERE stream_id = $1 AND stream_version = 1";
+  tamper(kEditType, "resource-" + resource_.id);
+  const CliResult run = run_verify(db_->url(), {});
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("TAMPERED"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("altered: position"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("stream resource-" + resource_.id + " version 1"), std::string::npos)
+      << run.out;
+}
+
+TEST_P(VerifyCli, ReadModelDriftExitsOneAndNamesEntityAndField) {
+  constexpr const char* kRename = "UPDATE resources SET name = 'Behind your back' WHERE id = $1";
+  tamper(kRename, resource_.id);
+  const CliResult hashes = run_verify(db_->url(), {});
+  EXPECT_EQ(hashes.exit_code, 0) << "the events are intact: " << hashes.out;
+  const CliResult run = run_verify(db_->url(), {"--projections"});
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("DRIFT resource " + resource_.id + ": fields differ"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("name: expected \"" + projections::text_field(resource_.fields, "name") +
+                         "\", actual \"Behind your back\""),
+            std::string::npos)
+      << run.out;
+}
+
+TEST_P(VerifyCli, BadUsageExitsTwo) {
+  EXPECT_EQ(run_verify(db_->url(), {"--no-such-option"}).exit_code, 2);
+  EXPECT_EQ(run_verify(db_->url(), {"--batch-size", "0"}).exit_code, 2);
+  EXPECT_EQ(run_verify(db_->url(), {"--seal", "--projections"}).exit_code, 2);
+  const CliResult help = run_verify(db_->url(), {"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--seal"), std::string::npos);
+  EXPECT_NE(help.out.find("Exit status"), std::string::npos);
+}
+
+TEST_P(VerifyCli, UnmigratedDatabaseExitsThree) {
+  const auto empty = TestDatabase::create(GetParam());
+  const CliResult run = run_verify(empty->url(), {});
+  EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
+  EXPECT_NE(run.err.find("database error"), std::string::npos) << run.err;
+}
+
+TEST_P(VerifyCli, ServeSealsTheLogInTheBackgroundAndStopsCleanly) {
+  // Waits until the last seal is at the log's head; false after 30 s.
+  auto sealed_to_head = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::int64_t head = store::verify_log(*store_).head_position;
+      std::int64_t sealed = 0;
+      store_->transact(store::Access::read_only, [&](store::Transaction& tx) {
+        const auto seal = store::last_seal(tx);
+        sealed = seal ? seal->position : 0;
+        return store::Verdict::commit;
+      });
+      if (sealed == head) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  {
+    http_test::ServerProcess server({db_->url(), {}, true});  // the admin bootstrap appends
+    ASSERT_GT(server.port(), 0);
+    EXPECT_TRUE(sealed_to_head()) << "the events written before the server started";
+    World world(*handler_, 0x7e120002);  // another writer on the same database, meanwhile
+    SeededRandom random(2);
+    world.create(random, "worker_type");
+    EXPECT_TRUE(sealed_to_head()) << "an event appended while the server runs";
+    EXPECT_EQ(server.terminate(), 0) << server.stderr_text();  // the sealer thread stops too
+    EXPECT_EQ(server.stdout_text().find("log_sealer_failed"), std::string::npos)
+        << server.stdout_text();
+  }
+  const CliResult run = run_verify(db_->url(), {});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find(", 0 events after the last seal"), std::string::npos) << run.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, VerifyCli, ::testing::ValuesIn(all_backends()), BackendName());
+
+}  // namespace
+}  // namespace folio::testing
