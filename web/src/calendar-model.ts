@@ -123,14 +123,19 @@ export function rebase(cell: Cell, now: ResourceAssignment | null): boolean {
   return isDirty(cell);
 }
 
+/** The percentage a cell's saved assignment takes (0 without one). */
+export function savedPercent(cell: Cell): number {
+  return cell.assignment ? cell.assignment.capital_percentage + cell.assignment.expense_percentage : 0;
+}
+
 /**
  * What is left of the resource on the cell's day across all projects once the typed
- * values are saved: the free percentage the utilisation view reports (which counts this
- * cell's saved assignment) plus that saved assignment, minus what is typed. Negative:
- * over capacity by that much.
+ * values are saved: the free percentage the utilisation view reported, plus what this
+ * cell's assignment took when that was measured (the view counts it), minus what is typed.
+ * `savedWhenMeasured` defaults to the cell's saved assignment now; after a save, until the
+ * view is read again, pass what was saved when it was read. Negative: over capacity by that much.
  */
-export function freeAfterTyping(cell: Cell, availableNow: number): number {
-  const savedHere = cell.assignment ? cell.assignment.capital_percentage + cell.assignment.expense_percentage : 0;
+export function freeAfterTyping(cell: Cell, availableNow: number, savedWhenMeasured = savedPercent(cell)): number {
   const typed = percent(cell.capital) + percent(cell.expense);
-  return Number.isNaN(typed) ? availableNow : availableNow + savedHere - typed;
+  return Number.isNaN(typed) ? availableNow : availableNow + savedWhenMeasured - typed;
 }

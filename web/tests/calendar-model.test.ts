@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellFor, cellProblem, freeAfterTyping, isDirty, markFailed, markUpdated, planSave, rebase } from '../src/calendar-model';
+import { cellFor, cellProblem, freeAfterTyping, isDirty, savedPercent, markFailed, markUpdated, planSave, rebase } from '../src/calendar-model';
 import type { ResourceAssignment } from '../src/api/entities.generated';
 
 const ra = (id: string, capital: number, expense: number, version = 1): ResourceAssignment => ({
@@ -58,5 +58,18 @@ describe('the calendar model', () => {
     const fresh = cellFor('r1', '2026-03-03', null);
     fresh.capital = '25';
     expect(freeAfterTyping(fresh, 100)).toBe(75);
+  });
+
+  it('keeps the hint right after a save, before the view is read again', () => {
+    // The view said 50 % free while this cell held 20 + 10; then 40 + 20 was saved.
+    const c = cellFor('r1', '2026-03-02', ra('a', 20, 10));
+    const measuredWith = savedPercent(c);
+    c.capital = '40';
+    c.expense = '20';
+    markUpdated(c, 2);
+    expect(savedPercent(c)).toBe(60);
+    expect(freeAfterTyping(c, 50, measuredWith)).toBe(20);
+    // Once the view has caught up (20 % free, counting the 60), the default agrees.
+    expect(freeAfterTyping(c, 20)).toBe(20);
   });
 });

@@ -12,6 +12,7 @@ import {
   cellKey,
   cellProblem,
   freeAfterTyping,
+  savedPercent,
   isDirty,
   markCreated,
   markFailed,
@@ -72,12 +73,20 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
   const byKey = new Map(assignments.map((a) => [cellKey(a.resource_id, a.assignment_date), a]));
   for (const r of resources) for (const d of dates) cells.set(cellKey(r.id, d), cellFor(r.id, d, byKey.get(cellKey(r.id, d)) ?? null));
 
-  // Free capacity per resource and day, from the utilisation view (none if it is missing).
-  const available = new Map<string, number>();
+  // Free capacity per resource and day, from the utilisation view (none if it is missing),
+  // with what the cell's own assignment took when it was read: a save changes the cell at
+  // once but the view only on the next read, and the hint must not count the change twice.
+  const available = new Map<string, { free: number; savedHere: number }>();
   const loadHints = async () => {
     const results = await Promise.all(resources.map((r) => client.utilisation(r.id, from, to).catch(() => null)));
     available.clear();
-    for (const u of results) for (const day of u?.days ?? []) available.set(cellKey(u!.resource_id, day.date), day.available_percentage);
+    for (const u of results) {
+      for (const day of u?.days ?? []) {
+        const key = cellKey(u!.resource_id, day.date);
+        const cell = cells.get(key);
+        available.set(key, { free: day.available_percentage, savedHere: cell ? savedPercent(cell) : 0 });
+      }
+    }
   };
   await loadHints();
 
@@ -96,9 +105,9 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
   };
 
   const hintFor = (cell: Cell) => {
-    const free = available.get(cellKey(cell.resourceId, cell.date));
-    if (free === undefined) return null;
-    const left = freeAfterTyping(cell, free);
+    const measured = available.get(cellKey(cell.resourceId, cell.date));
+    if (measured === undefined) return null;
+    const left = freeAfterTyping(cell, measured.free, measured.savedHere);
     return left < 0
       ? h('span', { className: 'hint over', title: 'More than the resource has left across all projects' }, `over by ${-left}%`)
       : h('span', { className: 'hint', title: 'What is left of this resource on this day across all projects' }, `${left}% free`);
