@@ -149,6 +149,10 @@ class Session : public std::enable_shared_from_this<Session> {
                  [self, response = std::move(response), request_id, info,
                   method = method_label(*request), started]() mutable {
                    self->counted_ = true;  // in_flight drops once the response is written
+                   // Checked again here: shutdown may have begun while it was queued, and a
+                   // response written (and logged) after that closes its connection.
+                   response.keep_alive(response.keep_alive() &&
+                                       !self->server_.stopping.load());
                    self->write(std::move(response), request_id, info, method, started);
                  });
     });
