@@ -79,6 +79,7 @@ class CatchUpRunner {
   // The head position the last step saw (0 before the first).
   std::int64_t last_head() const { return last_head_; }
   const std::string& job() const { return job_; }
+  std::size_t batch_size() const { return batch_size_; }
 
  private:
   // Applies `batch` (read after `from`) in `tx`, guarded by the checkpoint still being

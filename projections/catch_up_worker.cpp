@@ -73,7 +73,11 @@ void CatchUpWorker::loop() {
       wait(poll_ * 10);
       continue;
     }
-    if (applied == 0) wait(poll_);
+    // A full batch means more is waiting: go on. Anything less reached the head, so wait
+    // for the next poll rather than step again at once: under steady writes each step
+    // would find a few new events and take the log lock (read_all) back to back, pausing
+    // the appends of every server.
+    if (applied < runner_.batch_size()) wait(poll_);
   }
 }
 

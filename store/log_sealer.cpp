@@ -101,8 +101,10 @@ void LogSealer::run() {
   while (!stopping_) {
     lock.unlock();
     try {
-      // One batch per check of `stopping_`, so stop() waits for one batch at most.
-      while (seal_next_batch(store_) > 0) {
+      // One batch per check of `stopping_`, so stop() waits for one batch at most. Only a
+      // full batch goes straight on: a partial one reached the head, and sealing again at
+      // once under steady writes would take the log lock (read_all) back to back.
+      while (seal_next_batch(store_) >= static_cast<std::int64_t>(kSealBatch)) {
         std::lock_guard check(mutex_);
         if (stopping_) break;
       }

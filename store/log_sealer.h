@@ -33,11 +33,12 @@ std::optional<Seal> last_seal(Transaction& tx);
 // Seals the events after the last seal, at most `batch` of them, in two short units of
 // work (a read-only one that reads, then one that inserts the seal). Returns the number of
 // events the new seal covers: 0 when the log is fully sealed. Throws StoreError.
-std::int64_t seal_next_batch(EventStore& store, std::size_t batch = 1000);
+inline constexpr std::size_t kSealBatch = 1000;
+std::int64_t seal_next_batch(EventStore& store, std::size_t batch = kSealBatch);
 
 // Seals until nothing is left; calls `on_sealed(n)` after each batch. Returns the total.
 std::int64_t seal_log(EventStore& store, const std::function<void(std::int64_t)>& on_sealed = {},
-                      std::size_t batch = 1000);
+                      std::size_t batch = kSealBatch);
 
 // Runs seal_log in a background thread every `poll_interval` until destroyed (or stop()).
 // Failures (a lost database, say) are passed to `on_error` (once until the next success or
