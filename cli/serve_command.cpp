@@ -166,12 +166,14 @@ int run_serve_command(const CliContext& context) {
     }
   }
 
-  // The asynchronous resource utilisation view, kept up to date beside the server.
+  // The asynchronous resource utilisation view, kept up to date beside the server. Every
+  // poll reads the log with read_all, which on PostgreSQL briefly holds back all appends:
+  // 200 ms keeps hints fresh for people and costs writers little.
   projections::UtilisationView utilisation;
   projections::CatchUpRunner utilisation_runner(*store, projections::kUtilisationJob,
                                                 utilisation, 1000);
   projections::CatchUpWorker utilisation_worker(
-      utilisation_runner, std::chrono::milliseconds(50), [](const std::string& error) {
+      utilisation_runner, std::chrono::milliseconds(200), [](const std::string& error) {
         spdlog::error(boost::json::serialize(boost::json::object{
             {"event", "projection_failed"}, {"view", "resource_utilisation"}, {"error", error}}));
       });
