@@ -43,14 +43,8 @@ constexpr std::size_t kMaxReportedErrors = 100;
 std::string describe(const commands::Outcome& outcome) {
   using Kind = commands::Outcome::Kind;
   switch (outcome.kind) {
-    case Kind::validation: {
-      std::string text;
-      for (const auto& e : outcome.errors) {
-        if (!text.empty()) text += "; ";
-        text += e.field.empty() ? e.message : e.field + ": " + e.message;
-      }
-      return text;
-    }
+    case Kind::validation:
+      return describe_field_errors(outcome.errors);
     case Kind::constraint:
       return outcome.constraint.message +
              (outcome.constraint.other_entity_id.empty()

@@ -17,15 +17,6 @@ namespace json = boost::json;
 
 ImportLineError error(std::size_t line, std::string message) { return {line, std::move(message)}; }
 
-std::string describe(const std::vector<commands::FieldError>& errors) {
-  std::string text;
-  for (const auto& e : errors) {
-    if (!text.empty()) text += "; ";
-    text += e.field.empty() ? e.message : e.field + ": " + e.message;
-  }
-  return text;
-}
-
 const json::string* string_member(const json::object& object, std::string_view name) {
   const auto* value = object.if_contains(name);
   return value ? value->if_string() : nullptr;
@@ -87,7 +78,7 @@ std::variant<ImportRow, ImportLineError> parse_import_line(std::string_view text
     row.fields["password"] = unguessable_password();
     row.locked_user = true;
   }
-  if (!errors.empty()) return error(line, describe(errors));
+  if (!errors.empty()) return error(line, describe_field_errors(errors));
   auto validated = commands::validate_fields(*row.spec, row.fields, commands::ValidationMode::create);
   // Rules within the entity need its complete state: when the server computes a missing
   // field (an actual's cost), the handler checks them after computing it.
@@ -98,8 +89,17 @@ std::variant<ImportRow, ImportLineError> parse_import_line(std::string_view text
   if (validated.errors.empty() && complete) {
     validated.errors = commands::check_entity_rules(*row.spec, validated.fields);
   }
-  if (!validated.errors.empty()) return error(line, describe(validated.errors));
+  if (!validated.errors.empty()) return error(line, describe_field_errors(validated.errors));
   return row;
+}
+
+std::string describe_field_errors(const std::vector<commands::FieldError>& errors) {
+  std::string text;
+  for (const auto& e : errors) {
+    if (!text.empty()) text += "; ";
+    text += e.field.empty() ? e.message : e.field + ": " + e.message;
+  }
+  return text;
 }
 
 std::vector<const events::EntitySpec*> types_in_reference_order() {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "events/entity_catalog.h"
+#include "commands/outcome.h"
 #include "events/field_value.h"
 
 namespace folio::cli {
@@ -38,6 +39,9 @@ struct ImportLineError {
 // within the entity). Nothing is written.
 std::variant<ImportRow, ImportLineError> parse_import_line(std::string_view text,
                                                            std::size_t line);
+
+// "field: message; field: message" (a message alone when it is about the row as a whole).
+std::string describe_field_errors(const std::vector<commands::FieldError>& errors);
 
 // Entity types ordered so that every type comes after the types it refers to, so an import
 // file need not list parents before children.

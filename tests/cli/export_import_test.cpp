@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 #include <set>
 
-#include "tests/cli/folio_cli.h"
+#include "tests/support/folio_process.h"
 #include "tests/commands/domain_support.h"
 
 namespace folio::testing {

@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 
 #include "http/entity_json.h"
-#include "tests/cli/folio_cli.h"
+#include "tests/support/folio_process.h"
 #include "tests/commands/domain_support.h"
 
 namespace folio::testing {

@@ -8,7 +8,7 @@
 
 #include "store/log_sealer.h"
 #include "store/log_verifier.h"
-#include "tests/cli/folio_cli.h"
+#include "tests/support/folio_process.h"
 #include "tests/commands/domain_support.h"
 #include "tests/http/server_process.h"
 

@@ -4,54 +4,20 @@
 //   - kill -9 of the binary once its checkpoint has advanced, then a second run, resumes
 //     and ends equal to the read models before;
 // and the asynchronous utilisation endpoint and its lag metric.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "commands/command_handler.h"
 #include "projections/catch_up.h"
 #include "projections/rebuild.h"
 #include "tests/commands/domain_support.h"
 #include "tests/http/http_fixture.h"
+#include "tests/support/folio_process.h"
 
 namespace folio::http_test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs the folio binary with `args`, standard output and error to `output`.
-pid_t spawn_folio(const std::vector<std::string>& args, const std::string& output) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> argv{const_cast<char*>(FOLIO_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(FOLIO_BINARY, argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// The exit code, or 128 + the signal that killed it.
-int wait_for(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class RebuildProcess : public HttpApiTest {
  protected:
@@ -63,8 +29,8 @@ class RebuildProcess : public HttpApiTest {
   std::pair<int, std::string> rebuild(std::vector<std::string> args) {
     args.insert(args.begin(), {"--db", db_->url(), "rebuild"});
     const std::string out = output_path("run");
-    const int code = wait_for(spawn_folio(args, out));
-    return {code, read_file(out)};
+    const int code = testing::wait_folio(testing::start_folio(args, out));
+    return {code, testing::read_file(out)};
   }
 };
 
@@ -135,7 +101,7 @@ TEST_P(RebuildProcess, KillNineDuringARebuildThenRunningAgainResumesAndEndsEqual
   };
 
   const std::string out = output_path("killed");
-  const pid_t pid = spawn_folio({"--db", db_->url(), "rebuild", "--batch-size", "1"}, out);
+  const pid_t pid = testing::start_folio({"--db", db_->url(), "rebuild", "--batch-size", "1"}, out);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
     const auto c = checkpoint();
@@ -143,7 +109,7 @@ TEST_P(RebuildProcess, KillNineDuringARebuildThenRunningAgainResumesAndEndsEqual
     std::this_thread::sleep_for(1ms);
   }
   ::kill(pid, SIGKILL);
-  ASSERT_EQ(wait_for(pid), 128 + SIGKILL) << read_file(out);
+  ASSERT_EQ(testing::wait_folio(pid), 128 + SIGKILL) << testing::read_file(out);
   const auto left = checkpoint();
   ASSERT_TRUE(left.has_value()) << "the rebuild finished before it was killed";
   EXPECT_GT(left->position, 20);
@@ -158,10 +124,10 @@ TEST_P(RebuildProcess, KillNineDuringARebuildThenRunningAgainResumesAndEndsEqual
   EXPECT_TRUE(testing::dump_read_models(*store) == expected);
 
   // Another kill, then a run with another entity set: it says it starts over.
-  const pid_t second = spawn_folio({"--db", db_->url(), "rebuild", "--batch-size", "1"}, out);
+  const pid_t second = testing::start_folio({"--db", db_->url(), "rebuild", "--batch-size", "1"}, out);
   while (!checkpoint() || checkpoint()->position < 5) std::this_thread::sleep_for(1ms);
   ::kill(second, SIGKILL);
-  wait_for(second);
+  testing::wait_folio(second);
   const auto [code2, output2] = rebuild({"--entity", "resource"});
   ASSERT_EQ(code2, 0) << output2;
   EXPECT_NE(output2.find("discarded an interrupted rebuild"), std::string::npos) << output2;

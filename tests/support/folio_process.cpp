@@ -1,4 +1,4 @@
-#include "tests/cli/folio_cli.h"
+#include "tests/support/folio_process.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -11,11 +11,13 @@
 
 namespace folio::testing {
 
-CliResult run_folio(const std::string& database_url, const std::vector<std::string>& args) {
-  TempDir dir;
-  const std::string out_path = dir.file("stdout");
-  const std::string err_path = dir.file("stderr");
-  std::vector<std::string> argv_strings{FOLIO_BINARY, "--db", database_url};
+namespace {
+
+// fork + exec of the binary with `args`, standard output and error to the two paths (one
+// file when they are equal), standard input empty.
+pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
+            const std::string& err_path) {
+  std::vector<std::string> argv_strings{FOLIO_BINARY};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_strings) argv.push_back(a.data());
@@ -25,7 +27,8 @@ CliResult run_folio(const std::string& database_url, const std::vector<std::stri
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err =
+        err_path == out_path ? out : open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int in = open("/dev/null", O_RDONLY);
     if (out < 0 || err < 0 || in < 0) _exit(127);
     dup2(in, 0);
@@ -34,10 +37,29 @@ CliResult run_folio(const std::string& database_url, const std::vector<std::stri
     execv(argv[0], argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+}  // namespace
+
+pid_t start_folio(const std::vector<std::string>& args, const std::string& output_path) {
+  return spawn(args, output_path, output_path);
+}
+
+int wait_folio(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+CliResult run_folio(const std::string& database_url, const std::vector<std::string>& args) {
+  TempDir dir;
+  const std::string out_path = dir.file("stdout");
+  const std::string err_path = dir.file("stderr");
+  std::vector<std::string> with_db{"--db", database_url};
+  with_db.insert(with_db.end(), args.begin(), args.end());
   CliResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.exit_code = wait_folio(spawn(with_db, out_path, err_path));
   result.out = read_file(out_path);
   result.err = read_file(err_path);
   return result;

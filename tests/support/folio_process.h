@@ -2,6 +2,8 @@
 // exit status, for tests of the operator commands.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -15,6 +17,12 @@ struct CliResult {
 
 // `folio --db <database_url> <args...>`, waiting for it to end.
 CliResult run_folio(const std::string& database_url, const std::vector<std::string>& args);
+
+// Starts `folio <args...>` without waiting (to signal it while it works), its standard
+// output and error both to `output_path`, standard input empty. Pair with wait_folio.
+pid_t start_folio(const std::vector<std::string>& args, const std::string& output_path);
+// Waits for a started `folio` to end; its exit code, 128+N when killed by signal N.
+int wait_folio(pid_t pid);
 
 // A fresh temporary directory, removed with the object.
 class TempDir {
