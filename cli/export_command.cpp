@@ -28,8 +28,6 @@ const CommandSyntax kSyntax{
     "TIME is YYYY-MM-DD (midnight UTC) or an RFC 3339 time; ranges are inclusive.\n"
     "Exit status: 0 written, 1 an event could not be decoded, 2 bad usage, 3 database error.\n"};
 
-constexpr const char* kHeadPositionSql = "SELECT COALESCE(MAX(global_position), 0) FROM events";
-
 struct Filter {
   std::string stream_id;
   std::string entity_type;
@@ -51,8 +49,7 @@ struct Filter {
 std::int64_t head_position(store::EventStore& store) {
   std::int64_t head = 0;
   store.transact(store::Access::read_only, [&](store::Transaction& tx) {
-    const auto rows = tx.query(kHeadPositionSql, {});
-    head = std::get<std::int64_t>(rows.at(0).at(0));
+    head = store::head_position(tx);
     return store::Verdict::commit;
   });
   return head;

@@ -26,8 +26,6 @@ constexpr const char* kDeleteCheckpoint = "DELETE FROM projection_jobs WHERE nam
 // Guarded by the position the batch was read after: 0 rows when another runner moved it.
 constexpr const char* kAdvanceCheckpoint =
     "UPDATE projection_jobs SET position = $2, updated_at = $3 WHERE name = $1 AND position = $4";
-// The store's events table (migration 0001); its primary key makes this one index probe.
-constexpr const char* kHeadPosition = "SELECT MAX(global_position) FROM events";
 
 }  // namespace
 
@@ -46,12 +44,6 @@ void reset_checkpoint(Transaction& tx, const std::string& job, const std::string
 void delete_checkpoint(Transaction& tx, const std::string& job) {
   const SqlValue param{job};
   tx.execute(kDeleteCheckpoint, std::span(&param, 1));
-}
-
-std::int64_t head_position(Transaction& tx) {
-  const auto rows = tx.query(kHeadPosition, {});
-  if (rows.empty() || std::holds_alternative<std::monostate>(rows[0][0])) return 0;
-  return std::get<std::int64_t>(rows[0][0]);
 }
 
 CatchUpRunner::CatchUpRunner(store::EventStore& store, std::string job, CatchUpView& view,
@@ -77,7 +69,7 @@ std::size_t CatchUpRunner::step() {
     const auto checkpoint = read_checkpoint(tx, job_);
     has_row = checkpoint.has_value();
     from = checkpoint ? checkpoint->position : 0;
-    last_head_ = head_position(tx);
+    last_head_ = store::head_position(tx);
     // Only take read_all's wait for appends in flight when there is something to read.
     batch =
         last_head_ > from ? tx.read_all(from, batch_size_) : std::vector<events::RecordedEvent>{};
@@ -107,7 +99,7 @@ std::size_t CatchUpRunner::step() {
 std::int64_t CatchUpRunner::current_head() {
   std::int64_t head = 0;
   store_.transact(store::Access::read_only, [&](Transaction& tx) {
-    head = head_position(tx);
+    head = store::head_position(tx);
     return Verdict::commit;
   });
   return head;

@@ -42,10 +42,6 @@ std::optional<Checkpoint> read_checkpoint(store::Transaction& tx, const std::str
 void reset_checkpoint(store::Transaction& tx, const std::string& job, const std::string& config);
 void delete_checkpoint(store::Transaction& tx, const std::string& job);
 
-// The position of the last committed event (0 for an empty log). Takes no lock: events
-// with smaller positions may still be committing (read_all waits for them).
-std::int64_t head_position(store::Transaction& tx);
-
 class CatchUpRunner {
  public:
   // Positions: the checkpoint and the position being caught up to.

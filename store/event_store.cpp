@@ -11,6 +11,16 @@
 
 namespace folio::store {
 
+namespace {
+constexpr const char* kHeadPosition = "SELECT MAX(global_position) FROM events";
+}  // namespace
+
+std::int64_t head_position(Transaction& tx) {
+  const auto rows = tx.query(kHeadPosition, {});
+  if (rows.empty() || std::holds_alternative<std::monostate>(rows[0][0])) return 0;
+  return std::get<std::int64_t>(rows[0][0]);
+}
+
 AppendResult EventStore::append(const std::string& stream_id, ExpectedVersion expected,
                                 std::span<const NewEvent> events,
                                 const EventMetadata& metadata) {

@@ -141,6 +141,10 @@ class EventStore {
   std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit);
 };
 
+// The position of the last committed event (0 for an empty log), in `tx`. Takes no lock:
+// events with smaller positions may still be committing (read_all waits for them).
+std::int64_t head_position(Transaction& tx);
+
 struct StoreOptions {
   // PostgreSQL: connections in the pool. SQLite: reader connections (one writer always).
   int connections = 4;

@@ -39,7 +39,6 @@ constexpr const char* kSealBeyondHead =
     "SELECT s.position, (SELECT COUNT(*) FROM events e WHERE e.global_position > $1"
     " AND e.global_position <= s.position) FROM log_seals s WHERE s.position > $1"
     " ORDER BY s.position LIMIT 1";
-constexpr const char* kMaxPosition = "SELECT MAX(global_position) FROM events";
 constexpr const char* kCountEvents = "SELECT COUNT(*) FROM events";
 
 using Kind = LogProblem::Kind;
@@ -236,7 +235,7 @@ std::int64_t settled_head(EventStore& store) {
   std::int64_t head = 0;
   store.transact(Access::read_only, [&](Transaction& tx) {
     tx.read_all(INT64_MAX - 1, 1);
-    head = int_at(tx.query(kMaxPosition, {}).at(0), 0);
+    head = head_position(tx);
     return Verdict::commit;
   });
   return head;
