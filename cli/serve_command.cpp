@@ -1,6 +1,5 @@
 #include "cli/serve_command.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -9,6 +8,7 @@
 #include <thread>
 
 #include "cli/admin_bootstrap.h"
+#include "cli/logging.h"
 #include "commands/queries.h"
 #include "http/auth.h"
 #include "http/metrics.h"
@@ -31,13 +31,17 @@ constexpr const char* kServeUsage =
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
     "                         127.0.0.1:8080; port 0 picks a free port)\n"
-    "  --workers N            threads doing store work (default 8, at most 256)\n"
+    "  --workers N            threads serving connections, each running its requests to\n"
+    "                         the end (default 8, at most 256); as many store connections\n"
+    "                         and as many threads for slow work (password hashing)\n"
     "  --max-connections N    open connections; beyond, new ones are answered 503\n"
     "                         (default 1024)\n"
-    "  --queue N              requests waiting for a worker; beyond, 503 with Retry-After\n"
+    "  --queue N              slow requests (logins, password changes) waiting for a\n"
+    "                         thread; beyond, 503 with Retry-After\n"
     "                         (default 1024)\n"
     "  --web-root DIR         the built web console, served at / (default $FOLIO_WEB_ROOT,\n"
-    "                         else " FOLIO_DEFAULT_WEB_ROOT ")\n"
+    "                         else " FOLIO_DEFAULT_WEB_ROOT
+    ")\n"
     "  --no-migrate           do not apply pending migrations on start\n"
     "\n"
     "On a store without users, FOLIO_ADMIN_USERNAME and FOLIO_ADMIN_PASSWORD create the\n"
@@ -49,14 +53,6 @@ constexpr const char* kUserUsage =
     "\n"
     "Creates a user with the admin role. The password is read from FOLIO_ADMIN_PASSWORD,\n"
     "else from the first line of standard input (at least 8 characters).\n";
-
-void setup_logging() {
-  auto logger = spdlog::stdout_logger_mt("folio");
-  logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","log":%v})",
-                      spdlog::pattern_time_type::utc);
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
 
 std::string env_or(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
@@ -128,7 +124,10 @@ int run_serve_command(const CliContext& context) {
     return 2;
   }
 
-  setup_logging();
+  start_logging();
+  struct StopLogging {
+    ~StopLogging() { stop_logging(); }  // every queued line is written, also on errors
+  } stop_logging_at_exit;
   if (migrate) {
     auto target = store::open_migration_target(context.database_url);
     const auto applied = store::Migrator(*target).up();
@@ -142,8 +141,8 @@ int run_serve_command(const CliContext& context) {
   commands::EntityQueries queries(*store);
   http::AuthService auth(*store, std::chrono::hours(12));
   http::Metrics metrics;
-  http::Services services{*store, handler, queries, auth, metrics,
-                          boost::json::serialize(http::openapi_document())};
+  http::Services services{*store, handler, queries,
+                          auth,   metrics, boost::json::serialize(http::openapi_document())};
   services.web_root = web_root;
 
   if (auth.has_no_users()) {
@@ -170,8 +169,8 @@ int run_serve_command(const CliContext& context) {
   // poll reads the log with read_all, which on PostgreSQL briefly holds back all appends:
   // 200 ms keeps hints fresh for people and costs writers little.
   projections::UtilisationView utilisation;
-  projections::CatchUpRunner utilisation_runner(*store, projections::kUtilisationJob,
-                                                utilisation, 1000);
+  projections::CatchUpRunner utilisation_runner(*store, projections::kUtilisationJob, utilisation,
+                                                1000);
   projections::CatchUpWorker utilisation_worker(
       utilisation_runner, std::chrono::milliseconds(200), [](const std::string& error) {
         spdlog::error(boost::json::serialize(boost::json::object{
@@ -198,6 +197,7 @@ int run_serve_command(const CliContext& context) {
                 << "scripts/build.sh, or `npm ci && npm run build` in web/." << std::endl;
   }
   spdlog::info(R"({{"event":"listening","address":"http://{}:{}"}})", options.host, server.port());
+  flush_logging();
   server.run();
   utilisation_worker.stop();
   spdlog::info(R"({"event":"stopped"})");

@@ -7,7 +7,7 @@ namespace folio::commands {
 namespace {
 
 constexpr const char* kActor = "SELECT " FOLIO_ACTOR_COLUMNS " FROM users u" FOLIO_ACTOR_JOINS
-                              " WHERE u.id = $1 AND u.deleted = 0 AND u.is_active = 1";
+                               " WHERE u.id = $1 AND u.deleted = 0 AND u.is_active = 1";
 constexpr const char* kProgramOfProject = "SELECT program_id FROM projects WHERE id = $1";
 
 std::string text(const store::SqlValue& v) {
@@ -71,8 +71,8 @@ std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_
   return actor_from_rows(tx.query(kActor, std::span(&param, 1)));
 }
 
-EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
-                     const projections::EntityState& state) {
+EntityScope scope_of(const events::EntitySpec& spec, const projections::EntityState& state,
+                     const std::string& program_of_project) {
   EntityScope scope;
   switch (spec.scope) {
     case events::ScopeKind::organisation:
@@ -88,15 +88,23 @@ EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
       scope.project_id = state.id;
       scope.program_id = projections::text_field(state.fields, "program_id");
       break;
-    case events::ScopeKind::project_child: {
+    case events::ScopeKind::project_child:
       scope.project_id = projections::text_field(state.fields, "project_id");
-      const store::SqlValue param{scope.project_id};
-      const auto rows = tx.query(kProgramOfProject, std::span(&param, 1));
-      if (!rows.empty()) scope.program_id = text(rows[0][0]);
+      scope.program_id = program_of_project;
       break;
-    }
   }
   return scope;
+}
+
+EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
+                     const projections::EntityState& state) {
+  std::string program;
+  if (spec.scope == events::ScopeKind::project_child) {
+    const store::SqlValue param{projections::text_field(state.fields, "project_id")};
+    const auto rows = tx.query(kProgramOfProject, std::span(&param, 1));
+    if (!rows.empty()) program = text(rows[0][0]);
+  }
+  return scope_of(spec, state, program);
 }
 
 bool can_read(const Actor& actor, const EntityScope& scope) {

@@ -35,14 +35,27 @@ std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_
 // an active user (LEFT JOINs: a user without roles gives one row of NULLs after its id).
 // Callers that find the user another way (by token) join the same tables.
 #define FOLIO_ACTOR_COLUMNS "u.id, r.role_type, s.scope_type, s.program_id, s.project_id"
-#define FOLIO_ACTOR_JOINS                                                                 \
-  " LEFT JOIN user_roles r ON r.user_id = u.id AND r.deleted = 0 AND r.is_active = 1"   \
-  " LEFT JOIN scope_assignments s"                                                      \
+#define FOLIO_ACTOR_JOINS                                                             \
+  " LEFT JOIN user_roles r ON r.user_id = u.id AND r.deleted = 0 AND r.is_active = 1" \
+  " LEFT JOIN scope_assignments s"                                                    \
   " ON s.user_role_id = r.id AND s.deleted = 0 AND s.is_active = 1"
 
 // The actor described by rows of FOLIO_ACTOR_COLUMNS; nullopt when there are none (no
 // such active user).
 std::optional<Actor> actor_from_rows(const std::vector<store::SqlRow>& rows);
+// The rows of FOLIO_ACTOR_COLUMNS for the user behind a bearer token: $1 is the token's
+// SHA-256 (hex), $2 the time now (RFC 3339); no rows when the token is unknown, expired or
+// its user is deleted or inactive.
+#define FOLIO_TOKEN_ACTOR_FROM \
+  " FROM auth_tokens t"        \
+  " JOIN users u ON u.id = t.user_id AND u.deleted = 0 AND u.is_active = 1" FOLIO_ACTOR_JOINS
+#define FOLIO_TOKEN_ACTOR_WHERE " WHERE t.token_hash = $1 AND t.expires_at > $2"
+
+// A bearer token as the store checks it (FOLIO_TOKEN_ACTOR_FROM's $1 and $2).
+struct TokenCheck {
+  std::string token_hash;  // lower-case hex SHA-256 of the token
+  std::string now;         // RFC 3339
+};
 
 // Where an entity sits: its program and project (either may be empty).
 struct EntityScope {
@@ -53,6 +66,10 @@ struct EntityScope {
 };
 EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
                      const projections::EntityState& state);
+// The same when the program of a project child's project is already known (read in the
+// same statement as the entity); ignored for other kinds of entity.
+EntityScope scope_of(const events::EntitySpec& spec, const projections::EntityState& state,
+                     const std::string& program_of_project);
 
 bool can_read(const Actor& actor, const EntityScope& scope);
 

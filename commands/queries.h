@@ -26,6 +26,13 @@ class EntityQueries {
   Outcome get(const Actor& actor, const events::EntitySpec& spec, const std::string& id,
               std::optional<std::int64_t> at_version = std::nullopt);
 
+  // get() of the current entity and the authentication of its reader in one statement
+  // (one round trip on PostgreSQL): `actor` is set to the token's actor, or nullopt when
+  // the token is not valid (then the outcome says nothing about the entity). For the
+  // types that are not admin-only.
+  Outcome get_with_token(const TokenCheck& token, const events::EntitySpec& spec,
+                         const std::string& id, std::optional<Actor>& actor);
+
   // Live entities the actor may read, ordered by id, `query.limit` at most per page.
   // Throws std::invalid_argument for an unknown filter field.
   Outcome list(const Actor& actor, const events::EntitySpec& spec,

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "projections/money.h"
 
@@ -39,12 +40,18 @@ bool is_email(std::string_view s) {
 
 const char* type_name(FieldKind kind) {
   switch (kind) {
-    case FieldKind::percentage: return "an integer";
-    case FieldKind::boolean: return "a boolean";
-    case FieldKind::money: return "a decimal string such as \"1250.00\"";
-    case FieldKind::date: return "a date string YYYY-MM-DD";
-    case FieldKind::reference: return "a UUID string";
-    default: return "a string";
+    case FieldKind::percentage:
+      return "an integer";
+    case FieldKind::boolean:
+      return "a boolean";
+    case FieldKind::money:
+      return "a decimal string such as \"1250.00\"";
+    case FieldKind::date:
+      return "a date string YYYY-MM-DD";
+    case FieldKind::reference:
+      return "a UUID string";
+    default:
+      return "a string";
   }
 }
 
@@ -99,8 +106,8 @@ std::string check_value(const FieldSpec& spec, FieldValue& value) {
       return "";
     }
     case FieldKind::choice: {
-      const bool allowed = std::find(spec.choices.begin(), spec.choices.end(), *text) !=
-                           spec.choices.end();
+      const bool allowed =
+          std::find(spec.choices.begin(), spec.choices.end(), *text) != spec.choices.end();
       if (allowed) return "";
       std::string list;
       for (auto c : spec.choices) list += (list.empty() ? "" : ", ") + std::string(c);
@@ -127,8 +134,8 @@ ValidatedFields validate_fields(const events::EntitySpec& spec, const FieldMap& 
       const auto derived = events::derived_fields(spec.type);
       const bool read_only = std::find(derived.begin(), derived.end(), name) != derived.end() ||
                              name == "created_at" || name == "updated_at";
-      result.errors.push_back({name, read_only ? "is read-only" : "is not a field of " +
-                                                                      std::string(spec.type)});
+      result.errors.push_back(
+          {name, read_only ? "is read-only" : "is not a field of " + std::string(spec.type)});
       continue;
     }
     FieldValue value = raw;
@@ -167,8 +174,7 @@ ValidatedFields validate_fields(const events::EntitySpec& spec, const FieldMap& 
   return result;
 }
 
-std::vector<FieldError> check_entity_rules(const events::EntitySpec& spec,
-                                           const FieldMap& state) {
+std::vector<FieldError> check_entity_rules(const events::EntitySpec& spec, const FieldMap& state) {
   std::vector<FieldError> errors;
   for (const auto& range : spec.date_ranges) {
     const std::string start = projections::text_field(state, range.start);
@@ -181,9 +187,12 @@ std::vector<FieldError> check_entity_rules(const events::EntitySpec& spec,
     }
   }
   if (spec.type == "resource_assignment") {
-    if (projections::int_field(state, "capital_percentage") + projections::int_field(state, "expense_percentage") > 100) {
-      errors.push_back({"expense_percentage", "capital_percentage + expense_percentage must not "
-                                              "exceed 100"});
+    if (projections::int_field(state, "capital_percentage") +
+            projections::int_field(state, "expense_percentage") >
+        100) {
+      errors.push_back({"expense_percentage",
+                        "capital_percentage + expense_percentage must not "
+                        "exceed 100"});
     }
   }
   if (spec.type == "scope_assignment") {
@@ -219,13 +228,29 @@ bool is_uuid(std::string_view t) {
   return true;
 }
 
+namespace {
+// Random bytes for ids, drawn from libsodium 4 KiB at a time per thread: one getrandom(2)
+// call per 256 ids instead of one per id (every request gets an id).
+void random_bytes_for_id(unsigned char* out, std::size_t n) {
+  thread_local unsigned char pool[4096];
+  thread_local std::size_t used = sizeof pool;
+  if (used + n > sizeof pool) {
+    randombytes_buf(pool, sizeof pool);
+    used = 0;
+  }
+  std::memcpy(out, pool + used, n);
+  sodium_memzero(pool + used, n);  // each byte is handed out once
+  used += n;
+}
+}  // namespace
+
 std::string new_id() {
   unsigned char bytes[16];
-  randombytes_buf(bytes, sizeof bytes);
-  const auto ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  random_bytes_for_id(bytes, sizeof bytes);
+  const auto ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
   bytes[6] = static_cast<unsigned char>(0x70 | (bytes[6] & 0x0f));  // version 7
   bytes[8] = static_cast<unsigned char>(0x80 | (bytes[8] & 0x3f));  // RFC 4122 variant
@@ -257,7 +282,11 @@ long utf8_length(std::string_view text) {
   long count = 0;
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xe  ? 3
+                    : (c >> 3) == 0x1e ? 4
+                                       : 0;
     if (n == 0 || i + n > text.size()) return -1;
     std::uint32_t code_point = n == 1 ? c : c & (0x7f >> n);
     for (std::size_t k = 1; k < n; ++k) {

@@ -22,9 +22,7 @@ constexpr const char* kInsertToken =
     " VALUES ($1, $2, $3, $4)";
 // The token's user with its roles and scopes, in one statement (one round trip).
 constexpr const char* kTokenActor =
-    "SELECT " FOLIO_ACTOR_COLUMNS " FROM auth_tokens t"
-    " JOIN users u ON u.id = t.user_id AND u.deleted = 0 AND u.is_active = 1" FOLIO_ACTOR_JOINS
-    " WHERE t.token_hash = $1 AND t.expires_at > $2";
+    "SELECT " FOLIO_ACTOR_COLUMNS FOLIO_TOKEN_ACTOR_FROM FOLIO_TOKEN_ACTOR_WHERE;
 constexpr const char* kAnyUser = "SELECT id FROM users LIMIT 1";
 
 // A hash to verify against when the user does not exist, so that unknown usernames take
@@ -89,14 +87,20 @@ std::optional<IssuedToken> AuthService::issue_token(const std::string& username,
   return issued;
 }
 
-std::optional<commands::Actor> AuthService::authenticate(std::string_view header) {
+std::optional<commands::TokenCheck> AuthService::token_check(std::string_view header) const {
   if (!iequals_prefix(header, "bearer ")) return std::nullopt;
   std::string_view token = header.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   if (token.empty() || token.size() > 256) return std::nullopt;
+  return commands::TokenCheck{sha256_hex(token), events::now_timestamp()};
+}
+
+std::optional<commands::Actor> AuthService::authenticate(std::string_view header) {
+  const auto check = token_check(header);
+  if (!check) return std::nullopt;
   std::optional<commands::Actor> actor;
   store_.transact(store::Access::read_statement, [&](Transaction& tx) {
-    const std::vector<SqlValue> params{sha256_hex(token), events::now_timestamp()};
+    const std::vector<SqlValue> params{check->token_hash, check->now};
     actor = commands::actor_from_rows(tx.query(kTokenActor, params));
     return Verdict::commit;
   });

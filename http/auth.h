@@ -22,12 +22,16 @@ class AuthService {
   AuthService(store::EventStore& store, std::chrono::seconds token_lifetime);
 
   // nullopt when the user is unknown, inactive, deleted or the password is wrong.
-  std::optional<IssuedToken> issue_token(const std::string& username,
-                                         const std::string& password);
+  std::optional<IssuedToken> issue_token(const std::string& username, const std::string& password);
 
   // The actor behind an `Authorization` header value ("Bearer <token>", scheme
   // case-insensitive); nullopt when missing, malformed, expired or revoked.
   std::optional<commands::Actor> authenticate(std::string_view authorization_header);
+
+  // What the store checks for an `Authorization` header value (see authenticate), for a
+  // query that authenticates in the same statement as it reads; nullopt when the header is
+  // missing or malformed. Does no store work.
+  std::optional<commands::TokenCheck> token_check(std::string_view authorization_header) const;
 
   // True when no user exists yet (first start).
   bool has_no_users();

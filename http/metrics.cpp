@@ -4,12 +4,20 @@
 
 namespace folio::http {
 
-void Metrics::record_request(const std::string& method, const std::string& route,
-                             unsigned status, std::chrono::microseconds duration) {
+void Metrics::record_request(const std::string& method, const std::string& route, unsigned status,
+                             std::chrono::microseconds duration) {
   const double seconds = static_cast<double>(duration.count()) / 1e6;
   std::lock_guard lock(mutex_);
-  ++requests_[{method, route, status}];
-  Histogram& h = latency_by_route_[route];
+  // Looked up by views first: after a route's first request, counting allocates nothing.
+  const std::tuple<std::string_view, std::string_view, unsigned> key{method, route, status};
+  auto counter = requests_.find(key);
+  if (counter == requests_.end()) counter = requests_.emplace(key, 0).first;
+  ++counter->second;
+  auto histogram = latency_by_route_.find(std::string_view(route));
+  if (histogram == latency_by_route_.end()) {
+    histogram = latency_by_route_.emplace(route, Histogram{}).first;
+  }
+  Histogram& h = histogram->second;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   }

@@ -9,6 +9,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <tuple>
 
 namespace folio::http {
 
@@ -22,9 +24,9 @@ class Metrics {
 
   // The lag of an asynchronous view (projections/catch_up_worker.h), read at every render.
   struct ProjectionLag {
-    std::int64_t events = 0;            // head position minus the view's checkpoint
-    double seconds = 0;                 // 0 when caught up, else since it last was
-    double seconds_since_applied = 0;   // since the view last applied a batch
+    std::int64_t events = 0;           // head position minus the view's checkpoint
+    double seconds = 0;                // 0 when caught up, else since it last was
+    double seconds_since_applied = 0;  // since the view last applied a batch
   };
   // Call before the server starts; `lag` must stay callable while the metrics render.
   void add_projection(const std::string& view, std::function<ProjectionLag()> lag);
@@ -41,8 +43,8 @@ class Metrics {
     double sum = 0;
   };
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> requests_;
-  std::map<std::string, Histogram> latency_by_route_;
+  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t, std::less<>> requests_;
+  std::map<std::string, Histogram, std::less<>> latency_by_route_;
   std::map<std::string, std::uint64_t> conflicts_;
   std::atomic<std::uint64_t> overloads_{0};
   const std::atomic<int>* in_flight_ = nullptr;

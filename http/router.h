@@ -30,9 +30,13 @@ struct RouteInfo {
   std::string user_id;
 };
 
+// True for requests that are slow on purpose: logins and writes to users (Argon2id password
+// hashing, tens of milliseconds of CPU). The server runs them on its bounded pool.
+bool is_slow_request(const Request& request);
+
 // Answers one request. `request_id` is echoed in X-Request-Id by the caller. Never throws
 // for anything a client sends; store failures become 503, bugs 500 (without internals).
-Response handle_request(const Request& request, const std::string& request_id,
-                        Services& services, RouteInfo& info);
+Response handle_request(const Request& request, const std::string& request_id, Services& services,
+                        RouteInfo& info);
 
 }  // namespace folio::http

@@ -24,11 +24,10 @@ namespace {
 // A client's X-Request-Id if it is short and plain, else a new one.
 std::string request_id_for(const Request& request) {
   const auto given = request["X-Request-Id"];
-  const bool plain = !given.empty() && given.size() <= 64 &&
-                     std::all_of(given.begin(), given.end(), [](char c) {
-                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-                              c == '_' || c == '.';
-                     });
+  const bool plain =
+      !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
   return plain ? std::string(given) : commands::new_id();
 }
 
@@ -39,16 +38,15 @@ std::string method_label(const Request& request) {
   return std::string(beast_http::to_string(request.method()));
 }
 
-void log_access(const std::string& method, const RouteInfo& info, unsigned code,
+// One access-log line. Formatted directly: every value is plain by construction (a verb
+// or "OTHER", a route template, a status, a number, a request id checked by
+// request_id_for or made here, a user id from the store), so nothing needs escaping.
+void log_access(std::string_view method, const RouteInfo& info, unsigned code,
                 std::chrono::microseconds duration, const std::string& request_id) {
-  const boost::json::object line{{"event", "request"},
-                                 {"method", method},
-                                 {"route", info.route},
-                                 {"status", code},
-                                 {"duration_ms", static_cast<double>(duration.count()) / 1000.0},
-                                 {"request_id", request_id},
-                                 {"user_id", info.user_id}};
-  spdlog::info(boost::json::serialize(line));
+  spdlog::info(R"({{"event":"request","method":"{}","route":"{}","status":{},"duration_ms":{:.3f},)"
+               R"("request_id":"{}","user_id":"{}"}})",
+               method, info.route, code, static_cast<double>(duration.count()) / 1000.0, request_id,
+               info.user_id);
 }
 
 }  // namespace
@@ -56,23 +54,32 @@ void log_access(const std::string& method, const RouteInfo& info, unsigned code,
 struct Server::Impl {
   ServerOptions options;
   Services& services;
-  // Declared before the io_context: sessions still queued in it when it is destroyed
+  // Declared before the io_contexts: sessions still queued in them when they are destroyed
   // touch them from their destructors.
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // requests read and not yet fully answered
   std::atomic<bool> stopping{false};
-  asio::io_context ioc;
+  asio::io_context ioc;  // the acceptor and the signals, on the thread calling run()
   tcp::acceptor acceptor;
   asio::signal_set signals;
-  WorkerPool pool;  // last: destroyed (joined) first
+  // One event loop per connection thread; a connection stays on the loop that accepted it.
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> loops_busy;
+  std::size_t next_loop = 0;    // round robin; only the acceptor's thread touches it
+  std::thread shutdown_waiter;  // begin_shutdown's: waits for in-flight requests
+  WorkerPool pool;              // slow requests; last: destroyed (joined) first
 
   Impl(const ServerOptions& o, Services& s)
       : options(o),
         services(s),
-        ioc(o.io_threads),
+        ioc(1),
         acceptor(ioc),
         signals(ioc, SIGINT, SIGTERM),
         pool(o.workers, o.max_queued) {
+    for (int i = 0; i < o.workers; ++i) {
+      loops.push_back(std::make_unique<asio::io_context>(1));
+      loops_busy.push_back(asio::make_work_guard(*loops.back()));
+    }
     const tcp::endpoint endpoint(asio::ip::make_address(o.host), o.port);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -81,6 +88,10 @@ struct Server::Impl {
     services.metrics.set_in_flight_gauge(&in_flight);
   }
 
+  asio::io_context& pick_loop() { return *loops[next_loop++ % loops.size()]; }
+  void stop_loops() {
+    for (auto& loop : loops) loop->stop();
+  }
   void do_accept();
   void begin_shutdown();
 };
@@ -89,13 +100,13 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server)
-      : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
     server_.connections.fetch_add(1);
   }
   ~Session() { server_.connections.fetch_sub(1); }
 
   void start() { do_read(); }
+  asio::any_io_executor executor() { return stream_.get_executor(); }
 
   void refuse_overloaded() {
     Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
@@ -103,8 +114,8 @@ class Session : public std::enable_shared_from_this<Session> {
     r.set(beast_http::field::retry_after, "1");
     r.keep_alive(false);
     linger_ = true;  // the client's request is unread
-    write(std::move(r), commands::new_id(), RouteInfo{"overloaded", ""}, "?",
-          std::chrono::steady_clock::now());
+    started_ = std::chrono::steady_clock::now();
+    write(std::move(r), commands::new_id(), RouteInfo{"overloaded", ""}, "?");
   }
 
  private:
@@ -124,36 +135,32 @@ class Session : public std::enable_shared_from_this<Session> {
         ec == asio::error::operation_aborted) {
       return close();
     }
-    const auto started = std::chrono::steady_clock::now();
+    started_ = std::chrono::steady_clock::now();
     if (ec == beast_http::error::body_limit) {
       return reply_and_close(status::payload_too_large, "payload_too_large", "Payload too large",
-                             "The body is larger than 1 MiB.", started);
+                             "The body is larger than 1 MiB.");
     }
     if (ec == beast_http::error::header_limit) {
       return reply_and_close(status::request_header_fields_too_large, "bad_request",
-                             "Headers too large", "The request headers are too large.", started);
+                             "Headers too large", "The request headers are too large.");
     }
     if (ec) {
       return reply_and_close(status::bad_request, "bad_request", "Bad request",
-                             "The request is not valid HTTP/1.1.", started);
+                             "The request is not valid HTTP/1.1.");
     }
-    auto request = std::make_shared<Request>(parser_->release());
-    const std::string request_id = request_id_for(*request);
+    request_ = parser_->release();
+    request_id_ = request_id_for(request_);
+    method_ = method_label(request_);
     server_.in_flight.fetch_add(1);
+    if (!is_slow_request(request_)) return answer();  // here, on this connection's thread
     auto self = shared_from_this();
-    const bool queued = server_.pool.try_submit([self, request, request_id, started] {
+    const bool queued = server_.pool.try_submit([self] {
       RouteInfo info;
-      Response response = handle_request(*request, request_id, self->server_.services, info);
-      response.keep_alive(request->keep_alive() && !self->server_.stopping.load());
+      Response response =
+          handle_request(self->request_, self->request_id_, self->server_.services, info);
       asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response), request_id, info,
-                  method = method_label(*request), started]() mutable {
-                   self->counted_ = true;  // in_flight drops once the response is written
-                   // Checked again here: shutdown may have begun while it was queued, and a
-                   // response written (and logged) after that closes its connection.
-                   response.keep_alive(response.keep_alive() &&
-                                       !self->server_.stopping.load());
-                   self->write(std::move(response), request_id, info, method, started);
+                 [self, response = std::move(response), info = std::move(info)]() mutable {
+                   self->answered(std::move(response), info);
                  });
     });
     if (!queued) {
@@ -162,9 +169,24 @@ class Session : public std::enable_shared_from_this<Session> {
       Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
                            "The server is overloaded; nothing was written. Try again shortly.");
       r.set(beast_http::field::retry_after, "1");
-      r.keep_alive(request->keep_alive());
-      write(std::move(r), request_id, RouteInfo{"overloaded", ""}, method_label(*request), started);
+      r.keep_alive(request_.keep_alive());
+      write(std::move(r), request_id_, RouteInfo{"overloaded", ""}, method_);
     }
+  }
+
+  void answer() {
+    RouteInfo info;
+    Response response = handle_request(request_, request_id_, server_.services, info);
+    answered(std::move(response), info);
+  }
+
+  // On this connection's thread, with the router's response to request_.
+  void answered(Response response, const RouteInfo& info) {
+    counted_ = true;  // in_flight drops once the response is written
+    // Shutdown may have begun meanwhile: a response written (and logged) after that closes
+    // its connection.
+    response.keep_alive(request_.keep_alive() && !server_.stopping.load());
+    write(std::move(response), request_id_, info, method_);
   }
 
   // For requests that could not be read: the client may still be sending (a body over the
@@ -172,30 +194,30 @@ class Session : public std::enable_shared_from_this<Session> {
   // arrives, instead of closing on unread data (which resets the connection and can destroy
   // the answer before the client reads it).
   void reply_and_close(status code, std::string_view error, std::string_view title,
-                       std::string_view detail, std::chrono::steady_clock::time_point started) {
+                       std::string_view detail) {
     Response r = problem(code, error, title, detail);
     r.keep_alive(false);
     linger_ = true;
-    write(std::move(r), commands::new_id(), RouteInfo{"invalid", ""}, "?", started);
+    write(std::move(r), commands::new_id(), RouteInfo{"invalid", ""}, "?");
   }
 
   void write(Response response, const std::string& request_id, const RouteInfo& info,
-             const std::string& method, std::chrono::steady_clock::time_point started) {
+             const std::string& method) {
     if (!request_id.empty()) response.set("X-Request-Id", request_id);
     const auto duration = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started);
+        std::chrono::steady_clock::now() - started_);
     const unsigned code = response.result_int();
     server_.services.metrics.record_request(method, info.route, code, duration);
     log_access(method, info, code, duration, request_id);
-    response_ = std::make_shared<Response>(std::move(response));
+    response_ = std::move(response);
     stream_.expires_after(server_.options.read_timeout);
-    beast_http::async_write(stream_, *response_,
-                            beast::bind_front_handler(&Session::on_write, shared_from_this(),
-                                                      response_->keep_alive()));
+    beast_http::async_write(
+        stream_, response_,
+        beast::bind_front_handler(&Session::on_write, shared_from_this(), response_.keep_alive()));
   }
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
-    response_.reset();
+    response_ = {};
     if (counted_) {
       counted_ = false;
       server_.in_flight.fetch_sub(1);
@@ -236,7 +258,11 @@ class Session : public std::enable_shared_from_this<Session> {
   Server::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
-  std::shared_ptr<Response> response_;
+  Request request_;                                // the request being answered
+  std::string request_id_;                         // its X-Request-Id
+  std::string method_;                             // its method label (method_label)
+  std::chrono::steady_clock::time_point started_;  // when it had been read
+  Response response_;                              // the response being written
   bool first_request_ = true;
   bool counted_ = false;  // the response being written counts in server_.in_flight
   bool linger_ = false;   // drain the connection after this response (reply_and_close)
@@ -246,34 +272,36 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void Server::Impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(pick_loop(), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (!stopping.load() && ec != asio::error::operation_aborted) do_accept();
       return;
     }
     auto session = std::make_shared<Session>(std::move(socket), *this);
-    if (connections.load() > options.max_connections) {
-      session->refuse_overloaded();
-    } else {
-      session->start();
-    }
+    const bool too_many = connections.load() > options.max_connections;
+    // The session runs on its own loop's thread from here on.
+    asio::post(session->executor(),
+               [session, too_many] { too_many ? session->refuse_overloaded() : session->start(); });
     do_accept();
   });
 }
 
 void Server::Impl::begin_shutdown() {
   if (stopping.exchange(true)) return;
-  spdlog::info(R"({"event":"shutdown","message":"stopped accepting; finishing in-flight requests"})");
+  spdlog::info(
+      R"({"event":"shutdown","message":"stopped accepting; finishing in-flight requests"})");
   beast::error_code ignored;
   acceptor.close(ignored);
-  // Let in-flight requests finish (bounded wait), then stop the event loop.
-  std::thread([this] {
+  // Let in-flight requests finish (bounded wait), then stop the event loops. run() joins
+  // this thread after the loops.
+  shutdown_waiter = std::thread([this] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ioc.stop();
-  }).detach();
+    stop_loops();
+  });
 }
 
 Server::Server(const ServerOptions& options, Services& services)
@@ -286,12 +314,13 @@ unsigned short Server::port() const { return impl_->acceptor.local_endpoint().po
 void Server::run() {
   impl_->signals.async_wait([this](beast::error_code, int) { impl_->begin_shutdown(); });
   impl_->do_accept();
-  std::vector<std::thread> extra;
-  for (int i = 1; i < impl_->options.io_threads; ++i) {
-    extra.emplace_back([this] { impl_->ioc.run(); });
+  std::vector<std::thread> threads;
+  for (auto& loop : impl_->loops) {
+    threads.emplace_back([&loop] { loop->run(); });
   }
-  impl_->ioc.run();
-  for (auto& t : extra) t.join();
+  impl_->ioc.run();  // returns once shutdown began: the acceptor and the signals are done
+  for (auto& t : threads) t.join();  // the loops end when shutdown_waiter stops them
+  if (impl_->shutdown_waiter.joinable()) impl_->shutdown_waiter.join();
   impl_->pool.shutdown();
 }
 

@@ -1,5 +1,9 @@
-// The HTTP server: a listener accepting connections, a session per connection reading
-// requests with limits and timeouts, and the router's work on a bounded worker pool.
+// The HTTP server: a listener accepting connections and a session per connection reading
+// requests with limits and timeouts. Connections are spread over `workers` threads, each
+// running its own event loop; a request runs to its end on the thread that read it (store
+// work included), so there is no hand-off between threads on the way. Only requests that
+// are slow on purpose (password hashing, see is_slow_request) go to a bounded pool, so that
+// they never hold up the other connections of a thread.
 // Clean shutdown on SIGINT/SIGTERM: stop accepting, finish in-flight requests, close.
 #pragma once
 
@@ -14,15 +18,14 @@ namespace folio::http {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  unsigned short port = 8080;          // 0: any free port (see Server::port())
-  int io_threads = 1;
-  int workers = 8;
-  std::size_t max_queued = 1024;       // requests waiting for a worker; beyond: 503
-  int max_connections = 1024;          // beyond: the connection is answered 503 and closed
-  std::size_t body_limit = 1 << 20;    // 1 MiB: beyond: 413
+  unsigned short port = 8080;        // 0: any free port (see Server::port())
+  int workers = 8;                   // connection threads, and threads for slow requests
+  std::size_t max_queued = 1024;     // slow requests waiting for a thread; beyond: 503
+  int max_connections = 1024;        // beyond: the connection is answered 503 and closed
+  std::size_t body_limit = 1 << 20;  // 1 MiB: beyond: 413
   std::size_t header_limit = 16 << 10;
-  std::chrono::seconds read_timeout{30};   // to receive a whole request
-  std::chrono::seconds idle_timeout{60};   // keep-alive connection without a request
+  std::chrono::seconds read_timeout{30};  // to receive a whole request
+  std::chrono::seconds idle_timeout{60};  // keep-alive connection without a request
 };
 
 class Server {

@@ -62,8 +62,7 @@ class Transaction {
   // same command id, returns that append's result with status `duplicate` and writes
   // nothing. Stream ids look like "<entity_type>-<uuid>".
   virtual AppendResult append(const std::string& stream_id, ExpectedVersion expected,
-                              std::span<const NewEvent> events,
-                              const EventMetadata& metadata) = 0;
+                              std::span<const NewEvent> events, const EventMetadata& metadata) = 0;
 
   // The stream's current version; 0 when the stream does not exist.
   virtual std::int64_t stream_version(const std::string& stream_id) = 0;
@@ -78,8 +77,7 @@ class Transaction {
   // event cannot become visible later with a position below one already returned.
   // On PostgreSQL this first waits for appends in flight (on any connection) to commit or
   // roll back, so never call it while holding another unit of work open that has appended.
-  virtual std::vector<RecordedEvent> read_all(std::int64_t after_position,
-                                              std::size_t limit) = 0;
+  virtual std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit) = 0;
 
   // Generic SQL for the layers above (read models, rules). `sql` uses $1, $2, ...
   // placeholders on both dialects, must be a string with static storage duration (it keys
@@ -105,8 +103,8 @@ enum class Access {
   read_only,
   read_write,
   // Reads that need no common snapshot: each statement sees the data committed when it
-  // starts (a single statement is always consistent in itself). PostgreSQL runs them
-  // without BEGIN/COMMIT, saving two round trips; SQLite treats this as read_only. For
+  // starts (a single statement is always consistent in itself). Both backends run them
+  // without BEGIN/COMMIT (PostgreSQL saves two round trips, SQLite two lock calls). For
   // one-statement reads, or statements whose answers need not agree with each other.
   read_statement,
 };

@@ -54,6 +54,12 @@ void SqliteEventStore::transact(Access access, const Work& work) {
       std::unique_ptr<SqliteConnection>& connection;
       ~Release() { store->release_reader(std::move(connection)); }
     } release{this, connection};
+    if (access == Access::read_statement) {
+      // Each statement is its own (autocommit) read transaction, as on PostgreSQL.
+      SqliteTransaction tx(*connection);
+      work(tx);
+      return;
+    }
     connection->exec_script("BEGIN");
     try {
       SqliteTransaction tx(*connection);

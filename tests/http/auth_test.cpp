@@ -417,6 +417,59 @@ TEST_P(HttpAuth, RoleAndScopeChangesTakeEffectOnTheNextRequest) {
   EXPECT_EQ(fin.client.get("/api/v1/worker-types/" + p.worker_type_id).status, 200);
 }
 
+// GET of one entity checks the token in the same statement that reads the entity
+// (commands::EntityQueries::get_with_token): it must answer exactly as the general path.
+TEST_P(HttpAuth, GetByIdChecksTheTokenInTheSameReadAsTheEntity) {
+  Parents p;
+  p.portfolio_id =
+      std::string(create("portfolios", create_body("portfolios", p, 1)).at("id").as_string());
+  p.program_id =
+      std::string(create("programs", create_body("programs", p, 1)).at("id").as_string());
+  p.project_id =
+      std::string(create("projects", create_body("projects", p, 1)).at("id").as_string());
+  const std::string phase_url =
+      "/api/v1/project-phases/" +
+      std::string(
+          create("project-phases", create_body("project-phases", p, 1)).at("id").as_string());
+  Parents other = p;
+  other.program_id =
+      std::string(create("programs", create_body("programs", p, 2)).at("id").as_string());
+
+  // A phase is a project child: its program comes from its project, in the same read.
+  auto inside = create_role_user("pm-in", "project_manager", "program", p.program_id);
+  auto outside = create_role_user("pm-out", "project_manager", "program", other.program_id);
+  auto r = inside.client.get(phase_url);
+  ASSERT_EQ(r.status, 200) << r.body;
+  expect_entity_shape(r.object(), "project-phases");
+  expect_problem(outside.client.get(phase_url), 404, "not_found", "phase outside the scope");
+  expect_problem(inside.client.get("/api/v1/project-phases/" + p.program_id), 404, "not_found",
+                 "no phase has this id");
+
+  // Bad tokens are 401 whether or not the entity exists: nothing about it leaks.
+  HttpClient raw = client();
+  for (const std::string& url : {phase_url, "/api/v1/project-phases/" + p.program_id}) {
+    for (const std::string header : {std::string(), "Bearer " + std::string(43, 'A'),
+                                     "Bearer " + inside.client.token() + "x"}) {
+      Headers headers;
+      if (!header.empty()) headers.emplace_back("Authorization", header);
+      expect_unauthenticated(raw.get(url, headers), url + " with '" + header.substr(0, 10) + "'");
+    }
+  }
+
+  // Deactivating the user stops its token on the next read.
+  const auto user = current("users", inside.user_id);
+  ASSERT_EQ(admin_
+                .patch("/api/v1/users/" + inside.user_id,
+                       json::object{{"version", user.at("version")}, {"is_active", false}})
+                .status,
+            200);
+  expect_unauthenticated(inside.client.get(phase_url), "after the user was deactivated");
+  // The HEAD of the same address authenticates the same way.
+  const auto head = outside.client.send({"HEAD", phase_url, "", {}});
+  EXPECT_EQ(head.status, 404);
+  EXPECT_TRUE(head.body.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HttpAuth, ::testing::Values(Backend::sqlite, Backend::postgres),
                          backend_name_of);
 
