@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "projections/read_model.h"
+
 namespace folio::commands {
 
 namespace {
@@ -9,6 +11,8 @@ namespace {
 constexpr const char* kActor = "SELECT " FOLIO_ACTOR_COLUMNS " FROM users u" FOLIO_ACTOR_JOINS
                                " WHERE u.id = $1 AND u.deleted = 0 AND u.is_active = 1";
 constexpr const char* kProgramOfProject = "SELECT program_id FROM projects WHERE id = $1";
+constexpr const char* kTokenActor =
+    "SELECT " FOLIO_ACTOR_COLUMNS FOLIO_TOKEN_ACTOR_FROM FOLIO_TOKEN_ACTOR_WHERE;
 
 std::string text(const store::SqlValue& v) {
   const auto* s = std::get_if<std::string>(&v);
@@ -46,6 +50,31 @@ bool covers(const Grant& grant, const EntityScope& scope) {
   return false;
 }
 
+// The columns of actor_from_rows, then the entity's read-model row (NULLs when it does not
+// exist), then for project children the program of their project.
+constexpr std::size_t kActorColumns = 5;
+
+std::string token_and_entity_sql(const events::EntitySpec& spec) {
+  const auto& columns = projections::read_model_sql(spec).columns;
+  const bool child = spec.scope == events::ScopeKind::project_child;
+  std::string sql = "SELECT " FOLIO_ACTOR_COLUMNS;
+  for (const auto& c : columns) sql += ", e." + c;
+  if (child) sql += ", p.program_id";
+  sql += FOLIO_TOKEN_ACTOR_FROM " LEFT JOIN " +
+         projections::read_model_table(spec, projections::ReadModelCopy::live) + " e ON e.id = $3";
+  if (child) sql += " LEFT JOIN projects p ON p.id = e.project_id";
+  return sql + FOLIO_TOKEN_ACTOR_WHERE;
+}
+
+const std::string& token_and_entity_sql_of(const events::EntitySpec& spec) {
+  static const std::vector<std::string> all = [] {
+    std::vector<std::string> v;
+    for (const auto& s : events::all_entities()) v.push_back(token_and_entity_sql(s));
+    return v;
+  }();
+  return all[static_cast<std::size_t>(&spec - events::all_entities().data())];
+}
+
 }  // namespace
 
 bool Actor::is_admin() const {
@@ -69,6 +98,28 @@ std::optional<Actor> actor_from_rows(const std::vector<store::SqlRow>& rows) {
 std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_id) {
   const store::SqlValue param{user_id};
   return actor_from_rows(tx.query(kActor, std::span(&param, 1)));
+}
+
+std::optional<Actor> actor_for_token(store::Transaction& tx, const TokenCheck& token) {
+  const std::vector<store::SqlValue> params{token.token_hash, token.now};
+  return actor_from_rows(tx.query(kTokenActor, params));
+}
+
+ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& token,
+                                     const events::EntitySpec& spec, const std::string& id) {
+  const std::vector<store::SqlValue> params{token.token_hash, token.now, id};
+  const auto rows = tx.query(token_and_entity_sql_of(spec).c_str(), params);
+  ActorAndEntity loaded;
+  loaded.actor = actor_from_rows(rows);
+  if (!loaded.actor) return loaded;
+  const store::SqlRow& row = rows.front();
+  if (std::holds_alternative<std::monostate>(row[kActorColumns])) return loaded;
+  const std::size_t entity_columns = projections::read_model_sql(spec).columns.size();
+  loaded.entity = projections::row_to_state(
+      spec,
+      store::SqlRow(row.begin() + kActorColumns, row.begin() + kActorColumns + entity_columns));
+  if (spec.scope == events::ScopeKind::project_child) loaded.program_of_project = text(row.back());
+  return loaded;
 }
 
 EntityScope scope_of(const events::EntitySpec& spec, const projections::EntityState& state,

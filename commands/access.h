@@ -57,6 +57,19 @@ struct TokenCheck {
   std::string now;         // RFC 3339
 };
 
+// The actor behind a bearer token (FOLIO_TOKEN_ACTOR_FROM); nullopt when the token is
+// not valid.
+std::optional<Actor> actor_for_token(store::Transaction& tx, const TokenCheck& token);
+
+// The actor behind a token and the read-model row of one entity, in one statement.
+struct ActorAndEntity {
+  std::optional<Actor> actor;  // nullopt: the token is not valid (nothing else read)
+  std::optional<projections::EntityState> entity;  // nullopt: no such row
+  std::string program_of_project;                  // project children: their project's program
+};
+ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& token,
+                                     const events::EntitySpec& spec, const std::string& id);
+
 // Where an entity sits: its program and project (either may be empty).
 struct EntityScope {
   bool organisation = false;  // portfolios, resources, worker types, workers, rates

@@ -68,10 +68,10 @@ store::EventMetadata metadata_for(const CommandContext& context, const std::stri
 }
 
 // Appends `event` and writes the read model `after`; on a lost race, the conflict.
-std::optional<Outcome> write(Transaction& tx, const CommandContext& context,
-                             const EntitySpec& spec, const EntityState& after,
-                             std::int64_t previous_version, const events::NewEvent& event,
-                             const std::string& password_hash, const FieldMap& attempted) {
+std::optional<Outcome> write(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
+                             const EntityState& after, std::int64_t previous_version,
+                             const events::NewEvent& event, const std::string& password_hash,
+                             const FieldMap& attempted) {
   if (!projections::save_entity(tx, spec, after, previous_version)) {
     return conflict(tx, spec, after.id, previous_version,
                     projections::load_entity(tx, spec, after.id), attempted);
@@ -98,12 +98,20 @@ std::vector<std::string> names_of(const FieldMap& fields) {
   return names;
 }
 
+// The row an update starts from, when the caller read it already (update_as), with its
+// project's program for project children.
+struct LoadedRow {
+  std::optional<EntityState> entity;
+  std::string program_of_project;
+};
+
 Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                   const std::string& id, std::int64_t expected, const FieldMap& requested,
-                  const std::string& password_hash) {
-  const auto current = projections::load_entity(tx, spec, id);
+                  const std::string& password_hash, const LoadedRow* loaded = nullptr) {
+  const auto current = loaded ? loaded->entity : projections::load_entity(tx, spec, id);
   if (!current) return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
-  const EntityScope before_scope = scope_of(tx, spec, *current);
+  const EntityScope before_scope =
+      loaded ? scope_of(spec, *current, loaded->program_of_project) : scope_of(tx, spec, *current);
   // Deleted or not: outside the actor's scope an entity does not exist (a conflict would
   // show its history).
   if (!can_read(context.actor, before_scope)) {
@@ -140,8 +148,8 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
   if (auto failed = check_references(tx, spec, after)) return *failed;
   if (auto failed = check_collisions(tx, spec, after)) return *failed;
   if (auto failed = check_children_inside_dates(tx, spec, *current, after)) return *failed;
-  if (auto failed = write(tx, context, spec, after, current->version, event, password_hash,
-                          requested)) {
+  if (auto failed =
+          write(tx, context, spec, after, current->version, event, password_hash, requested)) {
     return *failed;
   }
   return Outcome::success(after, false);
@@ -165,8 +173,7 @@ Outcome CommandHandler::run(const CommandContext& context, Body&& body) {
       // A concurrent writer took a unique value between our check and our write. Run the
       // command again: its checks now see the winner and name it.
       if (attempt < kAttempts) continue;
-      return Outcome::violated({"unique", "a value that must be unique is already in use", "",
-                                ""});
+      return Outcome::violated({"unique", "a value that must be unique is already in use", "", ""});
     }
     if (outcome.kind == Outcome::Kind::conflict) {
       log_conflict(outcome.conflict, context.actor.user_id, context.request_id);
@@ -192,13 +199,13 @@ Outcome CommandHandler::create(const CommandContext& context, const CreateEntity
   return run(context, [&](Transaction& tx) -> Outcome {
     if (const auto existing = projections::load_entity(tx, spec, id)) {
       const FieldMap requested = without_write_only(spec, validated.fields);
-      const bool same = existing->exists() && changed_fields(spec, existing->fields,
-                                                             requested).empty();
+      const bool same =
+          existing->exists() && changed_fields(spec, existing->fields, requested).empty();
       if (same && can_read(context.actor, scope_of(tx, spec, *existing))) {
         return Outcome::success(*existing, false);  // a retried create: safe
       }
-      return Outcome::violated({"id_taken", "this id is already used by another entity",
-                                std::string(spec.type), id});
+      return Outcome::violated(
+          {"id_taken", "this id is already used by another entity", std::string(spec.type), id});
     }
     FieldMap fields = validated.fields;
     if (spec.type == "actual") {
@@ -233,21 +240,56 @@ Outcome CommandHandler::create(const CommandContext& context, const CreateEntity
   });
 }
 
-Outcome CommandHandler::update(const CommandContext& context, const UpdateEntity& command) {
-  const EntitySpec& spec = *command.spec;
-  ValidatedFields validated = validate_fields(spec, command.fields, ValidationMode::update);
+namespace {
+ValidatedFields validate_update(const UpdateEntity& command) {
+  ValidatedFields validated =
+      validate_fields(*command.spec, command.fields, ValidationMode::update);
   if (!command.expected_version) {
     validated.errors.insert(validated.errors.begin(),
                             {"version", "is required: send the version you last saw"});
   } else if (*command.expected_version < 1) {
     validated.errors.insert(validated.errors.begin(), {"version", "must be positive"});
   }
+  return validated;
+}
+}  // namespace
+
+Outcome CommandHandler::update(const CommandContext& context, const UpdateEntity& command) {
+  const EntitySpec& spec = *command.spec;
+  ValidatedFields validated = validate_update(command);
   if (!validated.errors.empty()) return Outcome::invalid(std::move(validated.errors));
   const std::string password_hash =
       is_user(spec) ? password_hash_for(validated.fields, password_policy_) : "";
   return run(context, [&](Transaction& tx) {
-    return update_in(tx, context, spec, command.id, *command.expected_version,
-                     validated.fields, password_hash);
+    return update_in(tx, context, spec, command.id, *command.expected_version, validated.fields,
+                     password_hash);
+  });
+}
+
+Outcome CommandHandler::update_as(const TokenCheck& token, const CommandContext& request,
+                                  const UpdateEntity& command, std::optional<Actor>& actor) {
+  const EntitySpec& spec = *command.spec;
+  actor.reset();
+  ValidatedFields validated = validate_update(command);
+  if (!validated.errors.empty()) {
+    // Invalid requests are refused without a transaction, but only to a valid token.
+    store_.transact(store::Access::read_statement, [&](Transaction& tx) {
+      actor = actor_for_token(tx, token);
+      return Verdict::commit;
+    });
+    return Outcome::invalid(std::move(validated.errors));
+  }
+  const std::string password_hash =
+      is_user(spec) ? password_hash_for(validated.fields, password_policy_) : "";
+  CommandContext context = request;  // its actor is the token's, set in the transaction
+  return run(context, [&](Transaction& tx) {
+    ActorAndEntity loaded = load_actor_and_entity(tx, token, spec, command.id);
+    actor = loaded.actor;
+    if (!actor) return Outcome::missing("the token is not valid");  // nothing to roll back
+    context.actor = *actor;
+    const LoadedRow row{std::move(loaded.entity), std::move(loaded.program_of_project)};
+    return update_in(tx, context, spec, command.id, *command.expected_version, validated.fields,
+                     password_hash, &row);
   });
 }
 

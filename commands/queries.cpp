@@ -1,7 +1,6 @@
 #include "commands/queries.h"
 
 #include "projections/fold.h"
-#include "projections/read_model.h"
 
 namespace folio::commands {
 
@@ -16,31 +15,6 @@ Outcome not_found(const events::EntitySpec& spec, const std::string& id) {
 
 bool admin_only_refused(const Actor& actor, const events::EntitySpec& spec) {
   return spec.scope == events::ScopeKind::admin_only && !actor.is_admin();
-}
-
-// The columns of actor_from_rows, then the entity's read-model row (NULLs when it does not
-// exist), then for project children the program of their project.
-constexpr std::size_t kActorColumns = 5;
-
-std::string token_and_entity_sql(const events::EntitySpec& spec) {
-  const auto& columns = projections::read_model_sql(spec).columns;
-  const bool child = spec.scope == events::ScopeKind::project_child;
-  std::string sql = "SELECT " FOLIO_ACTOR_COLUMNS;
-  for (const auto& c : columns) sql += ", e." + c;
-  if (child) sql += ", p.program_id";
-  sql += FOLIO_TOKEN_ACTOR_FROM " LEFT JOIN " +
-         projections::read_model_table(spec, projections::ReadModelCopy::live) + " e ON e.id = $3";
-  if (child) sql += " LEFT JOIN projects p ON p.id = e.project_id";
-  return sql + FOLIO_TOKEN_ACTOR_WHERE;
-}
-
-const std::string& token_and_entity_sql_of(const events::EntitySpec& spec) {
-  static const std::vector<std::string> all = [] {
-    std::vector<std::string> v;
-    for (const auto& s : events::all_entities()) v.push_back(token_and_entity_sql(s));
-    return v;
-  }();
-  return all[static_cast<std::size_t>(&spec - events::all_entities().data())];
 }
 
 }  // namespace
@@ -70,29 +44,19 @@ Outcome EntityQueries::get(const Actor& actor, const events::EntitySpec& spec,
 
 Outcome EntityQueries::get_with_token(const TokenCheck& token, const events::EntitySpec& spec,
                                       const std::string& id, std::optional<Actor>& actor) {
-  const std::vector<store::SqlValue> params{token.token_hash, token.now, id};
-  std::vector<store::SqlRow> rows;
+  ActorAndEntity loaded;
   store_.transact(store::Access::read_statement, [&](Transaction& tx) {
-    rows = tx.query(token_and_entity_sql_of(spec).c_str(), params);
+    loaded = load_actor_and_entity(tx, token, spec, id);
     return Verdict::commit;
   });
-  actor = actor_from_rows(rows);
+  actor = std::move(loaded.actor);
   if (!actor) return not_found(spec, id);
   if (admin_only_refused(*actor, spec)) return Outcome::refused("only admins may read these");
-  const store::SqlRow& row = rows.front();
-  if (std::holds_alternative<std::monostate>(row[kActorColumns])) return not_found(spec, id);
-  const std::size_t entity_columns = projections::read_model_sql(spec).columns.size();
-  const store::SqlRow entity_row(row.begin() + kActorColumns,
-                                 row.begin() + kActorColumns + entity_columns);
-  const auto current = projections::row_to_state(spec, entity_row);
-  const std::string program = row.size() > kActorColumns + entity_columns &&
-                                      !std::holds_alternative<std::monostate>(row.back())
-                                  ? std::get<std::string>(row.back())
-                                  : std::string();
-  if (!current.exists() || !can_read(*actor, scope_of(spec, current, program))) {
+  if (!loaded.entity || !loaded.entity->exists() ||
+      !can_read(*actor, scope_of(spec, *loaded.entity, loaded.program_of_project))) {
     return not_found(spec, id);
   }
-  return Outcome::success(current, false);
+  return Outcome::success(std::move(*loaded.entity), false);
 }
 
 Outcome EntityQueries::list(const Actor& actor, const events::EntitySpec& spec,

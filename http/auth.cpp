@@ -20,9 +20,6 @@ constexpr const char* kCredentials =
 constexpr const char* kInsertToken =
     "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at)"
     " VALUES ($1, $2, $3, $4)";
-// The token's user with its roles and scopes, in one statement (one round trip).
-constexpr const char* kTokenActor =
-    "SELECT " FOLIO_ACTOR_COLUMNS FOLIO_TOKEN_ACTOR_FROM FOLIO_TOKEN_ACTOR_WHERE;
 constexpr const char* kAnyUser = "SELECT id FROM users LIMIT 1";
 
 // A hash to verify against when the user does not exist, so that unknown usernames take
@@ -100,8 +97,7 @@ std::optional<commands::Actor> AuthService::authenticate(std::string_view header
   if (!check) return std::nullopt;
   std::optional<commands::Actor> actor;
   store_.transact(store::Access::read_statement, [&](Transaction& tx) {
-    const std::vector<SqlValue> params{check->token_hash, check->now};
-    actor = commands::actor_from_rows(tx.query(kTokenActor, params));
+    actor = commands::actor_for_token(tx, *check);
     return Verdict::commit;
   });
   return actor;

@@ -417,9 +417,10 @@ TEST_P(HttpAuth, RoleAndScopeChangesTakeEffectOnTheNextRequest) {
   EXPECT_EQ(fin.client.get("/api/v1/worker-types/" + p.worker_type_id).status, 200);
 }
 
-// GET of one entity checks the token in the same statement that reads the entity
-// (commands::EntityQueries::get_with_token): it must answer exactly as the general path.
-TEST_P(HttpAuth, GetByIdChecksTheTokenInTheSameReadAsTheEntity) {
+// GET, PUT and PATCH of one entity check the token in the statement that reads the entity
+// (EntityQueries::get_with_token, CommandHandler::update_as): they must answer exactly as
+// the general path, 401 first.
+TEST_P(HttpAuth, EntityByIdChecksTheTokenInTheStatementThatReadsIt) {
   Parents p;
   p.portfolio_id =
       std::string(create("portfolios", create_body("portfolios", p, 1)).at("id").as_string());
@@ -456,7 +457,32 @@ TEST_P(HttpAuth, GetByIdChecksTheTokenInTheSameReadAsTheEntity) {
     }
   }
 
-  // Deactivating the user stops its token on the next read.
+  // Updates check the token in the statement that loads the entity: the same answers.
+  const auto [field, value] = probe_change("project-phases", 3);
+  r = inside.client.patch(phase_url, json::object{{"version", 1}, {field, value}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.object().at("version"), 2);
+  expect_problem(outside.client.patch(phase_url, json::object{{"version", 2}, {field, value}}), 404,
+                 "not_found", "update outside the scope");
+  expect_problem(inside.client.patch(phase_url, json::object{{"version", 1}, {field, value}}), 409,
+                 "conflict", "stale update");
+  expect_problem(inside.client.patch(phase_url, json::object{{"version", 2}, {"nope", 1}}), 422,
+                 "validation", "unknown field, valid token");
+  for (const std::string header : {std::string(), "Bearer " + std::string(43, 'A')}) {
+    Headers headers;
+    if (!header.empty()) headers.emplace_back("Authorization", header);
+    // 401 comes before every other answer, a malformed body's included.
+    expect_unauthenticated(
+        raw.patch(phase_url, json::object{{"version", 2}, {field, value}}, headers),
+        "update with '" + header.substr(0, 10) + "'");
+    expect_unauthenticated(raw.patch(phase_url, json::object{{"version", 2}, {"nope", 1}}, headers),
+                           "invalid update with '" + header.substr(0, 10) + "'");
+    expect_unauthenticated(raw.put(phase_url, json::value(42), headers), "PUT of a number");
+  }
+  EXPECT_EQ(current("project-phases", phase_url.substr(phase_url.rfind('/') + 1)).at("version"), 2)
+      << "a refused update wrote something";
+
+  // Deactivating the user stops its token on the next read and the next update.
   const auto user = current("users", inside.user_id);
   ASSERT_EQ(admin_
                 .patch("/api/v1/users/" + inside.user_id,
@@ -464,6 +490,10 @@ TEST_P(HttpAuth, GetByIdChecksTheTokenInTheSameReadAsTheEntity) {
                 .status,
             200);
   expect_unauthenticated(inside.client.get(phase_url), "after the user was deactivated");
+  expect_unauthenticated(
+      inside.client.patch(phase_url, json::object{{"version", 2}, {field, value}}),
+      "update after the user was deactivated");
+  EXPECT_EQ(current("project-phases", phase_url.substr(phase_url.rfind('/') + 1)).at("version"), 2);
   // The HEAD of the same address authenticates the same way.
   const auto head = outside.client.send({"HEAD", phase_url, "", {}});
   EXPECT_EQ(head.status, 404);
