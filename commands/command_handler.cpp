@@ -98,7 +98,7 @@ std::vector<std::string> names_of(const FieldMap& fields) {
   return names;
 }
 
-// The row an update starts from, when the caller read it already (update_as), with its
+// The row a command starts from, when the caller read it already (run_as), with its
 // project's program for project children.
 struct LoadedRow {
   std::optional<EntityState> entity;
@@ -155,6 +155,78 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
   return Outcome::success(after, false);
 }
 
+// A create's work inside its transaction; `loaded` as for update_in.
+Outcome create_in(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
+                  const std::string& id, const ValidatedFields& validated,
+                  const std::string& password_hash, const LoadedRow* loaded = nullptr) {
+  const auto existing = loaded ? loaded->entity : projections::load_entity(tx, spec, id);
+  if (existing) {
+    const FieldMap requested = without_write_only(spec, validated.fields);
+    const bool same =
+        existing->exists() && changed_fields(spec, existing->fields, requested).empty();
+    const EntityScope scope = loaded ? scope_of(spec, *existing, loaded->program_of_project)
+                                     : scope_of(tx, spec, *existing);
+    if (same && can_read(context.actor, scope)) {
+      return Outcome::success(*existing, false);  // a retried create: safe
+    }
+    return Outcome::violated(
+        {"id_taken", "this id is already used by another entity", std::string(spec.type), id});
+  }
+  FieldMap fields = validated.fields;
+  if (spec.type == "actual") {
+    // The computed cost needs a live worker (and the split a live assignment): the
+    // access and reference checks come first, so that a missing worker is reported as
+    // such and not as "no rate is active".
+    EntityState draft;
+    draft.id = id;
+    draft.fields = fields;
+    if (!can_write(context.actor, spec, scope_of(tx, spec, draft), {}, true)) {
+      return Outcome::refused("you may not create this " + std::string(spec.type));
+    }
+    if (auto failed = check_references(tx, spec, draft)) return *failed;
+    if (auto failed = complete_actual(tx, fields, validated.fields)) return *failed;
+  }
+  if (auto errors = check_entity_rules(spec, fields); !errors.empty()) {
+    return Outcome::invalid(std::move(errors));
+  }
+  EntityState empty;
+  empty.id = id;
+  const auto event = decide_create(spec, fields);
+  const EntityState after = state_after(spec, empty, event, events::now_timestamp());
+  if (!can_write(context.actor, spec, scope_of(tx, spec, after), {}, true)) {
+    return Outcome::refused("you may not create this " + std::string(spec.type));
+  }
+  if (auto failed = check_references(tx, spec, after)) return *failed;
+  if (auto failed = check_collisions(tx, spec, after)) return *failed;
+  if (auto failed = write(tx, context, spec, after, 0, event, password_hash, fields)) {
+    return *failed;
+  }
+  return Outcome::success(after, true);
+}
+
+// Checks a create command's own shape and fields (no store work).
+ValidatedFields validate_create(const CreateEntity& command) {
+  if (command.version && *command.version != 1) {
+    return {{}, {{"version", "must be absent or 1 when creating"}}};
+  }
+  if (!command.id.empty() && !is_uuid(command.id)) {
+    return {{}, {{"id", "must be a lower-case UUID"}}};
+  }
+  return validate_fields(*command.spec, command.fields, ValidationMode::create);
+}
+
+ValidatedFields validate_update(const UpdateEntity& command) {
+  ValidatedFields validated =
+      validate_fields(*command.spec, command.fields, ValidationMode::update);
+  if (!command.expected_version) {
+    validated.errors.insert(validated.errors.begin(),
+                            {"version", "is required: send the version you last saw"});
+  } else if (*command.expected_version < 1) {
+    validated.errors.insert(validated.errors.begin(), {"version", "must be positive"});
+  }
+  return validated;
+}
+
 }  // namespace
 
 CommandHandler::CommandHandler(store::EventStore& store, PasswordPolicy password_policy)
@@ -183,113 +255,77 @@ Outcome CommandHandler::run(const CommandContext& context, Body&& body) {
 }
 
 Outcome CommandHandler::create(const CommandContext& context, const CreateEntity& command) {
-  const EntitySpec& spec = *command.spec;
-  if (command.version && *command.version != 1) {
-    return Outcome::invalid("version", "must be absent or 1 when creating");
-  }
-  if (!command.id.empty() && !is_uuid(command.id)) {
-    return Outcome::invalid("id", "must be a lower-case UUID");
-  }
-  ValidatedFields validated = validate_fields(spec, command.fields, ValidationMode::create);
+  ValidatedFields validated = validate_create(command);
   if (!validated.errors.empty()) return Outcome::invalid(std::move(validated.errors));
   const std::string id = command.id.empty() ? new_id() : command.id;
-  const std::string password_hash =
-      is_user(spec) ? password_hash_for(validated.fields, password_policy_) : "";
-
-  return run(context, [&](Transaction& tx) -> Outcome {
-    if (const auto existing = projections::load_entity(tx, spec, id)) {
-      const FieldMap requested = without_write_only(spec, validated.fields);
-      const bool same =
-          existing->exists() && changed_fields(spec, existing->fields, requested).empty();
-      if (same && can_read(context.actor, scope_of(tx, spec, *existing))) {
-        return Outcome::success(*existing, false);  // a retried create: safe
-      }
-      return Outcome::violated(
-          {"id_taken", "this id is already used by another entity", std::string(spec.type), id});
-    }
-    FieldMap fields = validated.fields;
-    if (spec.type == "actual") {
-      // The computed cost needs a live worker (and the split a live assignment): the
-      // access and reference checks come first, so that a missing worker is reported as
-      // such and not as "no rate is active".
-      EntityState draft;
-      draft.id = id;
-      draft.fields = fields;
-      if (!can_write(context.actor, spec, scope_of(tx, spec, draft), {}, true)) {
-        return Outcome::refused("you may not create this " + std::string(spec.type));
-      }
-      if (auto failed = check_references(tx, spec, draft)) return *failed;
-      if (auto failed = complete_actual(tx, fields, validated.fields)) return *failed;
-    }
-    if (auto errors = check_entity_rules(spec, fields); !errors.empty()) {
-      return Outcome::invalid(std::move(errors));
-    }
-    EntityState empty;
-    empty.id = id;
-    const auto event = decide_create(spec, fields);
-    const EntityState after = state_after(spec, empty, event, events::now_timestamp());
-    if (!can_write(context.actor, spec, scope_of(tx, spec, after), {}, true)) {
-      return Outcome::refused("you may not create this " + std::string(spec.type));
-    }
-    if (auto failed = check_references(tx, spec, after)) return *failed;
-    if (auto failed = check_collisions(tx, spec, after)) return *failed;
-    if (auto failed = write(tx, context, spec, after, 0, event, password_hash, fields)) {
-      return *failed;
-    }
-    return Outcome::success(after, true);
+  const std::string password_hash = password_hash_of(*command.spec, validated);
+  return run(context, [&](Transaction& tx) {
+    return create_in(tx, context, *command.spec, id, validated, password_hash);
   });
 }
 
-namespace {
-ValidatedFields validate_update(const UpdateEntity& command) {
-  ValidatedFields validated =
-      validate_fields(*command.spec, command.fields, ValidationMode::update);
-  if (!command.expected_version) {
-    validated.errors.insert(validated.errors.begin(),
-                            {"version", "is required: send the version you last saw"});
-  } else if (*command.expected_version < 1) {
-    validated.errors.insert(validated.errors.begin(), {"version", "must be positive"});
-  }
-  return validated;
+Outcome CommandHandler::create_as(const TokenCheck& token, const CommandContext& context,
+                                  const CreateEntity& command, std::optional<Actor>& actor) {
+  ValidatedFields validated = validate_create(command);
+  if (!validated.errors.empty()) return invalid_for(token, std::move(validated.errors), actor);
+  const std::string id = command.id.empty() ? new_id() : command.id;
+  const std::string password_hash = password_hash_of(*command.spec, validated);
+  return run_as(token, context, *command.spec, id, actor,
+                [&](Transaction& tx, const CommandContext& as, const LoadedRow& row) {
+                  return create_in(tx, as, *command.spec, id, validated, password_hash, &row);
+                });
 }
-}  // namespace
 
 Outcome CommandHandler::update(const CommandContext& context, const UpdateEntity& command) {
-  const EntitySpec& spec = *command.spec;
   ValidatedFields validated = validate_update(command);
   if (!validated.errors.empty()) return Outcome::invalid(std::move(validated.errors));
-  const std::string password_hash =
-      is_user(spec) ? password_hash_for(validated.fields, password_policy_) : "";
+  const std::string password_hash = password_hash_of(*command.spec, validated);
   return run(context, [&](Transaction& tx) {
-    return update_in(tx, context, spec, command.id, *command.expected_version, validated.fields,
-                     password_hash);
+    return update_in(tx, context, *command.spec, command.id, *command.expected_version,
+                     validated.fields, password_hash);
   });
 }
 
-Outcome CommandHandler::update_as(const TokenCheck& token, const CommandContext& request,
+Outcome CommandHandler::update_as(const TokenCheck& token, const CommandContext& context,
                                   const UpdateEntity& command, std::optional<Actor>& actor) {
-  const EntitySpec& spec = *command.spec;
-  actor.reset();
   ValidatedFields validated = validate_update(command);
-  if (!validated.errors.empty()) {
-    // Invalid requests are refused without a transaction, but only to a valid token.
-    store_.transact(store::Access::read_statement, [&](Transaction& tx) {
-      actor = actor_for_token(tx, token);
-      return Verdict::commit;
-    });
-    return Outcome::invalid(std::move(validated.errors));
-  }
-  const std::string password_hash =
-      is_user(spec) ? password_hash_for(validated.fields, password_policy_) : "";
+  if (!validated.errors.empty()) return invalid_for(token, std::move(validated.errors), actor);
+  const std::string password_hash = password_hash_of(*command.spec, validated);
+  return run_as(token, context, *command.spec, command.id, actor,
+                [&](Transaction& tx, const CommandContext& as, const LoadedRow& row) {
+                  return update_in(tx, as, *command.spec, command.id, *command.expected_version,
+                                   validated.fields, password_hash, &row);
+                });
+}
+
+std::string CommandHandler::password_hash_of(const EntitySpec& spec,
+                                             const ValidatedFields& validated) const {
+  return is_user(spec) ? password_hash_for(validated.fields, password_policy_) : "";
+}
+
+Outcome CommandHandler::invalid_for(const TokenCheck& token, std::vector<FieldError> errors,
+                                    std::optional<Actor>& actor) {
+  // Refused without a transaction, but only to a valid token: 401 comes first.
+  store_.transact(store::Access::read_statement, [&](Transaction& tx) {
+    actor = actor_for_token(tx, token);
+    return Verdict::commit;
+  });
+  return Outcome::invalid(std::move(errors));
+}
+
+template <class Body>
+Outcome CommandHandler::run_as(const TokenCheck& token, const CommandContext& request,
+                               const EntitySpec& spec, const std::string& id,
+                               std::optional<Actor>& actor, Body&& body) {
+  actor.reset();
   CommandContext context = request;  // its actor is the token's, set in the transaction
   return run(context, [&](Transaction& tx) {
-    ActorAndEntity loaded = load_actor_and_entity(tx, token, spec, command.id);
+    ActorAndEntity loaded = load_actor_and_entity(tx, token, spec, id);
     actor = loaded.actor;
     if (!actor) return Outcome::missing("the token is not valid");  // nothing to roll back
     context.actor = *actor;
     const LoadedRow row{std::move(loaded.entity), std::move(loaded.program_of_project)};
-    return update_in(tx, context, spec, command.id, *command.expected_version, validated.fields,
-                     password_hash, &row);
+    return body(tx, context, row);
   });
 }
 

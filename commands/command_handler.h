@@ -7,6 +7,7 @@
 
 #include "commands/commands.h"
 #include "commands/passwords.h"
+#include "commands/validation.h"
 #include "store/event_store.h"
 
 namespace folio::commands {
@@ -17,6 +18,9 @@ class CommandHandler {
                           PasswordPolicy password_policy = PasswordPolicy::interactive());
 
   Outcome create(const CommandContext& context, const CreateEntity& command);
+  // create() for a caller known by a bearer token only, as update_as.
+  Outcome create_as(const TokenCheck& token, const CommandContext& context,
+                    const CreateEntity& command, std::optional<Actor>& actor);
   Outcome update(const CommandContext& context, const UpdateEntity& command);
   // update() for a caller known by a bearer token only: the token is checked in the
   // statement that loads the entity, inside the command's transaction (one round trip
@@ -35,6 +39,16 @@ class CommandHandler {
  private:
   template <class Body>
   Outcome run(const CommandContext& context, Body&& body);
+  // run() after loading the entity `id` together with the token's actor (one statement);
+  // body(tx, context with that actor, the loaded row).
+  template <class Body>
+  Outcome run_as(const TokenCheck& token, const CommandContext& context,
+                 const events::EntitySpec& spec, const std::string& id, std::optional<Actor>& actor,
+                 Body&& body);
+  Outcome invalid_for(const TokenCheck& token, std::vector<FieldError> errors,
+                      std::optional<Actor>& actor);
+  std::string password_hash_of(const events::EntitySpec& spec,
+                               const ValidatedFields& validated) const;
 
   store::EventStore& store_;
   PasswordPolicy password_policy_;

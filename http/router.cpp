@@ -104,11 +104,55 @@ std::optional<std::int64_t> version_from(const Call& call, const json::object* b
   return from_body ? from_body : from_header;
 }
 
-Response create(Call& call, const EntitySpec& spec) {
+// A request routed before its caller was authenticated (entity_fast_path): the bearer
+// token, checked by the command in the statement that loads the entity, and the route to
+// log once it is.
+struct PendingToken {
+  commands::TokenCheck token;
+  std::string route;
+};
+
+void adopt(Call& call, commands::Actor actor, std::string route) {
+  call.actor = std::move(actor);
+  call.info.user_id = call.actor.user_id;
+  call.info.route = std::move(route);
+}
+
+// An answer given without running the command (a malformed request): with a pending
+// token, only after a check of the token of its own, so that 401 always comes first.
+Response refused(Call& call, const PendingToken* pending, Response response) {
+  if (!pending) return response;
+  auto actor = call.services.auth.authenticate(call.request[beast_http::field::authorization]);
+  if (!actor) return unauthenticated();
+  adopt(call, std::move(*actor), pending->route);
+  return response;
+}
+
+// Runs a command as the authenticated caller (`plain`) or, with a pending token, as the
+// token's user (`as`); nullopt when that token is not valid (nothing was written).
+template <class Command>
+std::optional<Outcome> execute(
+    Call& call, const PendingToken* pending, const Command& command,
+    Outcome (commands::CommandHandler::*plain)(const commands::CommandContext&, const Command&),
+    Outcome (commands::CommandHandler::*as)(const commands::TokenCheck&,
+                                            const commands::CommandContext&, const Command&,
+                                            std::optional<commands::Actor>&)) {
+  auto& handler = call.services.commands;
+  if (!pending) return (handler.*plain)(context_of(call), command);
+  std::optional<commands::Actor> actor;
+  Outcome outcome = (handler.*as)(pending->token, context_of(call), command, actor);
+  if (!actor) return std::nullopt;
+  adopt(call, std::move(*actor), pending->route);
+  return outcome;
+}
+
+// POST of a new entity. With `pending`, the caller is not authenticated yet.
+Response create(Call& call, const EntitySpec& spec, const PendingToken* pending = nullptr) {
+  const auto refuse = [&](Response r) { return refused(call, pending, std::move(r)); };
   Response error;
   const auto body = parse_json_body(call.request, error);
-  if (!body) return error;
-  if (!body->is_object()) return bad_request("The body must be a JSON object.");
+  if (!body) return refuse(std::move(error));
+  if (!body->is_object()) return refuse(bad_request("The body must be a JSON object."));
   const json::object& object = body->get_object();
   std::vector<commands::FieldError> errors;
   commands::CreateEntity command{&spec, "", std::nullopt, {}};
@@ -127,13 +171,15 @@ Response create(Call& call, const EntitySpec& spec) {
     }
   }
   command.fields = json_to_fields(object, {"id", "version"}, errors);
-  if (!errors.empty()) return validation_problem(errors);
-  const Outcome outcome = call.services.commands.create(context_of(call), command);
-  if (!outcome.ok()) return outcome_problem(outcome, spec);
+  if (!errors.empty()) return refuse(validation_problem(errors));
+  const auto outcome = execute(call, pending, command, &commands::CommandHandler::create,
+                               &commands::CommandHandler::create_as);
+  if (!outcome) return unauthenticated();
+  if (!outcome->ok()) return outcome_problem(*outcome, spec);
   Response r =
-      entity_response(outcome.created ? status::created : status::ok, spec, outcome.entity);
+      entity_response(outcome->created ? status::created : status::ok, spec, outcome->entity);
   r.set(beast_http::field::location,
-        "/api/v1/" + std::string(spec.collection) + "/" + outcome.entity.id);
+        "/api/v1/" + std::string(spec.collection) + "/" + outcome->entity.id);
   return r;
 }
 
@@ -181,27 +227,10 @@ Response get(Call& call, const EntitySpec& spec, const std::string& id) {
   return entity_response(status::ok, spec, outcome.entity);
 }
 
-// The caller of a request that was routed before it was authenticated (the fast paths
-// below): its actor, and the route for the log and the metrics.
-void adopt(Call& call, commands::Actor actor, std::string route) {
-  call.actor = std::move(actor);
-  call.info.user_id = call.actor.user_id;
-  call.info.route = std::move(route);
-}
-
-// PUT/PATCH of one entity. With `token` (the caller is not authenticated yet) the token is
-// checked in the command's own transaction, and answers that need no transaction go out
-// only after a separate check of the token: 401 always comes first.
+// PUT/PATCH of one entity (`pending` as for create()).
 Response update(Call& call, const EntitySpec& spec, const std::string& id,
-                const commands::TokenCheck* token = nullptr) {
-  const std::string route = "/api/v1/" + std::string(spec.collection) + "/{id}";
-  const auto refuse = [&](Response r) {
-    if (!token) return r;
-    auto actor = call.services.auth.authenticate(call.request[beast_http::field::authorization]);
-    if (!actor) return unauthenticated();
-    adopt(call, std::move(*actor), route);
-    return r;
-  };
+                const PendingToken* pending = nullptr) {
+  const auto refuse = [&](Response r) { return refused(call, pending, std::move(r)); };
   Response error;
   const auto body = parse_json_body(call.request, error);
   if (!body) return refuse(std::move(error));
@@ -217,21 +246,15 @@ Response update(Call& call, const EntitySpec& spec, const std::string& id,
   commands::UpdateEntity command{&spec, id, version,
                                  json_to_fields(object, {"id", "version"}, errors)};
   if (!errors.empty()) return refuse(validation_problem(errors));
-  Outcome outcome;
-  if (token) {
-    std::optional<commands::Actor> actor;
-    outcome = call.services.commands.update_as(*token, context_of(call), command, actor);
-    if (!actor) return unauthenticated();
-    adopt(call, std::move(*actor), route);
-  } else {
-    outcome = call.services.commands.update(context_of(call), command);
-  }
-  if (!outcome.ok()) {
-    if (outcome.kind == Outcome::Kind::conflict)
+  const auto outcome = execute(call, pending, command, &commands::CommandHandler::update,
+                               &commands::CommandHandler::update_as);
+  if (!outcome) return unauthenticated();
+  if (!outcome->ok()) {
+    if (outcome->kind == Outcome::Kind::conflict)
       call.services.metrics.record_conflict(std::string(spec.type));
-    return outcome_problem(outcome, spec);
+    return outcome_problem(*outcome, spec);
   }
-  return entity_response(status::ok, spec, outcome.entity);
+  return entity_response(status::ok, spec, outcome->entity);
 }
 
 Response remove(Call& call, const EntitySpec& spec, const std::string& id) {
@@ -430,26 +453,37 @@ Response healthz(Call& call) {
   }
 }
 
-// GET, PUT and PATCH of /api/v1/{collection}/{id}, the most frequent requests: the token is
-// checked in the same statement that reads the entity (GET: one round trip in all on
-// PostgreSQL; updates: one fewer). nullopt for requests of any other shape, and for the
-// admin-only types; the general path below answers those.
-std::optional<Response> entity_by_id_with_token(Call& call) {
+// The most frequent requests, answered with the bearer token checked in the statement that
+// reads the entity: GET of one entity (one round trip in all on PostgreSQL), and POST,
+// PUT and PATCH (the command checks it in its own transaction: one round trip fewer).
+// nullopt for requests of any other shape and for the admin-only types; the general path
+// below answers those.
+std::optional<Response> entity_fast_path(Call& call) {
   const auto& seg = call.target.segments;
-  const bool read = call.method == verb::get && call.target.query.empty();
-  const bool write = call.method == verb::patch || call.method == verb::put;
-  if (seg.size() != 4 || !(read || write)) return std::nullopt;
+  const verb method = call.method;
+  const bool one = seg.size() == 4, all = seg.size() == 3;
+  const bool read = one && method == verb::get && call.target.query.empty();
+  const bool update_one = one && (method == verb::patch || method == verb::put);
+  const bool create_one = all && method == verb::post;
+  if (!read && !update_one && !create_one) return std::nullopt;
   const EntitySpec* spec = events::find_entity_by_collection(seg[2]);
-  if (!spec || spec->scope == events::ScopeKind::admin_only || !commands::is_uuid(seg[3])) {
+  if (!spec || spec->scope == events::ScopeKind::admin_only ||
+      (one && !commands::is_uuid(seg[3]))) {
     return std::nullopt;
   }
-  const auto token = call.services.auth.token_check(call.request[beast_http::field::authorization]);
+  auto token = call.services.auth.token_check(call.request[beast_http::field::authorization]);
   if (!token) return unauthenticated();
-  if (write) return update(call, *spec, seg[3], &*token);
+  const std::string base = "/api/v1/" + std::string(spec->collection);
+  if (create_one) {
+    const PendingToken pending{std::move(*token), base};
+    return create(call, *spec, &pending);
+  }
+  const PendingToken pending{std::move(*token), base + "/{id}"};
+  if (update_one) return update(call, *spec, seg[3], &pending);
   std::optional<commands::Actor> actor;
-  const Outcome outcome = call.services.queries.get_with_token(*token, *spec, seg[3], actor);
+  const Outcome outcome = call.services.queries.get_with_token(pending.token, *spec, seg[3], actor);
   if (!actor) return unauthenticated();
-  adopt(call, std::move(*actor), "/api/v1/" + std::string(spec->collection) + "/{id}");
+  adopt(call, std::move(*actor), pending.route);
   if (!outcome.ok()) return outcome_problem(outcome, *spec);
   return entity_response(status::ok, *spec, outcome.entity);
 }
@@ -470,7 +504,7 @@ Response route_api(Call& call) {
     r.prepare_payload();
     return r;
   }
-  if (auto fast = entity_by_id_with_token(call)) return std::move(*fast);
+  if (auto fast = entity_fast_path(call)) return std::move(*fast);
   // Everything else needs a token.
   auto actor = call.services.auth.authenticate(call.request[beast_http::field::authorization]);
   if (!actor) return unauthenticated();

@@ -478,7 +478,19 @@ TEST_P(HttpAuth, EntityByIdChecksTheTokenInTheStatementThatReadsIt) {
     expect_unauthenticated(raw.patch(phase_url, json::object{{"version", 2}, {"nope", 1}}, headers),
                            "invalid update with '" + header.substr(0, 10) + "'");
     expect_unauthenticated(raw.put(phase_url, json::value(42), headers), "PUT of a number");
+    expect_unauthenticated(raw.post("/api/v1/project-phases", json::object{{"nope", 1}}, headers),
+                           "invalid create with '" + header.substr(0, 10) + "'");
   }
+  // Creates too: in scope 201, its retry with the same id 200, outside the scope 403.
+  json::object phase = create_body("project-phases", p, 5);
+  r = inside.client.post("/api/v1/project-phases", phase);
+  ASSERT_EQ(r.status, 201) << r.body;
+  phase["id"] = r.object().at("id");
+  EXPECT_EQ(inside.client.post("/api/v1/project-phases", phase).status, 200);
+  expect_problem(outside.client.post("/api/v1/project-phases", create_body("project-phases", p, 6)),
+                 403, "forbidden", "create outside the scope");
+  expect_problem(inside.client.post("/api/v1/project-phases", json::object{{"nope", 1}}), 422,
+                 "validation", "invalid create, valid token");
   EXPECT_EQ(current("project-phases", phase_url.substr(phase_url.rfind('/') + 1)).at("version"), 2)
       << "a refused update wrote something";
 
