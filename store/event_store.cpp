@@ -35,7 +35,7 @@ AppendResult EventStore::append(const std::string& stream_id, ExpectedVersion ex
 
 std::int64_t EventStore::stream_version(const std::string& stream_id) {
   std::int64_t version = 0;
-  transact(Access::read_only, [&](Transaction& tx) {
+  transact(Access::read_statement, [&](Transaction& tx) {  // one statement: no BEGIN/COMMIT
     version = tx.stream_version(stream_id);
     return Verdict::commit;
   });

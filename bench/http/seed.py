@@ -3,9 +3,13 @@
 
 Usage: seed.py HOST:PORT USERNAME PASSWORD N IDS_FILE
 Prints the bearer token; writes the created ids, one per line, to IDS_FILE.
+With FOLIO_SEED_NUMBERED_IDS=1 resource n (1..N) gets the id
+00000000-0000-4000-8000-<n as 12 digits>, so that SQL (bench/pgbench/*.sql) can name the
+same rows.
 """
 import http.client
 import json
+import os
 import sys
 
 address, username, password, count, ids_file = sys.argv[1:6]
@@ -27,8 +31,11 @@ def call(method, path, body, token=None):
 
 token = call("POST", "/api/v1/auth/token", {"username": username, "password": password})["access_token"]
 with open(ids_file, "w") as out:
+    numbered = os.environ.get("FOLIO_SEED_NUMBERED_IDS") == "1"
     for i in range(int(count)):
-        created = call("POST", "/api/v1/resources",
-                       {"name": f"seed {i}", "resource_type": "labor", "description": "seeded"}, token)
+        body = {"name": f"seed {i}", "resource_type": "labor", "description": "seeded"}
+        if numbered:
+            body["id"] = f"00000000-0000-4000-8000-{i + 1:012d}"
+        created = call("POST", "/api/v1/resources", body, token)
         out.write(created["id"] + "\n")
 print(token)

@@ -7,10 +7,26 @@ local common = require("common")
 local ids, versions = nil, {}
 local counter = 0
 
-function setup(thread) common.setup(thread) end
+-- FOLIO_PARTITION=N (the number of wrk threads): each thread updates only its share of the
+-- ids, so that threads do not make each other's versions stale (conflicts then come only
+-- from a thread's own connections racing for one id).
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("part", threads)
+  common.setup(thread)
+end
 
 function init(args)
   ids = common.read_ids(tonumber(os.getenv("FOLIO_HOT") or ""))
+  local parts = tonumber(os.getenv("FOLIO_PARTITION") or "")
+  if parts and part then
+    local mine = {}
+    for i, id in ipairs(ids) do
+      if i % parts == part - 1 then mine[#mine + 1] = id end
+    end
+    ids = mine
+  end
   for _, id in ipairs(ids) do versions[id] = 1 end
   counts = common.counts
   math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)

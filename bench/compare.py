@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Folio against PostgreSQL's own ceiling for the same work, side by side in one run.
+
+  bench/compare.py [--seconds N] [--pg-url URL] [--only sqlite|postgresql] [--rows N]
+
+1. PostgreSQL's ceiling (pgbench -M prepared, 32 clients) on a copy of a database that Folio
+   migrated and seeded: an update as one statement (bench/pgbench/update_one_statement.sql)
+   and as Folio sends it today (update_statements.sql), a one-row read (read_one_row.sql),
+   and the one-statement update over a hot set of 10 rows.
+2. The same workloads through `folio serve` (wrk -t2 -c32, bench/http/*.lua) on that
+   PostgreSQL cluster and on SQLite: updates over the seeded rows (each wrk thread its own
+   share, versions tracked from the answers), the hot set, GET by id, POST create, an
+   unauthenticated 404 and /healthz.
+3. One Markdown table: operations/s, p50, p99, p99/p50 and the ratio each target compares.
+
+Without --pg-url (or FOLIO_TEST_PG_URL) it starts a private cluster with
+scripts/pg-cluster.sh and stops it at the end. Needs a build (scripts/build.sh), wrk and
+pgbench (scripts/install-deps.sh). Progress goes to stderr, the table to stdout.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+USER, PASSWORD = "bench", "bench-password"
+HOT_ROWS = 10
+
+
+def say(message):
+    print(f"== {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_tool(name):
+    found = shutil.which(name)
+    return found or f"/usr/lib/postgresql/15/bin/{name}"
+
+
+def database_url(base, name):
+    """`base` with its database replaced by `name`."""
+    parts = urllib.parse.urlsplit(base)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def psql(url, sql):
+    subprocess.run([pg_tool("psql"), "-qtA", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                   check=True, stdout=subprocess.PIPE)
+
+
+class Server:
+    """A `folio serve` process on a free port."""
+
+    def __init__(self, folio, db, work, name):
+        self.port = free_port()
+        self.log = open(work / f"{name}.log", "w")
+        env = dict(os.environ, FOLIO_ADMIN_USERNAME=USER, FOLIO_ADMIN_PASSWORD=PASSWORD)
+        self.process = subprocess.Popen(
+            [folio, "--db", db, "serve", "--listen", f"127.0.0.1:{self.port}"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    sys.exit(f"folio serve exited; see {self.log.name}")
+                time.sleep(0.1)
+        sys.exit(f"folio serve did not answer; see {self.log.name}")
+
+    def rss_kib(self):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def seed(port, rows, work):
+    ids = work / "ids"
+    env = dict(os.environ, FOLIO_SEED_NUMBERED_IDS="1")
+    token = subprocess.run(
+        [sys.executable, str(BENCH / "http" / "seed.py"), f"127.0.0.1:{port}", USER, PASSWORD,
+         str(rows), str(ids)], check=True, stdout=subprocess.PIPE, text=True, env=env)
+    return token.stdout.strip(), ids
+
+
+def run_wrk(port, seconds, script, env, expected=range(200, 300)):
+    """wrk's figures; `ok_share` is the share of answers with an `expected` status."""
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", str(BENCH / "http" / script),
+               f"http://127.0.0.1:{port}"]
+    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, FOLIO_BENCH_DIR=str(BENCH / "http"), **env)).stdout
+    statuses = {int(k): int(v) for k, v in re.findall(r"(\d+)=(\d+)", _line(out, "statuses:"))}
+    total = sum(statuses.values())
+    ok = sum(n for status, n in statuses.items() if status in expected)
+    return {
+        "ops": float(_line(out, "Requests/sec:").split()[1]),
+        "ok_share": ok / total if total else 0.0,
+        "p50": float(_line(out, "p50_ms:").split()[1]),
+        "p99": float(_line(out, "p99_ms:").split()[1]),
+        "statuses": statuses,
+    }
+
+
+def _line(text, prefix):
+    for line in text.splitlines():
+        if line.strip().startswith(prefix):
+            return line.strip()
+    raise RuntimeError(f"wrk printed no '{prefix}' line:\n{text}")
+
+
+def run_pgbench(url, seconds, script, rows, work):
+    prefix = work / f"pgbench-{script.stem}-{rows}"
+    out = subprocess.run(
+        [pg_tool("pgbench"), "-n", "-M", "prepared", "-c", "32", "-j", "2", "-T", str(seconds),
+         "-D", f"rows={rows}", "-f", str(script), "-l", f"--log-prefix={prefix}", url],
+        check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    if failed and int(failed.group(1)) > 0:
+        sys.exit(f"pgbench {script.name}: failed transactions\n{out}")
+    latencies = []
+    for log in work.glob(prefix.name + "*"):
+        for line in log.read_text().splitlines():
+            fields = line.split()
+            latencies.append(int(fields[2]) / 1000.0)  # microseconds -> ms
+        log.unlink()
+    latencies.sort()
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
+    return {"ops": tps, "ok_share": 1.0, "p50": percentile(latencies, 50),
+            "p99": percentile(latencies, 99), "statuses": {}}
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))]
+
+
+def folio_workloads(port, token, ids, seconds):
+    """The wrk runs against one server, in an order that keeps versions right."""
+    base = {"FOLIO_TOKEN": token, "FOLIO_IDS_FILE": str(ids)}
+    results = {}
+    say("  update (spread)")
+    results["update"] = run_wrk(port, seconds, "update.lua", dict(base, FOLIO_PARTITION="2"))
+    say("  update (hot set of 10)")
+    results["hot"] = run_wrk(port, seconds, "update.lua", dict(base, FOLIO_HOT=str(HOT_ROWS)))
+    say("  read")
+    results["read"] = run_wrk(port, seconds, "read.lua", base)
+    say("  create")
+    results["create"] = run_wrk(port, seconds, "create.lua", base)
+    say("  404 without a token")
+    results["404"] = run_wrk(port, seconds, "get.lua", {"FOLIO_TOKEN": "", "FOLIO_PATH": "/api/nope"},
+                             expected={404})
+    say("  /healthz")
+    results["healthz"] = run_wrk(port, seconds, "get.lua", {"FOLIO_TOKEN": "", "FOLIO_PATH": "/healthz"})
+    return results
+
+
+def ok_ops(r):
+    """Operations per second that succeeded (2xx; every pgbench transaction succeeds)."""
+    return r["ops"] * r["ok_share"]
+
+
+def table(results, rss):
+    """Rows: (workload, system, result, what the ratio compares, ratio, target)."""
+    ceiling = results.get("pgbench", {})
+    pg, lite = results.get("postgresql", {}), results.get("sqlite", {})
+
+    def ratio(a, b):
+        return ok_ops(a) / ok_ops(b) if a and b and ok_ops(b) else None
+
+    rows = []
+    add = lambda *row: rows.append(row)
+    add("update, one statement", "pgbench", ceiling.get("update_one"), "", None, "")
+    add("update, BEGIN + 4 statements + COMMIT", "pgbench", ceiling.get("update_statements"), "", None, "")
+    add("update, hot set of 10, one statement", "pgbench", ceiling.get("hot"), "", None, "")
+    add("read one row by key", "pgbench", ceiling.get("read"), "", None, "")
+    add("PATCH over the seeded rows", "folio postgresql", pg.get("update"),
+        "x one-statement ceiling", ratio(pg.get("update"), ceiling.get("update_one")), ">= 1.0")
+    add("PATCH over the seeded rows", "folio sqlite", lite.get("update"),
+        "x folio postgresql", ratio(lite.get("update"), pg.get("update")), ">= 2.0")
+    for name, r in (("folio postgresql", pg), ("folio sqlite", lite)):
+        add("PATCH, hot set of 10", name, r.get("hot"), "x hot ceiling",
+            ratio(r.get("hot"), ceiling.get("hot")), ">= 1.0")
+    add("GET by id", "folio postgresql", pg.get("read"), "x one-row ceiling",
+        ratio(pg.get("read"), ceiling.get("read")), ">= 0.6")
+    add("GET by id", "folio sqlite", lite.get("read"), "x 30,000/s",
+        ok_ops(lite["read"]) / 30000 if lite.get("read") else None, ">= 1.0")
+    for name, r in (("folio postgresql", pg), ("folio sqlite", lite)):
+        add("POST create", name, r.get("create"), "x its PATCH", ratio(r.get("create"), r.get("update")),
+            ">= 0.8")
+    for name, r in (("folio postgresql", pg), ("folio sqlite", lite)):
+        add("404 without a token", name, r.get("404"), "", None, "")
+        add("GET /healthz", name, r.get("healthz"), "", None, "")
+
+    out = ["| workload | system | successful ops/s | p50 ms | p99 ms | p99/p50 | ratio | target |",
+           "|---|---|---:|---:|---:|---:|---|---|"]
+    for workload, system, r, what, value, target in rows:
+        if not r:
+            continue
+        shown = f"{value:.2f}{what}" if value is not None else ""
+        spread = r["p99"] / r["p50"] if r["p50"] else 0
+        conflicts = f" ({1 - r['ok_share']:.0%} 409)" if r["ok_share"] < 0.995 and "409" in str(r["statuses"]) else ""
+        out.append(f"| {workload} | {system} | {ok_ops(r):,.0f}{conflicts} | {r['p50']:.2f} | "
+                   f"{r['p99']:.2f} | {spread:.1f} | {shown} | {target} |")
+    for name, kib in rss.items():
+        out.append(f"\nRSS of folio serve ({name}) after its runs: {kib / 1024:.0f} MiB")
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Folio against PostgreSQL's own ceiling for the same work, in one run.")
+    parser.add_argument("--seconds", type=int, default=8, help="per workload (default 8)")
+    parser.add_argument("--rows", type=int, default=10000, help="seeded resources (default 10000)")
+    parser.add_argument("--pg-url", default=os.environ.get("FOLIO_TEST_PG_URL", ""),
+                        help="a PostgreSQL server to use (a user that may CREATE DATABASE); "
+                             "default $FOLIO_TEST_PG_URL, else a private cluster")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"],
+                        help="measure Folio on one backend only (the ceiling needs postgresql)")
+    args = parser.parse_args()
+
+    folio = str(REPO / os.environ.get("FOLIO_BUILD_DIR", "build") / "cli" / "folio")
+    if not Path(folio).exists():
+        sys.exit(f"{folio} is missing: run scripts/build.sh first")
+    for tool in ("wrk",):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing: run scripts/install-deps.sh")
+
+    work = Path(tempfile.mkdtemp(prefix="folio-compare-"))
+    started_cluster = None
+    results, rss = {}, {}
+    print(f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: "
+          f"bench/compare.py {' '.join(sys.argv[1:])}")
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"Machine: {os.cpu_count()} CPUs ({cpu}), kernel {platform.release()}, "
+          f"load {os.getloadavg()[0]:.2f} at start\n")
+    try:
+        pg_url = args.pg_url
+        if args.only != "sqlite" and not pg_url:
+            say("starting a private PostgreSQL cluster (scripts/pg-cluster.sh)")
+            out = subprocess.run([str(REPO / "scripts" / "pg-cluster.sh"), "start"], check=True,
+                                 stdout=subprocess.PIPE, text=True).stdout
+            env = dict(re.findall(r"(FOLIO_TEST_PG_\w+)=(\S+)", out.replace("export ", "")))
+            pg_url = env["FOLIO_TEST_PG_URL"].strip("'\"")
+            started_cluster = env["FOLIO_TEST_PG_DIR"].strip("'\"")
+
+        if args.only != "sqlite":
+            suffix = str(os.getpid())
+            folio_db, ceiling_db = f"folio_bench_{suffix}", f"folio_ceiling_{suffix}"
+            psql(pg_url, f"CREATE DATABASE {folio_db}")
+            folio_url = database_url(pg_url, folio_db)
+            say(f"seeding {args.rows} resources through folio serve on PostgreSQL")
+            server = Server(folio, folio_url, work, "postgresql")
+            token, ids = seed(server.port, args.rows, work)
+            server.stop()
+            psql(pg_url, f"CREATE DATABASE {ceiling_db} TEMPLATE {folio_db}")
+            ceiling_url = database_url(pg_url, ceiling_db)
+            psql(ceiling_url, "VACUUM ANALYZE")
+            say("PostgreSQL's ceiling (pgbench -M prepared -c32 -j2)")
+            scripts = BENCH / "pgbench"
+            ceiling = results["pgbench"] = {}
+            for key, script, rows in (("update_one", "update_one_statement.sql", args.rows),
+                                      ("update_statements", "update_statements.sql", args.rows),
+                                      ("hot", "update_one_statement.sql", HOT_ROWS),
+                                      ("read", "read_one_row.sql", args.rows)):
+                say(f"  {script} over {rows} rows")
+                ceiling[key] = run_pgbench(ceiling_url, args.seconds, scripts / script, rows, work)
+            psql(pg_url, f"DROP DATABASE {ceiling_db}")
+            say("folio serve on PostgreSQL")
+            server = Server(folio, folio_url, work, "postgresql")
+            results["postgresql"] = folio_workloads(server.port, token, ids, args.seconds)
+            rss["postgresql"] = server.rss_kib()
+            server.stop()
+            psql(pg_url, f"DROP DATABASE {folio_db}")
+
+        if args.only != "postgresql":
+            say(f"folio serve on SQLite, seeding {args.rows} resources")
+            server = Server(folio, f"sqlite://{work}/bench.db", work, "sqlite")
+            token, ids = seed(server.port, args.rows, work)
+            results["sqlite"] = folio_workloads(server.port, token, ids, args.seconds)
+            rss["sqlite"] = server.rss_kib()
+            server.stop()
+    finally:
+        if started_cluster:
+            subprocess.run([str(REPO / "scripts" / "pg-cluster.sh"), "stop"],
+                           env=dict(os.environ, FOLIO_TEST_PG_DIR=started_cluster),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(table(results, rss))
+    for system in ("postgresql", "sqlite"):
+        for name, r in results.get(system, {}).items():
+            bad = {s: n for s, n in r["statuses"].items() if s >= 500}
+            if bad:
+                print(f"\nWARNING: folio {system} {name} answered {bad}")
+
+
+if __name__ == "__main__":
+    main()
