@@ -5,6 +5,22 @@
 
 namespace folio::store {
 
+namespace {
+AppendResult duplicate_of(const SqlTransaction::PriorAppend& prior) {
+  return AppendResult{AppendResult::Status::duplicate, prior.last_version, prior.first_position,
+                      prior.last_position};
+}
+}  // namespace
+
+// The expectation failed (nothing was written): a retried command, or a stale version.
+AppendResult SqlTransaction::failed_append(const std::string& stream_id,
+                                           const std::string& command_id) {
+  if (!command_id.empty()) {
+    if (auto prior = find_command(stream_id, command_id)) return duplicate_of(*prior);
+  }
+  return AppendResult{AppendResult::Status::version_mismatch, stream_version(stream_id), 0, 0};
+}
+
 AppendResult SqlTransaction::append(const std::string& stream_id, ExpectedVersion expected,
                                     std::span<const NewEvent> events,
                                     const EventMetadata& metadata) {
@@ -19,10 +35,20 @@ AppendResult SqlTransaction::append(const std::string& stream_id, ExpectedVersio
   const auto count = static_cast<std::int64_t>(events.size());
   const std::string& command_id = metadata.command_id;
 
-  auto duplicate_of = [&](const PriorAppend& prior) {
-    return AppendResult{AppendResult::Status::duplicate, prior.last_version,
-                        prior.first_position, prior.last_position};
-  };
+  const std::string recorded_at =
+      metadata.recorded_at.empty() ? events::now_timestamp() : metadata.recorded_at;
+  if (expected.kind() != ExpectedVersion::Kind::any && count == 1) {
+    // A command's usual append: checked and written in one statement where possible.
+    const std::int64_t from =
+        expected.kind() == ExpectedVersion::Kind::exact ? expected.version() : 0;
+    const std::string canonical =
+        canonical_event_bytes(stream_id, from + 1, events.front(), recorded_at, metadata);
+    if (const auto position = check_and_insert_one(stream_id, entity_type, from, events.front(),
+                                                   recorded_at, metadata, canonical)) {
+      if (*position == 0) return failed_append(stream_id, command_id);
+      return AppendResult{AppendResult::Status::appended, from + 1, *position, *position};
+    }
+  }
 
   std::int64_t new_version = 0;
   switch (expected.kind()) {
@@ -41,16 +67,8 @@ AppendResult SqlTransaction::append(const std::string& stream_id, ExpectedVersio
       new_version = force_bump_stream(stream_id, entity_type, count);
       break;
   }
+  if (new_version == 0) return failed_append(stream_id, command_id);
 
-  if (new_version == 0) {  // the expectation failed: a retried command, or a stale version
-    if (!command_id.empty()) {
-      if (auto prior = find_command(stream_id, command_id)) return duplicate_of(*prior);
-    }
-    return AppendResult{AppendResult::Status::version_mismatch, stream_version(stream_id), 0, 0};
-  }
-
-  const std::string recorded_at =
-      metadata.recorded_at.empty() ? events::now_timestamp() : metadata.recorded_at;
   AppendResult result{AppendResult::Status::appended, new_version, 0, 0};
   std::int64_t version = new_version - count;
   for (const auto& event : events) {

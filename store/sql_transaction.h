@@ -21,34 +21,48 @@ class SqlTransaction : public Transaction {
   AppendResult append(const std::string& stream_id, ExpectedVersion expected,
                       std::span<const NewEvent> events, const EventMetadata& metadata) final;
 
- protected:
   struct PriorAppend {
     std::int64_t last_version = 0;
     std::int64_t first_position = 0;
     std::int64_t last_position = 0;
   };
 
+ protected:
+  // The answer to an append whose expectation failed: the earlier append with the same
+  // command id (duplicate), else version_mismatch with the stream's version.
+  AppendResult failed_append(const std::string& stream_id, const std::string& command_id);
+
   // UPDATE streams SET version = expected + count WHERE version = expected AND the command
   // id was not used in this stream. True when the row changed.
-  virtual bool bump_stream(const std::string& stream_id, std::int64_t expected,
-                           std::int64_t count, const std::string& command_id) = 0;
+  virtual bool bump_stream(const std::string& stream_id, std::int64_t expected, std::int64_t count,
+                           const std::string& command_id) = 0;
   // INSERT the stream row at version `count` unless it exists. True when inserted.
   virtual bool create_stream(const std::string& stream_id, const std::string& entity_type,
                              std::int64_t count) = 0;
   // Inserts or bumps the stream row by `count` without a check; returns the new version.
   virtual std::int64_t force_bump_stream(const std::string& stream_id,
-                                         const std::string& entity_type,
-                                         std::int64_t count) = 0;
+                                         const std::string& entity_type, std::int64_t count) = 0;
   // The earlier append to this stream that carried `command_id`, if any.
   virtual std::optional<PriorAppend> find_command(const std::string& stream_id,
                                                   const std::string& command_id) = 0;
+  // The stream check and the insert of one event in a single statement, where the dialect
+  // has one (PostgreSQL: one round trip instead of two): bumps the stream from `expected`
+  // to expected + 1 (as bump_stream, command id included), or creates it at version 1 when
+  // `expected` is 0 (as create_stream), and inserts `event` as that version (as
+  // insert_event). Returns the event's position; 0 when the check failed and nothing was
+  // written; nullopt when the dialect does not do this (then nothing happened either).
+  virtual std::optional<std::int64_t> check_and_insert_one(
+      const std::string& /*stream_id*/, const std::string& /*entity_type*/,
+      std::int64_t /*expected*/, const NewEvent& /*event*/, const std::string& /*recorded_at*/,
+      const EventMetadata& /*metadata*/, std::string_view /*canonical*/) {
+    return std::nullopt;
+  }
   // Inserts one event at the next global position; returns that position. The same
   // statement stores event_hash = chain_hash(hash of event stream_version - 1, if any,
   // `canonical`), in hex; `canonical` is canonical_event_bytes() of this event.
   virtual std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
                                     const NewEvent& event, const std::string& recorded_at,
-                                    const EventMetadata& metadata,
-                                    std::string_view canonical) = 0;
+                                    const EventMetadata& metadata, std::string_view canonical) = 0;
 };
 
 }  // namespace folio::store

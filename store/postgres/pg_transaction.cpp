@@ -39,39 +39,60 @@ constexpr NamedSql kFindCommand{
 // The lock's key is per schema, so separate Folio schemas on one server never wait for
 // each other.
 #define FOLIO_LOG_LOCK_KEY "hashtextextended('folio_global_log:' || current_schema(), 0)"
+// An event of stream $1 at version VERSION, with $3 event type, $4 schema version, $5
+// payload, $6 recorded_at, $7 user, $8 request, $9 command id and, for store/event_hash.h
+// chain_hash(), the canonical bytes $10 the caller computed after the previous event's hash
+// (zeros at a chain's start). Rows of SOURCE (the stream check) decide whether it is written;
+// the shared log lock is taken before the position.
+#define FOLIO_INSERT_EVENT(VERSION, SOURCE)                                                 \
+  " appending AS (SELECT pg_advisory_xact_lock_shared(" FOLIO_LOG_LOCK_KEY ") FROM " SOURCE \
+  ")"                                                                                       \
+  " INSERT INTO events (global_position, stream_id, stream_version, event_type,"            \
+  " schema_version, payload, recorded_at, user_id, request_id, command_id, event_hash)"     \
+  " SELECT nextval('events_global_position_seq'), $1, " VERSION                             \
+  ", $3, $4::integer,"                                                                      \
+  " $5::bytea, $6, $7, $8, $9,"                                                             \
+  " encode(sha256(coalesce(decode((SELECT event_hash FROM events WHERE stream_id = $1"      \
+  " AND stream_version = " VERSION                                                          \
+  " - 1), 'hex'), decode(repeat('0', 64), 'hex'))"                                          \
+  " || $10::bytea), 'hex')"                                                                 \
+  " FROM appending RETURNING global_position"
 constexpr NamedSql kInsertEvent{
-    "folio_insert_event",
-    "WITH appending AS (SELECT pg_advisory_xact_lock_shared(" FOLIO_LOG_LOCK_KEY "))"
-    " INSERT INTO events (global_position, stream_id, stream_version, event_type,"
-    " schema_version, payload, recorded_at, user_id, request_id, command_id, event_hash)"
-    " SELECT nextval('events_global_position_seq'), $1, $2::bigint, $3, $4::integer,"
-    " $5::bytea, $6, $7, $8, $9,"
-    // store/event_hash.h chain_hash(): the previous event's hash (zeros at a chain's start)
-    // followed by the canonical bytes $10 the caller computed.
-    " encode(sha256(coalesce(decode((SELECT event_hash FROM events WHERE stream_id = $1"
-    " AND stream_version = $2::bigint - 1), 'hex'), decode(repeat('0', 64), 'hex'))"
-    " || $10::bytea), 'hex')"
-    " FROM appending RETURNING global_position"};
-constexpr NamedSql kWaitForAppends{
-    "folio_wait_for_appends", "SELECT pg_advisory_xact_lock(" FOLIO_LOG_LOCK_KEY ")"};
+    "folio_insert_event", "WITH always AS (SELECT)," FOLIO_INSERT_EVENT("$2::bigint", "always")};
+// A command's single event with its stream check, in one statement (one round trip):
+// $2 is the expected version; nothing is written unless the bump (as kBumpStream) or the
+// creation (as kCreateStream, $11 the entity type) happened.
+constexpr NamedSql kBumpAndInsert{
+    "folio_bump_and_insert",
+    "WITH checked AS (UPDATE streams SET version = $2::bigint + 1"
+    " WHERE stream_id = $1 AND version = $2::bigint"
+    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND command_id = $9)"
+    " RETURNING version)," FOLIO_INSERT_EVENT("($2::bigint + 1)", "checked")};
+constexpr NamedSql kCreateAndInsert{
+    "folio_create_and_insert",
+    "WITH checked AS (INSERT INTO streams (stream_id, entity_type, version)"
+    " VALUES ($1, $11, 1) ON CONFLICT (stream_id) DO NOTHING RETURNING "
+    "version)," FOLIO_INSERT_EVENT("($2::bigint + 1)", "checked")};
+#undef FOLIO_INSERT_EVENT
+constexpr NamedSql kWaitForAppends{"folio_wait_for_appends",
+                                   "SELECT pg_advisory_xact_lock(" FOLIO_LOG_LOCK_KEY ")"};
 #undef FOLIO_LOG_LOCK_KEY
 constexpr NamedSql kStreamVersion{"folio_stream_version",
                                   "SELECT version FROM streams WHERE stream_id = $1"};
 
-#define FOLIO_EVENT_COLUMNS                                                              \
+#define FOLIO_EVENT_COLUMNS                                                                 \
   "SELECT stream_id, stream_version, global_position, event_type, schema_version, payload," \
   " recorded_at, user_id, request_id, command_id FROM events"
 constexpr NamedSql kReadStream{
     "folio_read_stream", FOLIO_EVENT_COLUMNS
     " WHERE stream_id = $1 AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version"};
-constexpr NamedSql kReadAll{
-    "folio_read_all",
-    FOLIO_EVENT_COLUMNS " WHERE global_position > $1 ORDER BY global_position LIMIT $2"};
+constexpr NamedSql kReadAll{"folio_read_all", FOLIO_EVENT_COLUMNS
+                            " WHERE global_position > $1 ORDER BY global_position LIMIT $2"};
 #undef FOLIO_EVENT_COLUMNS
 
-constexpr NamedSql kAllStatements[] = {kBumpStream,  kCreateStream,   kForceBumpStream,
-                                       kFindCommand, kInsertEvent,    kWaitForAppends,
-                                       kStreamVersion, kReadStream,   kReadAll};
+constexpr NamedSql kAllStatements[] = {
+    kBumpStream,      kCreateStream,   kForceBumpStream, kFindCommand, kInsertEvent, kBumpAndInsert,
+    kCreateAndInsert, kWaitForAppends, kStreamVersion,   kReadStream,  kReadAll};
 
 const char* text_or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
@@ -95,8 +116,7 @@ std::vector<RecordedEvent> collect_events(const pqxx::result& rows) {
 }
 
 constexpr const char* kLockExclusive = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
-constexpr const char* kLockShared =
-    "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))";
+constexpr const char* kLockShared = "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))";
 
 // PostgreSQL type oids of the integer types, which come back as int64.
 bool is_integer_oid(pqxx::oid type) { return type == 20 || type == 21 || type == 23; }
@@ -178,31 +198,27 @@ std::vector<RecordedEvent> PgTransaction::read_stream(const std::string& stream_
   return collect_events(tx_.exec_prepared(kReadStream.name, stream_id, from_version, to_version));
 }
 
-std::vector<RecordedEvent> PgTransaction::read_all(std::int64_t after_position,
-                                                   std::size_t limit) {
+std::vector<RecordedEvent> PgTransaction::read_all(std::int64_t after_position, std::size_t limit) {
   // Wait until no append holds a position without having committed; appends that start
   // now take larger positions than any this read can return.
   tx_.exec_prepared(kWaitForAppends.name);
-  return collect_events(tx_.exec_prepared(kReadAll.name, after_position,
-                                          static_cast<std::int64_t>(limit)));
+  return collect_events(
+      tx_.exec_prepared(kReadAll.name, after_position, static_cast<std::int64_t>(limit)));
 }
 
 bool PgTransaction::bump_stream(const std::string& stream_id, std::int64_t expected,
                                 std::int64_t count, const std::string& command_id) {
-  return tx_.exec_prepared(kBumpStream.name, stream_id, expected, count,
-                           text_or_null(command_id))
+  return tx_.exec_prepared(kBumpStream.name, stream_id, expected, count, text_or_null(command_id))
              .affected_rows() == 1;
 }
 
 bool PgTransaction::create_stream(const std::string& stream_id, const std::string& entity_type,
                                   std::int64_t count) {
-  return tx_.exec_prepared(kCreateStream.name, stream_id, entity_type, count).affected_rows() ==
-         1;
+  return tx_.exec_prepared(kCreateStream.name, stream_id, entity_type, count).affected_rows() == 1;
 }
 
 std::int64_t PgTransaction::force_bump_stream(const std::string& stream_id,
-                                              const std::string& entity_type,
-                                              std::int64_t count) {
+                                              const std::string& entity_type, std::int64_t count) {
   return tx_.exec_prepared1(kForceBumpStream.name, stream_id, entity_type, count)[0]
       .as<std::int64_t>();
 }
@@ -215,9 +231,26 @@ std::optional<SqlTransaction::PriorAppend> PgTransaction::find_command(
                      row[2].as<std::int64_t>()};
 }
 
-std::int64_t PgTransaction::insert_event(const std::string& stream_id,
-                                         std::int64_t stream_version, const NewEvent& event,
-                                         const std::string& recorded_at,
+std::optional<std::int64_t> PgTransaction::check_and_insert_one(
+    const std::string& stream_id, const std::string& entity_type, std::int64_t expected,
+    const NewEvent& event, const std::string& recorded_at, const EventMetadata& metadata,
+    std::string_view canonical) {
+  const pqxx::binarystring payload(event.payload.data(), event.payload.size());
+  const pqxx::binarystring hash_input(canonical.data(), canonical.size());
+  const auto rows =
+      expected == 0
+          ? tx_.exec_prepared(kCreateAndInsert.name, stream_id, expected, event.event_type,
+                              event.schema_version, payload, recorded_at, metadata.user_id,
+                              metadata.request_id, text_or_null(metadata.command_id), hash_input,
+                              entity_type)
+          : tx_.exec_prepared(kBumpAndInsert.name, stream_id, expected, event.event_type,
+                              event.schema_version, payload, recorded_at, metadata.user_id,
+                              metadata.request_id, text_or_null(metadata.command_id), hash_input);
+  return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+}
+
+std::int64_t PgTransaction::insert_event(const std::string& stream_id, std::int64_t stream_version,
+                                         const NewEvent& event, const std::string& recorded_at,
                                          const EventMetadata& metadata,
                                          std::string_view canonical) {
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());

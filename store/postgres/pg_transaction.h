@@ -16,8 +16,7 @@ class PgTransaction final : public SqlTransaction {
   explicit PgTransaction(pqxx::transaction_base& tx) : tx_(tx) {}
 
   std::int64_t stream_version(const std::string& stream_id) override;
-  std::vector<RecordedEvent> read_stream(const std::string& stream_id,
-                                         std::int64_t from_version,
+  std::vector<RecordedEvent> read_stream(const std::string& stream_id, std::int64_t from_version,
                                          std::int64_t to_version) override;
   std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit) override;
   std::size_t execute(const char* sql, std::span<const SqlValue> params) override;
@@ -36,10 +35,15 @@ class PgTransaction final : public SqlTransaction {
                                  std::int64_t count) override;
   std::optional<PriorAppend> find_command(const std::string& stream_id,
                                           const std::string& command_id) override;
+  std::optional<std::int64_t> check_and_insert_one(const std::string& stream_id,
+                                                   const std::string& entity_type,
+                                                   std::int64_t expected, const NewEvent& event,
+                                                   const std::string& recorded_at,
+                                                   const EventMetadata& metadata,
+                                                   std::string_view canonical) override;
   std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
                             const NewEvent& event, const std::string& recorded_at,
-                            const EventMetadata& metadata,
-                            std::string_view canonical) override;
+                            const EventMetadata& metadata, std::string_view canonical) override;
 
  private:
   pqxx::result run(const char* sql, std::span<const SqlValue> params);
