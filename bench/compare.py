@@ -68,12 +68,12 @@ def psql(url, sql):
 class Server:
     """A `folio serve` process on a free port."""
 
-    def __init__(self, folio, db, work, name):
+    def __init__(self, folio, db, work, name, extra_args=()):
         self.port = free_port()
         self.log = open(work / f"{name}.log", "w")
         env = dict(os.environ, FOLIO_ADMIN_USERNAME=USER, FOLIO_ADMIN_PASSWORD=PASSWORD)
         self.process = subprocess.Popen(
-            [folio, "--db", db, "serve", "--listen", f"127.0.0.1:{self.port}"],
+            [folio, "--db", db, "serve", "--listen", f"127.0.0.1:{self.port}", *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         for _ in range(300):
             try:
@@ -238,6 +238,8 @@ def main():
     parser.add_argument("--pg-url", default=os.environ.get("FOLIO_TEST_PG_URL", ""),
                         help="a PostgreSQL server to use (a user that may CREATE DATABASE); "
                              "default $FOLIO_TEST_PG_URL, else a private cluster")
+    parser.add_argument("--serve-args", default="",
+                        help="more arguments for folio serve, e.g. '--workers 4'")
     parser.add_argument("--only", choices=["sqlite", "postgresql"],
                         help="measure Folio on one backend only (the ceiling needs postgresql)")
     args = parser.parse_args()
@@ -290,7 +292,7 @@ def main():
                 ceiling[key] = run_pgbench(ceiling_url, args.seconds, scripts / script, rows, work)
             psql(pg_url, f"DROP DATABASE {ceiling_db}")
             say("folio serve on PostgreSQL")
-            server = Server(folio, folio_url, work, "postgresql")
+            server = Server(folio, folio_url, work, "postgresql", args.serve_args.split())
             results["postgresql"] = folio_workloads(server.port, token, ids, args.seconds)
             rss["postgresql"] = server.rss_kib()
             server.stop()
@@ -298,7 +300,8 @@ def main():
 
         if args.only != "postgresql":
             say(f"folio serve on SQLite, seeding {args.rows} resources")
-            server = Server(folio, f"sqlite://{work}/bench.db", work, "sqlite")
+            server = Server(folio, f"sqlite://{work}/bench.db", work, "sqlite",
+                            args.serve_args.split())
             token, ids = seed(server.port, args.rows, work)
             results["sqlite"] = folio_workloads(server.port, token, ids, args.seconds)
             rss["sqlite"] = server.rss_kib()
