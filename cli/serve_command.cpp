@@ -166,8 +166,8 @@ int run_serve_command(const CliContext& context) {
   }
 
   // The asynchronous resource utilisation view, kept up to date beside the server. Every
-  // poll reads the log with read_all, which on PostgreSQL briefly holds back all appends:
-  // 200 ms keeps hints fresh for people and costs writers little.
+  // poll reads the log with read_all (which never holds appends back); 200 ms keeps hints
+  // fresh for people.
   projections::UtilisationView utilisation;
   projections::CatchUpRunner utilisation_runner(*store, projections::kUtilisationJob, utilisation,
                                                 1000);

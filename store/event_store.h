@@ -75,9 +75,14 @@ class Transaction {
   // Up to `limit` events with global_position > after_position, in position order. A reader
   // that follows the log by passing the last position it saw never skips an event: an
   // event cannot become visible later with a position below one already returned.
-  // On PostgreSQL this first waits for appends in flight (on any connection) to commit or
-  // roll back, so never call it while holding another unit of work open that has appended.
+  // On PostgreSQL this first waits for the appends in flight at the call (on any other
+  // connection) to commit or roll back; it never makes an append wait. So never call it
+  // while holding another unit of work open that has appended.
   virtual std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit) = 0;
+
+  // The position of the last event at or below which no event can still commit (0 for an
+  // empty log): everything read_all would return up to it. Waits as read_all does.
+  virtual std::int64_t settled_head() = 0;
 
   // Generic SQL for the layers above (read models, rules). `sql` uses $1, $2, ...
   // placeholders on both dialects, must be a string with static storage duration (it keys

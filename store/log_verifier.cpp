@@ -229,13 +229,11 @@ void verify_stream_chains(EventStore& store, const LogVerifyOptions& options,
   }
 }
 
-// The last position below which no event can still commit (read_all waits for appends in
-// flight on PostgreSQL before reading).
+// The last position below which no event can still commit (Transaction::settled_head).
 std::int64_t settled_head(EventStore& store) {
   std::int64_t head = 0;
   store.transact(Access::read_only, [&](Transaction& tx) {
-    tx.read_all(INT64_MAX - 1, 1);
-    head = head_position(tx);
+    head = tx.settled_head();
     return Verdict::commit;
   });
   return head;

@@ -1,9 +1,11 @@
 #include "store/postgres/pg_transaction.h"
 
+#include <chrono>
 #include <functional>
 #include <pqxx/binarystring>
 #include <pqxx/except>
 #include <pqxx/result>
+#include <thread>
 
 #include "store/store_error.h"
 
@@ -34,10 +36,12 @@ constexpr NamedSql kFindCommand{
     "folio_find_command",
     "SELECT MAX(stream_version), MIN(global_position), MAX(global_position) FROM events"
     " WHERE stream_id = $1 AND command_id = $2"};
-// Positions come from a sequence, taken under a shared advisory lock held until commit;
-// read_all takes the same lock exclusively before reading (see the migration's comment).
-// The lock's key is per schema, so separate Folio schemas on one server never wait for
-// each other.
+// Positions come from a sequence, taken under a shared advisory lock held until commit.
+// Readers of the log never request that lock: it marks the appends in flight for them to
+// wait for (read_all). Appends never wait for each other or for a reader. (Migration
+// 0001's comment describes the first reader, which took the lock exclusively and so held
+// every append back while it waited.) The key is per schema, so separate Folio schemas on
+// one server never mix.
 #define FOLIO_LOG_LOCK_KEY "hashtextextended('folio_global_log:' || current_schema(), 0)"
 // An event of stream $1 at version VERSION, with $3 event type, $4 schema version, $5
 // payload, $6 recorded_at, $7 user, $8 request, $9 command id and, for store/event_hash.h
@@ -74,8 +78,28 @@ constexpr NamedSql kCreateAndInsert{
     " VALUES ($1, $11, 1) ON CONFLICT (stream_id) DO NOTHING RETURNING "
     "version)," FOLIO_INSERT_EVENT("($2::bigint + 1)", "checked")};
 #undef FOLIO_INSERT_EVENT
-constexpr NamedSql kWaitForAppends{"folio_wait_for_appends",
-                                   "SELECT pg_advisory_xact_lock(" FOLIO_LOG_LOCK_KEY ")"};
+// read_all's steps. The highest position handed out so far (CACHE 1: in the order taken).
+constexpr NamedSql kPositionsTaken{
+    "folio_positions_taken",
+    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_global_position_seq"};
+// The other transactions holding the append lock now (pg_locks shows a bigint advisory key
+// as its high and low 32 bits).
+#define FOLIO_LOG_LOCK_HOLDERS                                                       \
+  " FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"          \
+  " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())" \
+  " AND classid = ((" FOLIO_LOG_LOCK_KEY                                             \
+  " >> 32) & 4294967295)::oid"                                                       \
+  " AND objid = (" FOLIO_LOG_LOCK_KEY " & 4294967295)::oid AND pid <> pg_backend_pid()"
+constexpr NamedSql kAppendsInFlight{
+    "folio_appends_in_flight",
+    "SELECT coalesce(array_agg(virtualtransaction), '{}')" FOLIO_LOG_LOCK_HOLDERS};
+constexpr NamedSql kAppendsStillInFlight{"folio_appends_still_in_flight",
+                                         "SELECT count(*)" FOLIO_LOG_LOCK_HOLDERS
+                                         " AND virtualtransaction = ANY($1::text[])"};
+#undef FOLIO_LOG_LOCK_HOLDERS
+constexpr NamedSql kLastEventUpTo{
+    "folio_last_event_up_to",
+    "SELECT MAX(global_position) FROM events WHERE global_position <= $1"};
 #undef FOLIO_LOG_LOCK_KEY
 constexpr NamedSql kStreamVersion{"folio_stream_version",
                                   "SELECT version FROM streams WHERE stream_id = $1"};
@@ -87,12 +111,14 @@ constexpr NamedSql kReadStream{
     "folio_read_stream", FOLIO_EVENT_COLUMNS
     " WHERE stream_id = $1 AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version"};
 constexpr NamedSql kReadAll{"folio_read_all", FOLIO_EVENT_COLUMNS
-                            " WHERE global_position > $1 ORDER BY global_position LIMIT $2"};
+                            " WHERE global_position > $1 AND global_position <= $2"
+                            " ORDER BY global_position LIMIT $3"};
 #undef FOLIO_EVENT_COLUMNS
 
 constexpr NamedSql kAllStatements[] = {
-    kBumpStream,      kCreateStream,   kForceBumpStream, kFindCommand, kInsertEvent, kBumpAndInsert,
-    kCreateAndInsert, kWaitForAppends, kStreamVersion,   kReadStream,  kReadAll};
+    kBumpStream,    kCreateStream,    kForceBumpStream, kFindCommand,     kInsertEvent,
+    kBumpAndInsert, kCreateAndInsert, kPositionsTaken,  kAppendsInFlight, kAppendsStillInFlight,
+    kLastEventUpTo, kStreamVersion,   kReadStream,      kReadAll};
 
 const char* text_or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
@@ -198,12 +224,42 @@ std::vector<RecordedEvent> PgTransaction::read_stream(const std::string& stream_
   return collect_events(tx_.exec_prepared(kReadStream.name, stream_id, from_version, to_version));
 }
 
+// read_all and settled_head never skip an event, and never request a lock that appends
+// wait for:
+// 1. P = the highest position handed out so far.
+// 2. The transactions holding the append lock now (other than this one).
+// 3. Wait until none of them holds it any more (they committed or rolled back).
+// 4. Return the events after `after_position` up to P, in a statement that starts later.
+// Every position <= P was taken by an append that held the lock from before it took the
+// position (the lock is taken in the same statement, before nextval) until its end. So at
+// step 1 that append had ended, or it still held the lock then and therefore at step 2
+// unless it ended in between: after step 3 every append with a position <= P has ended, and
+// step 4 (read committed: a snapshot of its own) sees its events, or they never will exist.
+// Positions above P are left for the next call. Unrelated transactions, however long, are
+// not waited for: they do not hold the lock.
+std::int64_t PgTransaction::settle() {
+  const auto taken = tx_.exec_prepared1(kPositionsTaken.name)[0].as<std::int64_t>();
+  const std::string in_flight = tx_.exec_prepared1(kAppendsInFlight.name)[0].c_str();
+  if (in_flight != "{}") {
+    // Appends hold the lock for one short transaction: poll briefly.
+    while (tx_.exec_prepared1(kAppendsStillInFlight.name, in_flight)[0].as<std::int64_t>() > 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+  return taken;
+}
+
 std::vector<RecordedEvent> PgTransaction::read_all(std::int64_t after_position, std::size_t limit) {
-  // Wait until no append holds a position without having committed; appends that start
-  // now take larger positions than any this read can return.
-  tx_.exec_prepared(kWaitForAppends.name);
+  const std::int64_t taken = settle();
+  if (taken <= after_position) return {};
   return collect_events(
-      tx_.exec_prepared(kReadAll.name, after_position, static_cast<std::int64_t>(limit)));
+      tx_.exec_prepared(kReadAll.name, after_position, taken, static_cast<std::int64_t>(limit)));
+}
+
+std::int64_t PgTransaction::settled_head() {
+  const std::int64_t taken = settle();
+  const auto row = tx_.exec_prepared1(kLastEventUpTo.name, taken);
+  return row[0].is_null() ? 0 : row[0].as<std::int64_t>();
 }
 
 bool PgTransaction::bump_stream(const std::string& stream_id, std::int64_t expected,

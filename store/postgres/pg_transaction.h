@@ -19,6 +19,7 @@ class PgTransaction final : public SqlTransaction {
   std::vector<RecordedEvent> read_stream(const std::string& stream_id, std::int64_t from_version,
                                          std::int64_t to_version) override;
   std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit) override;
+  std::int64_t settled_head() override;
   std::size_t execute(const char* sql, std::span<const SqlValue> params) override;
   std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) override;
   void lock_key(std::string_view key, bool shared) override;
@@ -46,6 +47,9 @@ class PgTransaction final : public SqlTransaction {
                             const EventMetadata& metadata, std::string_view canonical) override;
 
  private:
+  // read_all's wait: the highest position taken, once every append that may hold a
+  // position up to it has ended.
+  std::int64_t settle();
   pqxx::result run(const char* sql, std::span<const SqlValue> params);
 
   pqxx::transaction_base& tx_;

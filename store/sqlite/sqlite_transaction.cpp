@@ -24,7 +24,7 @@ constexpr const char* kInsertEvent =
     " events WHERE stream_id = ?1 AND stream_version = ?2 - 1), ?10))";
 constexpr const char* kStreamVersion = "SELECT version FROM streams WHERE stream_id = ?1";
 
-#define FOLIO_EVENT_COLUMNS                                                              \
+#define FOLIO_EVENT_COLUMNS                                                                 \
   "SELECT stream_id, stream_version, global_position, event_type, schema_version, payload," \
   " recorded_at, user_id, request_id, command_id FROM events"
 constexpr const char* kReadStream = FOLIO_EVENT_COLUMNS
@@ -107,6 +107,9 @@ std::vector<RecordedEvent> SqliteTransaction::read_stream(const std::string& str
   return collect_events(stmt);
 }
 
+// One writer, whose batches commit whole and take positions in order: nothing to wait for.
+std::int64_t SqliteTransaction::settled_head() { return head_position(*this); }
+
 std::vector<RecordedEvent> SqliteTransaction::read_all(std::int64_t after_position,
                                                        std::size_t limit) {
   auto stmt = db_.prepare(kReadAll);
@@ -121,8 +124,8 @@ bool SqliteTransaction::bump_stream(const std::string& stream_id, std::int64_t e
   return stmt.execute() == 1;
 }
 
-bool SqliteTransaction::create_stream(const std::string& stream_id,
-                                      const std::string& entity_type, std::int64_t count) {
+bool SqliteTransaction::create_stream(const std::string& stream_id, const std::string& entity_type,
+                                      std::int64_t count) {
   auto stmt = db_.prepare(kCreateStream);
   stmt.bind(1, stream_id).bind(2, entity_type).bind(3, count);
   return stmt.execute() == 1;
@@ -147,8 +150,7 @@ std::optional<SqlTransaction::PriorAppend> SqliteTransaction::find_command(
 }
 
 std::int64_t SqliteTransaction::insert_event(const std::string& stream_id,
-                                             std::int64_t stream_version,
-                                             const NewEvent& event,
+                                             std::int64_t stream_version, const NewEvent& event,
                                              const std::string& recorded_at,
                                              const EventMetadata& metadata,
                                              std::string_view canonical) {

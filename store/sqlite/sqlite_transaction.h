@@ -11,10 +11,10 @@ class SqliteTransaction final : public SqlTransaction {
   explicit SqliteTransaction(SqliteConnection& connection) : db_(connection) {}
 
   std::int64_t stream_version(const std::string& stream_id) override;
-  std::vector<RecordedEvent> read_stream(const std::string& stream_id,
-                                         std::int64_t from_version,
+  std::vector<RecordedEvent> read_stream(const std::string& stream_id, std::int64_t from_version,
                                          std::int64_t to_version) override;
   std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit) override;
+  std::int64_t settled_head() override;
   std::size_t execute(const char* sql, std::span<const SqlValue> params) override;
   std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) override;
   void lock_key(std::string_view, bool) override {}  // the single writer serializes
@@ -33,8 +33,7 @@ class SqliteTransaction final : public SqlTransaction {
                                           const std::string& command_id) override;
   std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
                             const NewEvent& event, const std::string& recorded_at,
-                            const EventMetadata& metadata,
-                            std::string_view canonical) override;
+                            const EventMetadata& metadata, std::string_view canonical) override;
 
  private:
   SqliteConnection& db_;
