@@ -57,6 +57,9 @@ class CatchUpRunner {
   // Throws what the store or the view throw (the batch is then not applied).
   std::size_t step();
 
+  // The store it reads and writes.
+  store::EventStore& store() const { return store_; }
+
   // Steps until the checkpoint reaches the head as it is when called (events appended
   // meanwhile are left for the next call: a busy log cannot keep it running forever).
   // Calls progress before every batch. Returns the events applied.

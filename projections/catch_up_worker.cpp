@@ -18,25 +18,18 @@ CatchUpWorker::CatchUpWorker(CatchUpRunner& runner, std::chrono::milliseconds po
     : runner_(runner),
       poll_(poll),
       on_error_(std::move(on_error)),
+      wait_(runner.store(), std::min(poll, kMinGap)),
       caught_up_at_(Clock::now().time_since_epoch().count()),
       applied_at_(Clock::now().time_since_epoch().count()) {}
 
 CatchUpWorker::~CatchUpWorker() { stop(); }
 
 void CatchUpWorker::start() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = false;
-  }
   thread_ = std::thread([this] { loop(); });
 }
 
 void CatchUpWorker::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  wait_.stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -48,17 +41,8 @@ CatchUpWorker::Lag CatchUpWorker::lag() const {
   return lag;
 }
 
-void CatchUpWorker::wait(std::chrono::milliseconds period) {
-  std::unique_lock lock(mutex_);
-  wake_.wait_for(lock, period, [this] { return stopping_; });
-}
-
 void CatchUpWorker::loop() {
-  for (;;) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-    }
+  while (!wait_.stopped()) {
     std::size_t applied = 0;
     try {
       applied = runner_.step();
@@ -70,14 +54,13 @@ void CatchUpWorker::loop() {
       if (behind == 0) caught_up_at_ = now;
     } catch (const std::exception& e) {
       if (on_error_) on_error_(e.what());
-      wait(poll_ * 10);
+      wait_.pause(poll_ * 10);
       continue;
     }
     // A full batch means more is waiting: go on. Anything less reached the head, so wait
-    // for the next poll rather than step again at once: under steady writes each step
-    // would find a few new events and take the log lock (read_all) back to back, pausing
-    // the appends of every server.
-    if (applied < runner_.batch_size()) wait(poll_);
+    // for a commit (after kMinGap) or the next poll rather than step again at once: under
+    // steady writes each step would find a few new events and read the log back to back.
+    if (applied < runner_.batch_size()) wait_.wait(poll_);
   }
 }
 

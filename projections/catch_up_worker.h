@@ -1,19 +1,19 @@
 // Keeps an asynchronous view up to date: a background thread that steps a catch-up runner
-// while events are waiting and otherwise sleeps for the poll interval. Used by `folio serve`
-// for the resource utilisation view.
+// while events are waiting, and otherwise sleeps until this process commits a write (at
+// least kMinGap after its last step) or the poll interval has passed (other servers'
+// writes). Used by `folio serve` for the resource utilisation view.
 //
-// Thread-safety: start/stop from one thread (the owner); lag() from any thread.
+// Thread-safety: start once and stop from one thread (the owner); lag() from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "projections/catch_up.h"
+#include "store/follower_wait.h"
 
 namespace folio::projections {
 
@@ -34,23 +34,24 @@ class CatchUpWorker {
   CatchUpWorker(const CatchUpWorker&) = delete;
   CatchUpWorker& operator=(const CatchUpWorker&) = delete;
 
+  // The rest after a step that reached the head, whatever is committed meanwhile.
+  static constexpr std::chrono::milliseconds kMinGap{50};
+
   void start();
   // Wakes the thread and joins it; a batch in progress finishes (or rolls back) first.
+  // Final: the worker does not start again.
   void stop();
 
   Lag lag() const;
 
  private:
   void loop();
-  void wait(std::chrono::milliseconds period);
 
   CatchUpRunner& runner_;
   const std::chrono::milliseconds poll_;
   std::function<void(const std::string&)> on_error_;
+  store::FollowerWait wait_;
   std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
   std::atomic<std::int64_t> lag_events_{0};
   std::atomic<Clock::rep> caught_up_at_;
   std::atomic<Clock::rep> applied_at_;

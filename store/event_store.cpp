@@ -22,13 +22,11 @@ std::int64_t head_position(Transaction& tx) {
 }
 
 AppendResult EventStore::append(const std::string& stream_id, ExpectedVersion expected,
-                                std::span<const NewEvent> events,
-                                const EventMetadata& metadata) {
+                                std::span<const NewEvent> events, const EventMetadata& metadata) {
   AppendResult result;
   transact(Access::read_write, [&](Transaction& tx) {
     result = tx.append(stream_id, expected, events, metadata);
-    return result.status == AppendResult::Status::appended ? Verdict::commit
-                                                           : Verdict::rollback;
+    return result.status == AppendResult::Status::appended ? Verdict::commit : Verdict::rollback;
   });
   return result;
 }
@@ -62,8 +60,7 @@ std::vector<RecordedEvent> EventStore::read_all(std::int64_t after_position, std
   return result;
 }
 
-std::unique_ptr<EventStore> open_event_store(const std::string& url,
-                                             const StoreOptions& options) {
+std::unique_ptr<EventStore> open_event_store(const std::string& url, const StoreOptions& options) {
   const DatabaseUrl parsed = parse_database_url(url);
   if (parsed.kind == DatabaseUrl::Kind::postgresql) {
     return std::make_unique<postgres::PgEventStore>(parsed.target, options);
@@ -77,6 +74,16 @@ std::unique_ptr<MigrationTarget> open_migration_target(const std::string& url) {
     return std::make_unique<postgres::PgMigrationTarget>(parsed.target);
   }
   return std::make_unique<sqlite::SqliteMigrationTarget>(parsed.target);
+}
+
+void EventStore::add_commit_listener(std::function<void()> listener) {
+  std::lock_guard lock(listeners_mutex_);
+  commit_listeners_.push_back(std::move(listener));
+}
+
+void EventStore::notify_committed() {
+  std::lock_guard lock(listeners_mutex_);
+  for (const auto& listener : commit_listeners_) listener();
 }
 
 }  // namespace folio::store

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -142,6 +143,19 @@ class EventStore {
                                          std::int64_t from_version = 1,
                                          std::int64_t to_version = INT64_MAX);
   std::vector<RecordedEvent> read_all(std::int64_t after_position, std::size_t limit);
+
+  // Calls `listener` after every unit of work of this store that committed (read_write), on
+  // the committing thread: it must be quick, must not throw and must not use the store. For
+  // followers of the log that step soon after a write instead of at their next poll
+  // (store/follower_wait.h). Listeners stay for the store's lifetime.
+  void add_commit_listener(std::function<void()> listener);
+
+ protected:
+  void notify_committed();
+
+ private:
+  std::mutex listeners_mutex_;  // uncontended: commits are far apart next to this
+  std::vector<std::function<void()>> commit_listeners_;
 };
 
 // The position of the last committed event (0 for an empty log), in `tx`. Takes no lock:

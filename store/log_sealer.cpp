@@ -78,44 +78,44 @@ std::int64_t seal_log(EventStore& store, const std::function<void(std::int64_t)>
   }
 }
 
+namespace {
+// The sealer's rest after a step, whatever is committed meanwhile: under steady writes it
+// seals about ten times a second, each time what came since.
+constexpr std::chrono::milliseconds kSealerMinGap{100};
+}  // namespace
+
 LogSealer::LogSealer(EventStore& store, std::chrono::milliseconds poll_interval,
                      ErrorHandler on_error)
-    : store_(store), poll_interval_(poll_interval), on_error_(std::move(on_error)) {
+    : store_(store),
+      poll_interval_(poll_interval),
+      on_error_(std::move(on_error)),
+      wait_(store, std::min(poll_interval, kSealerMinGap)) {
   thread_ = std::thread([this] { run(); });
 }
 
 LogSealer::~LogSealer() { stop(); }
 
 void LogSealer::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  wait_.stop();
   if (thread_.joinable()) thread_.join();
 }
 
 void LogSealer::run() {
   std::string last_error;  // reported once, not at every poll, until something changes
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
+  do {
     try {
-      // One batch per check of `stopping_`, so stop() waits for one batch at most. Only a
-      // full batch goes straight on: a partial one reached the head, and sealing again at
-      // once under steady writes would take the log lock (read_all) back to back.
+      // One batch per check of stop(), so stop() waits for one batch at most. Only a full
+      // batch goes straight on: a partial one reached the head, and the next step waits for
+      // a commit (or the poll), so steady writes do not keep it reading back to back.
       while (seal_next_batch(store_) >= static_cast<std::int64_t>(kSealBatch)) {
-        std::lock_guard check(mutex_);
-        if (stopping_) break;
+        if (wait_.stopped()) return;
       }
       last_error.clear();
     } catch (const std::exception& e) {
       if (on_error_ && last_error != e.what()) on_error_(e.what());
       last_error = e.what();
     }
-    lock.lock();
-    wake_.wait_for(lock, poll_interval_, [this] { return stopping_; });
-  }
+  } while (wait_.wait(poll_interval_));
 }
 
 }  // namespace folio::store

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "store/event_store.h"
+#include "store/follower_wait.h"
 
 namespace folio::store {
 
@@ -40,7 +41,8 @@ std::int64_t seal_next_batch(EventStore& store, std::size_t batch = kSealBatch);
 std::int64_t seal_log(EventStore& store, const std::function<void(std::int64_t)>& on_sealed = {},
                       std::size_t batch = kSealBatch);
 
-// Runs seal_log in a background thread every `poll_interval` until destroyed (or stop()).
+// Runs seal_log in a background thread soon after this process's writes, and at least every
+// `poll_interval` (other servers' writes), until destroyed (or stop()).
 // Failures (a lost database, say) are passed to `on_error` (once until the next success or
 // a different failure) and retried at the next poll.
 class LogSealer {
@@ -61,9 +63,7 @@ class LogSealer {
   EventStore& store_;
   std::chrono::milliseconds poll_interval_;
   ErrorHandler on_error_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  FollowerWait wait_;
   std::thread thread_;
 };
 

@@ -32,8 +32,8 @@ std::unique_ptr<pqxx::connection> PgEventStore::connect() const {
     prepare_event_store_statements(*connection);
     return connection;
   } catch (const pqxx::broken_connection& e) {
-    throw StoreUnavailable("cannot connect to PostgreSQL at " + redact_database_url(url_) +
-                           ": " + e.what());
+    throw StoreUnavailable("cannot connect to PostgreSQL at " + redact_database_url(url_) + ": " +
+                           e.what());
   }
 }
 
@@ -102,6 +102,7 @@ void PgEventStore::transact(Access access, const Work& work) {
         PgTransaction folio_tx(tx);
         if (work(folio_tx) == Verdict::commit) {
           tx.commit();
+          notify_committed();
         } else {
           tx.abort();
         }

@@ -146,7 +146,9 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
   } catch (...) {
     fail_all(std::current_exception());
     rollback_quietly(db);
+    return;
   }
+  notify_committed();
 }
 
 std::unique_ptr<SqliteConnection> SqliteEventStore::acquire_reader() {
