@@ -115,10 +115,12 @@ ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& t
   const store::SqlRow& row = rows.front();
   if (std::holds_alternative<std::monostate>(row[kActorColumns])) return loaded;
   const std::size_t entity_columns = projections::read_model_sql(spec).columns.size();
-  loaded.entity = projections::row_to_state(
+  loaded.loaded.entity = projections::row_to_state(
       spec,
       store::SqlRow(row.begin() + kActorColumns, row.begin() + kActorColumns + entity_columns));
-  if (spec.scope == events::ScopeKind::project_child) loaded.program_of_project = text(row.back());
+  if (spec.scope == events::ScopeKind::project_child) {
+    loaded.loaded.program_of_project = text(row.back());
+  }
   return loaded;
 }
 
@@ -145,6 +147,11 @@ EntityScope scope_of(const events::EntitySpec& spec, const projections::EntitySt
       break;
   }
   return scope;
+}
+
+EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
+                     const projections::EntityState& state, const LoadedEntity* loaded) {
+  return loaded ? scope_of(spec, state, loaded->program_of_project) : scope_of(tx, spec, state);
 }
 
 EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,

@@ -61,11 +61,16 @@ struct TokenCheck {
 // not valid.
 std::optional<Actor> actor_for_token(store::Transaction& tx, const TokenCheck& token);
 
+// The read-model row of one entity as a command or query starts from it.
+struct LoadedEntity {
+  std::optional<projections::EntityState> entity;  // nullopt: no such row
+  std::string program_of_project;                  // project children: their project's program
+};
+
 // The actor behind a token and the read-model row of one entity, in one statement.
 struct ActorAndEntity {
   std::optional<Actor> actor;  // nullopt: the token is not valid (nothing else read)
-  std::optional<projections::EntityState> entity;  // nullopt: no such row
-  std::string program_of_project;                  // project children: their project's program
+  LoadedEntity loaded;
 };
 ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& token,
                                      const events::EntitySpec& spec, const std::string& id);
@@ -83,6 +88,10 @@ EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
 // same statement as the entity); ignored for other kinds of entity.
 EntityScope scope_of(const events::EntitySpec& spec, const projections::EntityState& state,
                      const std::string& program_of_project);
+// The scope of `state`: from `loaded`'s program when the caller read it with the entity,
+// else as scope_of(tx, ...).
+EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
+                     const projections::EntityState& state, const LoadedEntity* loaded);
 
 bool can_read(const Actor& actor, const EntityScope& scope);
 

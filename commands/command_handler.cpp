@@ -98,20 +98,14 @@ std::vector<std::string> names_of(const FieldMap& fields) {
   return names;
 }
 
-// The row a command starts from, when the caller read it already (run_as), with its
-// project's program for project children.
-struct LoadedRow {
-  std::optional<EntityState> entity;
-  std::string program_of_project;
-};
-
+// An update's work inside its transaction. `loaded`: the row the caller read already (with
+// the token, run_as); without it the row is read here.
 Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                   const std::string& id, std::int64_t expected, const FieldMap& requested,
-                  const std::string& password_hash, const LoadedRow* loaded = nullptr) {
+                  const std::string& password_hash, const LoadedEntity* loaded = nullptr) {
   const auto current = loaded ? loaded->entity : projections::load_entity(tx, spec, id);
   if (!current) return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
-  const EntityScope before_scope =
-      loaded ? scope_of(spec, *current, loaded->program_of_project) : scope_of(tx, spec, *current);
+  const EntityScope before_scope = scope_of(tx, spec, *current, loaded);
   // Deleted or not: outside the actor's scope an entity does not exist (a conflict would
   // show its history).
   if (!can_read(context.actor, before_scope)) {
@@ -158,15 +152,13 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
 // A create's work inside its transaction; `loaded` as for update_in.
 Outcome create_in(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                   const std::string& id, const ValidatedFields& validated,
-                  const std::string& password_hash, const LoadedRow* loaded = nullptr) {
+                  const std::string& password_hash, const LoadedEntity* loaded = nullptr) {
   const auto existing = loaded ? loaded->entity : projections::load_entity(tx, spec, id);
   if (existing) {
     const FieldMap requested = without_write_only(spec, validated.fields);
     const bool same =
         existing->exists() && changed_fields(spec, existing->fields, requested).empty();
-    const EntityScope scope = loaded ? scope_of(spec, *existing, loaded->program_of_project)
-                                     : scope_of(tx, spec, *existing);
-    if (same && can_read(context.actor, scope)) {
+    if (same && can_read(context.actor, scope_of(tx, spec, *existing, loaded))) {
       return Outcome::success(*existing, false);  // a retried create: safe
     }
     return Outcome::violated(
@@ -271,7 +263,7 @@ Outcome CommandHandler::create_as(const TokenCheck& token, const CommandContext&
   const std::string id = command.id.empty() ? new_id() : command.id;
   const std::string password_hash = password_hash_of(*command.spec, validated);
   return run_as(token, context, *command.spec, id, actor,
-                [&](Transaction& tx, const CommandContext& as, const LoadedRow& row) {
+                [&](Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
                   return create_in(tx, as, *command.spec, id, validated, password_hash, &row);
                 });
 }
@@ -292,7 +284,7 @@ Outcome CommandHandler::update_as(const TokenCheck& token, const CommandContext&
   if (!validated.errors.empty()) return invalid_for(token, std::move(validated.errors), actor);
   const std::string password_hash = password_hash_of(*command.spec, validated);
   return run_as(token, context, *command.spec, command.id, actor,
-                [&](Transaction& tx, const CommandContext& as, const LoadedRow& row) {
+                [&](Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
                   return update_in(tx, as, *command.spec, command.id, *command.expected_version,
                                    validated.fields, password_hash, &row);
                 });
@@ -324,8 +316,7 @@ Outcome CommandHandler::run_as(const TokenCheck& token, const CommandContext& re
     actor = loaded.actor;
     if (!actor) return Outcome::missing("the token is not valid");  // nothing to roll back
     context.actor = *actor;
-    const LoadedRow row{std::move(loaded.entity), std::move(loaded.program_of_project)};
-    return body(tx, context, row);
+    return body(tx, context, loaded.loaded);
   });
 }
 

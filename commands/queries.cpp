@@ -52,11 +52,12 @@ Outcome EntityQueries::get_with_token(const TokenCheck& token, const events::Ent
   actor = std::move(loaded.actor);
   if (!actor) return not_found(spec, id);
   if (admin_only_refused(*actor, spec)) return Outcome::refused("only admins may read these");
-  if (!loaded.entity || !loaded.entity->exists() ||
-      !can_read(*actor, scope_of(spec, *loaded.entity, loaded.program_of_project))) {
+  auto& entity = loaded.loaded.entity;
+  if (!entity || !entity->exists() ||
+      !can_read(*actor, scope_of(spec, *entity, loaded.loaded.program_of_project))) {
     return not_found(spec, id);
   }
-  return Outcome::success(std::move(*loaded.entity), false);
+  return Outcome::success(std::move(*entity), false);
 }
 
 Outcome EntityQueries::list(const Actor& actor, const events::EntitySpec& spec,

@@ -237,27 +237,30 @@ std::vector<RecordedEvent> PgTransaction::read_stream(const std::string& stream_
 // step 4 (read committed: a snapshot of its own) sees its events, or they never will exist.
 // Positions above P are left for the next call. Unrelated transactions, however long, are
 // not waited for: they do not hold the lock.
-std::int64_t PgTransaction::settle() {
-  const auto taken = tx_.exec_prepared1(kPositionsTaken.name)[0].as<std::int64_t>();
+std::int64_t PgTransaction::positions_taken() {
+  return tx_.exec_prepared1(kPositionsTaken.name)[0].as<std::int64_t>();
+}
+
+void PgTransaction::wait_for_appends_in_flight() {
   const std::string in_flight = tx_.exec_prepared1(kAppendsInFlight.name)[0].c_str();
-  if (in_flight != "{}") {
-    // Appends hold the lock for one short transaction: poll briefly.
-    while (tx_.exec_prepared1(kAppendsStillInFlight.name, in_flight)[0].as<std::int64_t>() > 0) {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
+  if (in_flight == "{}") return;
+  // Appends hold the lock for one short transaction: poll briefly.
+  while (tx_.exec_prepared1(kAppendsStillInFlight.name, in_flight)[0].as<std::int64_t>() > 0) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  return taken;
 }
 
 std::vector<RecordedEvent> PgTransaction::read_all(std::int64_t after_position, std::size_t limit) {
-  const std::int64_t taken = settle();
-  if (taken <= after_position) return {};
+  const std::int64_t taken = positions_taken();
+  if (taken <= after_position) return {};  // a follower that is caught up waits for nothing
+  wait_for_appends_in_flight();
   return collect_events(
       tx_.exec_prepared(kReadAll.name, after_position, taken, static_cast<std::int64_t>(limit)));
 }
 
 std::int64_t PgTransaction::settled_head() {
-  const std::int64_t taken = settle();
+  const std::int64_t taken = positions_taken();
+  wait_for_appends_in_flight();
   const auto row = tx_.exec_prepared1(kLastEventUpTo.name, taken);
   return row[0].is_null() ? 0 : row[0].as<std::int64_t>();
 }

@@ -47,9 +47,10 @@ class PgTransaction final : public SqlTransaction {
                             const EventMetadata& metadata, std::string_view canonical) override;
 
  private:
-  // read_all's wait: the highest position taken, once every append that may hold a
-  // position up to it has ended.
-  std::int64_t settle();
+  // read_all's and settled_head's steps 1 and 2-3 (see pg_transaction.cpp): the highest
+  // position taken; the wait for the appends that hold the log lock now.
+  std::int64_t positions_taken();
+  void wait_for_appends_in_flight();
   pqxx::result run(const char* sql, std::span<const SqlValue> params);
 
   pqxx::transaction_base& tx_;

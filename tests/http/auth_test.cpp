@@ -10,7 +10,19 @@
 namespace folio::http_test {
 namespace {
 
-class HttpAuth : public HttpApiTest {};
+class HttpAuth : public HttpApiTest {
+ protected:
+  // A portfolio, a program in it and a project in that (as admin).
+  Parents portfolio_program_project() {
+    Parents p;
+    for (auto [collection, id] :
+         {std::pair{"portfolios", &p.portfolio_id}, std::pair{"programs", &p.program_id},
+          std::pair{"projects", &p.project_id}}) {
+      *id = std::string(create(collection, create_body(collection, p, 1)).at("id").as_string());
+    }
+    return p;
+  }
+};
 
 void expect_unauthenticated(const HttpResponse& r, const std::string& context) {
   expect_problem(r, 401, "unauthenticated", context);
@@ -379,13 +391,7 @@ TEST_P(HttpAuth, EachRoleAgainstEachCollection) {
 }
 
 TEST_P(HttpAuth, RoleAndScopeChangesTakeEffectOnTheNextRequest) {
-  Parents p;
-  p.portfolio_id =
-      std::string(create("portfolios", create_body("portfolios", p, 1)).at("id").as_string());
-  p.program_id =
-      std::string(create("programs", create_body("programs", p, 1)).at("id").as_string());
-  p.project_id =
-      std::string(create("projects", create_body("projects", p, 1)).at("id").as_string());
+  Parents p = portfolio_program_project();
   p.worker_type_id =
       std::string(create("worker-types", create_body("worker-types", p, 1)).at("id").as_string());
   auto fin = create_role_user("fin", "finance_manager", "program", p.program_id);
@@ -421,13 +427,7 @@ TEST_P(HttpAuth, RoleAndScopeChangesTakeEffectOnTheNextRequest) {
 // (EntityQueries::get_with_token, CommandHandler::update_as): they must answer exactly as
 // the general path, 401 first.
 TEST_P(HttpAuth, EntityByIdChecksTheTokenInTheStatementThatReadsIt) {
-  Parents p;
-  p.portfolio_id =
-      std::string(create("portfolios", create_body("portfolios", p, 1)).at("id").as_string());
-  p.program_id =
-      std::string(create("programs", create_body("programs", p, 1)).at("id").as_string());
-  p.project_id =
-      std::string(create("projects", create_body("projects", p, 1)).at("id").as_string());
+  Parents p = portfolio_program_project();
   const std::string phase_url =
       "/api/v1/project-phases/" +
       std::string(
