@@ -1,7 +1,9 @@
 #include "commands/access.h"
 
 #include <algorithm>
+#include <array>
 
+#include "commands/actor_cache.h"
 #include "projections/read_model.h"
 
 namespace folio::commands {
@@ -11,8 +13,14 @@ namespace {
 constexpr const char* kActor = "SELECT " FOLIO_ACTOR_COLUMNS " FROM users u" FOLIO_ACTOR_JOINS
                                " WHERE u.id = $1 AND u.deleted = 0 AND u.is_active = 1";
 constexpr const char* kProgramOfProject = "SELECT program_id FROM projects WHERE id = $1";
+// After the actor's columns, what ActorCache remembers with it: the token's expiry and the
+// access epoch, read in the same statement.
+#define FOLIO_TOKEN_COLUMNS FOLIO_ACTOR_COLUMNS ", t.expires_at, (SELECT epoch FROM access_epoch)"
+constexpr std::size_t kActorColumns = 5;
+constexpr std::size_t kTokenColumns = kActorColumns + 2;
 constexpr const char* kTokenActor =
-    "SELECT " FOLIO_ACTOR_COLUMNS FOLIO_TOKEN_ACTOR_FROM FOLIO_TOKEN_ACTOR_WHERE;
+    "SELECT " FOLIO_TOKEN_COLUMNS FOLIO_TOKEN_ACTOR_FROM FOLIO_TOKEN_ACTOR_WHERE;
+constexpr const char* kAccessEpoch = "SELECT epoch FROM access_epoch";
 
 std::string text(const store::SqlValue& v) {
   const auto* s = std::get_if<std::string>(&v);
@@ -50,29 +58,62 @@ bool covers(const Grant& grant, const EntityScope& scope) {
   return false;
 }
 
-// The columns of actor_from_rows, then the entity's read-model row (NULLs when it does not
-// exist), then for project children the program of their project.
-constexpr std::size_t kActorColumns = 5;
-
-std::string token_and_entity_sql(const events::EntitySpec& spec) {
-  const auto& columns = projections::read_model_sql(spec).columns;
+// The entity's read-model row (NULLs when it does not exist) and, for project children,
+// the program of their project, after `leading` columns FROM `from`; the entity's id is
+// parameter `id_param`.
+std::string with_entity_sql(const events::EntitySpec& spec, const std::string& leading,
+                            const std::string& from, const std::string& id_param) {
   const bool child = spec.scope == events::ScopeKind::project_child;
-  std::string sql = "SELECT " FOLIO_ACTOR_COLUMNS;
-  for (const auto& c : columns) sql += ", e." + c;
+  std::string sql = "SELECT " + leading;
+  for (const auto& c : projections::read_model_sql(spec).columns) sql += ", e." + c;
   if (child) sql += ", p.program_id";
-  sql += FOLIO_TOKEN_ACTOR_FROM " LEFT JOIN " +
-         projections::read_model_table(spec, projections::ReadModelCopy::live) + " e ON e.id = $3";
+  sql += from + " LEFT JOIN " +
+         projections::read_model_table(spec, projections::ReadModelCopy::live) +
+         " e ON e.id = " + id_param;
   if (child) sql += " LEFT JOIN projects p ON p.id = e.project_id";
-  return sql + FOLIO_TOKEN_ACTOR_WHERE;
+  return sql;
 }
 
-const std::string& token_and_entity_sql_of(const events::EntitySpec& spec) {
-  static const std::vector<std::string> all = [] {
-    std::vector<std::string> v;
-    for (const auto& s : events::all_entities()) v.push_back(token_and_entity_sql(s));
+// One statement per entity type, built once: [0] the token's actor columns (kTokenColumns)
+// and the entity (token $1, now $2, id $3); [1] the access epoch and the entity (id $1), for
+// a remembered actor.
+const std::array<std::string, 2>& entity_sql_of(const events::EntitySpec& spec) {
+  static const std::vector<std::array<std::string, 2>> all = [] {
+    std::vector<std::array<std::string, 2>> v;
+    for (const auto& s : events::all_entities()) {
+      v.push_back({with_entity_sql(s, FOLIO_TOKEN_COLUMNS, FOLIO_TOKEN_ACTOR_FROM, "$3") +
+                       FOLIO_TOKEN_ACTOR_WHERE,
+                   with_entity_sql(s, "a.epoch", " FROM access_epoch a", "$1")});
+    }
     return v;
   }();
   return all[static_cast<std::size_t>(&spec - events::all_entities().data())];
+}
+
+std::int64_t epoch_of(const store::SqlValue& v) { return std::get<std::int64_t>(v); }
+
+// The actor of kTokenColumns rows, remembered in token.cache.
+std::optional<Actor> actor_from_token_rows(const TokenCheck& token,
+                                           const std::vector<store::SqlRow>& rows) {
+  auto actor = actor_from_rows(rows);
+  if (actor && token.cache) {
+    token.cache->remember(token.token_hash,
+                          ActorCache::Entry{*actor, text(rows[0][kActorColumns]),
+                                            epoch_of(rows[0][kActorColumns + 1])});
+  }
+  return actor;
+}
+
+// The entity columns of `row` from `offset` on (see with_entity_sql).
+LoadedEntity loaded_entity(const events::EntitySpec& spec, const store::SqlRow& row,
+                           std::size_t offset) {
+  LoadedEntity loaded;
+  if (std::holds_alternative<std::monostate>(row[offset])) return loaded;
+  const std::size_t entity_columns = projections::read_model_sql(spec).columns.size();
+  loaded.entity = projections::row_to_state(
+      spec, store::SqlRow(row.begin() + offset, row.begin() + offset + entity_columns));
+  if (spec.scope == events::ScopeKind::project_child) loaded.program_of_project = text(row.back());
+  return loaded;
 }
 
 }  // namespace
@@ -101,26 +142,36 @@ std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_
 }
 
 std::optional<Actor> actor_for_token(store::Transaction& tx, const TokenCheck& token) {
+  if (token.cache) {
+    if (const auto remembered = token.cache->find(token.token_hash, token.now)) {
+      if (epoch_of(tx.query(kAccessEpoch, {}).at(0).at(0)) == remembered->epoch) {
+        return remembered->actor;
+      }
+    }
+  }
   const std::vector<store::SqlValue> params{token.token_hash, token.now};
-  return actor_from_rows(tx.query(kTokenActor, params));
+  return actor_from_token_rows(token, tx.query(kTokenActor, params));
 }
 
 ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& token,
                                      const events::EntitySpec& spec, const std::string& id) {
-  const std::vector<store::SqlValue> params{token.token_hash, token.now, id};
-  const auto rows = tx.query(token_and_entity_sql_of(spec).c_str(), params);
+  const auto& sql = entity_sql_of(spec);
   ActorAndEntity loaded;
-  loaded.actor = actor_from_rows(rows);
-  if (!loaded.actor) return loaded;
-  const store::SqlRow& row = rows.front();
-  if (std::holds_alternative<std::monostate>(row[kActorColumns])) return loaded;
-  const std::size_t entity_columns = projections::read_model_sql(spec).columns.size();
-  loaded.loaded.entity = projections::row_to_state(
-      spec,
-      store::SqlRow(row.begin() + kActorColumns, row.begin() + kActorColumns + entity_columns));
-  if (spec.scope == events::ScopeKind::project_child) {
-    loaded.loaded.program_of_project = text(row.back());
+  if (token.cache) {
+    if (const auto remembered = token.cache->find(token.token_hash, token.now)) {
+      const store::SqlValue param{id};
+      const auto rows = tx.query(sql[1].c_str(), std::span(&param, 1));
+      if (epoch_of(rows.at(0).at(0)) == remembered->epoch) {
+        loaded.actor = remembered->actor;
+        loaded.loaded = loaded_entity(spec, rows.front(), 1);
+        return loaded;
+      }
+    }
   }
+  const std::vector<store::SqlValue> params{token.token_hash, token.now, id};
+  const auto rows = tx.query(sql[0].c_str(), params);
+  loaded.actor = actor_from_token_rows(token, rows);
+  if (loaded.actor) loaded.loaded = loaded_entity(spec, rows.front(), kTokenColumns);
   return loaded;
 }
 

@@ -51,14 +51,17 @@ std::optional<Actor> actor_from_rows(const std::vector<store::SqlRow>& rows);
   " JOIN users u ON u.id = t.user_id AND u.deleted = 0 AND u.is_active = 1" FOLIO_ACTOR_JOINS
 #define FOLIO_TOKEN_ACTOR_WHERE " WHERE t.token_hash = $1 AND t.expires_at > $2"
 
+class ActorCache;
+
 // A bearer token as the store checks it (FOLIO_TOKEN_ACTOR_FROM's $1 and $2).
 struct TokenCheck {
-  std::string token_hash;  // lower-case hex SHA-256 of the token
-  std::string now;         // RFC 3339
+  std::string token_hash;       // lower-case hex SHA-256 of the token
+  std::string now;              // RFC 3339
+  ActorCache* cache = nullptr;  // the server's, if it remembers actors (actor_cache.h)
 };
 
 // The actor behind a bearer token (FOLIO_TOKEN_ACTOR_FROM); nullopt when the token is
-// not valid.
+// not valid. With token.cache: a remembered actor once the access epoch confirms it.
 std::optional<Actor> actor_for_token(store::Transaction& tx, const TokenCheck& token);
 
 // The read-model row of one entity as a command or query starts from it.
@@ -67,7 +70,9 @@ struct LoadedEntity {
   std::string program_of_project;                  // project children: their project's program
 };
 
-// The actor behind a token and the read-model row of one entity, in one statement.
+// The actor behind a token and the read-model row of one entity, in one statement (with
+// token.cache and a remembered actor: the access epoch and the row, one statement; a second
+// only when the epoch moved).
 struct ActorAndEntity {
   std::optional<Actor> actor;  // nullopt: the token is not valid (nothing else read)
   LoadedEntity loaded;

@@ -89,7 +89,7 @@ std::optional<commands::TokenCheck> AuthService::token_check(std::string_view he
   std::string_view token = header.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   if (token.empty() || token.size() > 256) return std::nullopt;
-  return commands::TokenCheck{sha256_hex(token), events::now_timestamp()};
+  return commands::TokenCheck{sha256_hex(token), events::now_timestamp(), &actors_};
 }
 
 std::optional<commands::Actor> AuthService::authenticate(std::string_view header) {

@@ -1,6 +1,8 @@
 // Bearer tokens: issued for a username and password, stored only as a SHA-256 hash with an
 // expiry, checked on every request together with the user's current roles and scopes, so
-// deactivating a user, a role or a scope takes effect on the next request.
+// deactivating a user, a role or a scope takes effect on the next request. The actor behind
+// a token is remembered (commands/actor_cache.h) and reused only while the access epoch read
+// in the request's own statement confirms nothing about users, roles or scopes changed.
 #pragma once
 
 #include <chrono>
@@ -8,6 +10,7 @@
 #include <string>
 
 #include "commands/access.h"
+#include "commands/actor_cache.h"
 #include "store/event_store.h"
 
 namespace folio::http {
@@ -39,6 +42,7 @@ class AuthService {
  private:
   store::EventStore& store_;
   std::chrono::seconds token_lifetime_;
+  mutable commands::ActorCache actors_;  // filled and checked by the store's token queries
 };
 
 // Lower-case hex SHA-256 of `text`.

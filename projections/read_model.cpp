@@ -200,6 +200,9 @@ std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec&
 bool save_entity(store::Transaction& tx, const EntitySpec& spec, const EntityState& state,
                  std::int64_t previous_version) {
   const auto& sql = read_model_sql(spec);
+  // Users, roles and scopes decide who may do what: servers that remember actors check this
+  // counter (commands/actor_cache.h), so it moves with every such write, in its transaction.
+  if (spec.scope == events::ScopeKind::admin_only) tx.execute(kBumpAccessEpoch, {});
   std::vector<store::SqlValue> params = state_to_row(spec, state);
   if (previous_version == 0) {
     tx.execute(sql.insert.c_str(), params);
@@ -228,8 +231,7 @@ std::vector<EntityState> list_entities(store::Transaction& tx, const EntitySpec&
 
 std::optional<std::string> find_other_with(store::Transaction& tx, const EntitySpec& spec,
                                            const std::vector<std::string_view>& fields,
-                                           const FieldMap& values,
-                                           const std::string& except_id) {
+                                           const FieldMap& values, const std::string& except_id) {
   const auto& sql = read_model_sql(spec);
   const auto it = std::find_if(sql.find_other.begin(), sql.find_other.end(),
                                [&](const auto& entry) { return entry.first == fields; });
@@ -259,8 +261,7 @@ std::optional<std::string> find_referrer(store::Transaction& tx, const EntitySpe
 std::string read_model_table_ddl(const EntitySpec& spec, const std::string& table) {
   std::vector<std::string> columns = {
       "id         TEXT    NOT NULL PRIMARY KEY",
-      "version    BIGINT  NOT NULL DEFAULT 1 CHECK (version >= 1)",
-      "created_at TEXT    NOT NULL",
+      "version    BIGINT  NOT NULL DEFAULT 1 CHECK (version >= 1)", "created_at TEXT    NOT NULL",
       "updated_at TEXT    NOT NULL",
       "deleted    INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1))"};
   for (const auto& f : spec.fields) {

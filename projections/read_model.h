@@ -46,6 +46,10 @@ EntityState row_to_state(const EntitySpec& spec, const store::SqlRow& row);
 std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec& spec,
                                        const std::string& id);
 
+// Adds one to the access epoch (migration 0006): run by every write that may change who may
+// do what (save_entity of users, roles and scopes; a rebuild's swap).
+inline constexpr const char* kBumpAccessEpoch = "UPDATE access_epoch SET epoch = epoch + 1";
+
 // Writes `state` as the row of its entity: an INSERT when previous_version is 0, else an
 // UPDATE that only succeeds if the row is still at previous_version. Returns false when
 // that guard failed (a concurrent writer won). Throws store::UniqueViolation.

@@ -2,6 +2,8 @@
 // 401 with WWW-Authenticate for missing, malformed, expired and revoked tokens; and for
 // each role against each collection, 403 where the role may not, 404 (single reads and
 // writes) or omission (lists) where the entity is out of the caller's scope.
+#include "http/auth.h"
+
 #include <set>
 
 #include "store/event_store.h"
@@ -510,6 +512,77 @@ TEST_P(HttpAuth, EntityByIdChecksTheTokenInTheStatementThatReadsIt) {
   const auto head = outside.client.send({"HEAD", phase_url, "", {}});
   EXPECT_EQ(head.status, 404);
   EXPECT_TRUE(head.body.empty());
+}
+
+// Each server remembers the actors behind tokens (commands/actor_cache.h). A change made
+// through another server on the same database (here: a second `folio serve`) must still
+// take effect on the very next request here: the access epoch read with each request.
+TEST_P(HttpAuth, RememberedActorsFollowChangesMadeThroughAnotherServer) {
+  Parents p = portfolio_program_project();
+  auto pm = create_role_user("pm", "program_manager", "program", p.program_id);
+  const std::string project_url = "/api/v1/projects/" + p.project_id;
+  const std::string program_url = "/api/v1/programs/" + p.program_id;
+  // This server has served the user (and so remembers the actor) for reads and writes.
+  ASSERT_EQ(pm.client.get(project_url).status, 200);
+  ASSERT_EQ(pm.client.get("/api/v1/projects").status, 200);
+  ASSERT_EQ(pm.client.patch(project_url, json::object{{"version", 1}, {"name", "Renamed"}}).status,
+            200);
+
+  ServerProcess other({db_->url(), {}, false});
+  ASSERT_NE(other.port(), 0);
+  HttpClient other_admin(other.port());
+  other_admin.set_token(admin_.token());
+
+  // A role deactivated there: here the program's entities are out of reach at once.
+  ASSERT_EQ(other_admin
+                .patch("/api/v1/user-roles/" + pm.role_id,
+                       json::object{{"version", 1}, {"is_active", false}})
+                .status,
+            200);
+  expect_problem(pm.client.get(project_url), 404, "not_found", "after the role went (GET)");
+  expect_problem(pm.client.patch(project_url, json::object{{"version", 2}, {"name", "Again"}}), 404,
+                 "not_found", "after the role went (PATCH)");
+  EXPECT_TRUE(pm.client.get("/api/v1/projects").object().at("items").as_array().empty());
+  // Active again there: back here too.
+  ASSERT_EQ(other_admin
+                .patch("/api/v1/user-roles/" + pm.role_id,
+                       json::object{{"version", 2}, {"is_active", true}})
+                .status,
+            200);
+  ASSERT_EQ(pm.client.get(program_url).status, 200);
+
+  // The user deactivated there: every request here is 401 from the next one on.
+  const auto user = other_admin.get("/api/v1/users/" + pm.user_id).object();
+  ASSERT_EQ(other_admin
+                .patch("/api/v1/users/" + pm.user_id,
+                       json::object{{"version", user.at("version")}, {"is_active", false}})
+                .status,
+            200);
+  expect_unauthenticated(pm.client.get(project_url), "deactivated elsewhere (GET by id)");
+  expect_unauthenticated(pm.client.get("/api/v1/projects"), "deactivated elsewhere (list)");
+  expect_unauthenticated(pm.client.patch(project_url, json::object{{"version", 2}, {"name", "X"}}),
+                         "deactivated elsewhere (PATCH)");
+  EXPECT_EQ(current("projects", p.project_id).at("name"), "Renamed");
+}
+
+// A token revoked or cut short in the store itself (an operator's UPDATE or DELETE of
+// auth_tokens) stops at once, though this server remembers its actor.
+TEST_P(HttpAuth, TokensRevokedInTheStoreStopAtOnceThoughRemembered) {
+  auto reader = create_role_user("reader", "program_manager", "global", "");
+  auto second = login(reader.username, reader.password);
+  ASSERT_EQ(reader.client.get("/api/v1/portfolios").status, 200);
+  ASSERT_EQ(second.get("/api/v1/portfolios").status, 200);
+  auto store = db_->open_store();
+  store->transact(store::Access::read_write, [&](store::Transaction& tx) {
+    static constexpr const char* kRevoke = "DELETE FROM auth_tokens WHERE token_hash = $1";
+    const std::vector<store::SqlValue> params{http::sha256_hex(second.token())};
+    EXPECT_EQ(tx.execute(kRevoke, params), 1u);
+    return store::Verdict::commit;
+  });
+  expect_unauthenticated(second.get("/api/v1/portfolios"), "revoked token (list)");
+  expect_unauthenticated(second.get("/api/v1/users/" + reader.user_id), "revoked token (by id)");
+  // The user's other token is untouched.
+  EXPECT_EQ(reader.client.get("/api/v1/portfolios").status, 200);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HttpAuth, ::testing::Values(Backend::sqlite, Backend::postgres),
