@@ -67,25 +67,24 @@ store::EventMetadata metadata_for(const CommandContext& context, const std::stri
   return {context.actor.user_id, context.request_id, context.command_id, now};
 }
 
-// Appends `event` and writes the read model `after`; on a lost race, the conflict.
+// Appends `event` and writes the read model `after` (one statement: append_with); on a
+// lost race, the conflict. Users, roles and scopes also move the access epoch, and a
+// password its credentials row, before it (in the transaction those writes begin).
 std::optional<Outcome> write(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                              const EntityState& after, std::int64_t previous_version,
                              const events::NewEvent& event, const std::string& password_hash,
                              const FieldMap& attempted) {
-  if (!projections::save_entity(tx, spec, after, previous_version)) {
-    return conflict(tx, spec, after.id, previous_version,
-                    projections::load_entity(tx, spec, after.id), attempted);
-  }
+  if (projections::changes_access(spec)) tx.execute(projections::kBumpAccessEpoch, {});
   if (!password_hash.empty()) {
     const std::vector<store::SqlValue> params{after.id, password_hash, after.updated_at};
     tx.execute(kUpsertCredentials, params);
   }
   const auto expected = previous_version == 0 ? ExpectedVersion::no_stream()
                                               : ExpectedVersion::exactly(previous_version);
-  const auto result = tx.append(projections::stream_id_of(spec, after.id), expected,
-                                std::span(&event, 1), metadata_for(context, after.updated_at));
+  const auto row = projections::entity_row_write(spec, after, previous_version);
+  const auto result = tx.append_with(projections::stream_id_of(spec, after.id), expected, event,
+                                     metadata_for(context, after.updated_at), row.along());
   if (result.status != store::AppendResult::Status::appended) {
-    // The read model and the stream disagree only if a write bypassed Folio.
     return conflict(tx, spec, after.id, previous_version,
                     projections::load_entity(tx, spec, after.id), attempted);
   }
@@ -229,7 +228,9 @@ Outcome CommandHandler::run(const CommandContext& context, Body&& body) {
   for (int attempt = 1;; ++attempt) {
     Outcome outcome;
     try {
-      store_.transact(store::Access::read_write, [&](Transaction& tx) {
+      // lazy_write: a command whose checks take no lock and whose only write is write()'s one
+      // statement runs without BEGIN/COMMIT on PostgreSQL; others begin at their first lock.
+      store_.transact(store::Access::lazy_write, [&](Transaction& tx) {
         outcome = body(tx);
         return outcome.ok() ? Verdict::commit : Verdict::rollback;
       });

@@ -37,6 +37,7 @@ class CommandHandler {
                                      const std::vector<BulkAssignmentItem>& items);
 
  private:
+  // body(tx) in one unit of work (Access::lazy_write), run again after a unique violation.
   template <class Body>
   Outcome run(const CommandContext& context, Body&& body);
   // run() after loading the entity `id` together with the token's actor (one statement);

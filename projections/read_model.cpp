@@ -197,19 +197,23 @@ std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec&
   return row_to_state(spec, rows.front());
 }
 
+RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
+                          std::int64_t previous_version) {
+  const auto& sql = read_model_sql(spec);
+  RowWrite write{previous_version == 0 ? sql.insert.c_str() : sql.update.c_str(),
+                 state_to_row(spec, state)};
+  if (previous_version != 0) write.params.emplace_back(previous_version);
+  return write;
+}
+
 bool save_entity(store::Transaction& tx, const EntitySpec& spec, const EntityState& state,
                  std::int64_t previous_version) {
-  const auto& sql = read_model_sql(spec);
   // Users, roles and scopes decide who may do what: servers that remember actors check this
   // counter (commands/actor_cache.h), so it moves with every such write, in its transaction.
-  if (spec.scope == events::ScopeKind::admin_only) tx.execute(kBumpAccessEpoch, {});
-  std::vector<store::SqlValue> params = state_to_row(spec, state);
-  if (previous_version == 0) {
-    tx.execute(sql.insert.c_str(), params);
-    return true;
-  }
-  params.emplace_back(previous_version);
-  return tx.execute(sql.update.c_str(), params) == 1;
+  if (changes_access(spec)) tx.execute(kBumpAccessEpoch, {});
+  const RowWrite write = entity_row_write(spec, state, previous_version);
+  const std::size_t changed = tx.execute(write.sql, write.params);
+  return previous_version == 0 || changed == 1;
 }
 
 std::vector<EntityState> list_entities(store::Transaction& tx, const EntitySpec& spec,

@@ -50,6 +50,21 @@ std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec&
 // do what (save_entity of users, roles and scopes; a rebuild's swap).
 inline constexpr const char* kBumpAccessEpoch = "UPDATE access_epoch SET epoch = epoch + 1";
 
+// The write of `state` as the row of its entity, for Transaction::append_with: an INSERT
+// when previous_version is 0, else an UPDATE guarded by previous_version. Does not bump
+// the access epoch: callers writing users, roles or scopes do (changes_access).
+struct RowWrite {
+  const char* sql;
+  std::vector<store::SqlValue> params;
+  store::WriteAlong along() const { return {sql, params}; }
+};
+RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
+                          std::int64_t previous_version);
+// True for the entities that decide who may do what (users, roles, scopes).
+inline bool changes_access(const EntitySpec& spec) {
+  return spec.scope == events::ScopeKind::admin_only;
+}
+
 // Writes `state` as the row of its entity: an INSERT when previous_version is 0, else an
 // UPDATE that only succeeds if the row is still at previous_version. Returns false when
 // that guard failed (a concurrent writer won). Throws store::UniqueViolation.

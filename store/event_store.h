@@ -52,6 +52,14 @@ struct AppendResult {
   bool operator==(const AppendResult&) const = default;
 };
 
+// A write of the layers above that goes with an append (Transaction::append_with): `sql`
+// with $1, $2, ... placeholders (static storage, no other '$', as Transaction::execute)
+// that changes one row (an UPDATE guarded by a version, or an INSERT).
+struct WriteAlong {
+  const char* sql = nullptr;
+  std::span<const SqlValue> params;
+};
+
 // One open transaction. Every call runs inside it; nothing is visible to others until the
 // unit of work commits.
 class Transaction {
@@ -64,6 +72,16 @@ class Transaction {
   // nothing. Stream ids look like "<entity_type>-<uuid>".
   virtual AppendResult append(const std::string& stream_id, ExpectedVersion expected,
                               std::span<const NewEvent> events, const EventMetadata& metadata) = 0;
+
+  // As append() of one event with an exact or no_stream expectation, with `along` (a
+  // read model's row, say) written in the same atomic step: both or neither. When `along`
+  // changes no row, nothing is written and the answer is as for a failed expectation
+  // (version_mismatch, or duplicate for a repeated command id). On PostgreSQL this is one
+  // statement, so it may be the one write of an Access::lazy_write unit of work.
+  // Elsewhere it may run as two statements: after a failed answer, roll the unit back.
+  virtual AppendResult append_with(const std::string& stream_id, ExpectedVersion expected,
+                                   const NewEvent& event, const EventMetadata& metadata,
+                                   const WriteAlong& along) = 0;
 
   // The stream's current version; 0 when the stream does not exist.
   virtual std::int64_t stream_version(const std::string& stream_id) = 0;
@@ -113,6 +131,13 @@ enum class Access {
   // without BEGIN/COMMIT (PostgreSQL saves two round trips, SQLite two lock calls). For
   // one-statement reads, or statements whose answers need not agree with each other.
   read_statement,
+  // As read_write, but on PostgreSQL the transaction begins only at the first statement
+  // that needs one (a lock or a write), and a unit whose only write is one append_with at
+  // its end runs without BEGIN/COMMIT: the statement commits by itself. Saves one round
+  // trip per unit, two for such commands. The reads before the BEGIN see what the
+  // statements of a read-committed transaction see (each its own snapshot, no locks held
+  // yet). SQLite runs it as read_write.
+  lazy_write,
 };
 
 // The unit of work's verdict on its own transaction.

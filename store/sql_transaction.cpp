@@ -44,7 +44,7 @@ AppendResult SqlTransaction::append(const std::string& stream_id, ExpectedVersio
     const std::string canonical =
         canonical_event_bytes(stream_id, from + 1, events.front(), recorded_at, metadata);
     if (const auto position = check_and_insert_one(stream_id, entity_type, from, events.front(),
-                                                   recorded_at, metadata, canonical)) {
+                                                   recorded_at, metadata, canonical, nullptr)) {
       if (*position == 0) return failed_append(stream_id, command_id);
       return AppendResult{AppendResult::Status::appended, from + 1, *position, *position};
     }
@@ -79,6 +79,40 @@ AppendResult SqlTransaction::append(const std::string& stream_id, ExpectedVersio
         insert_event(stream_id, version, event, recorded_at, metadata, canonical);
     if (result.first_position == 0) result.first_position = position;
     result.last_position = position;
+  }
+  return result;
+}
+
+AppendResult SqlTransaction::append_with(const std::string& stream_id, ExpectedVersion expected,
+                                         const NewEvent& event, const EventMetadata& metadata,
+                                         const WriteAlong& along) {
+  if (expected.kind() == ExpectedVersion::Kind::any) {
+    throw StoreUsageError("append_with needs an exact or no_stream expectation");
+  }
+  const std::string entity_type = events::entity_type_of_stream(stream_id);
+  if (entity_type.empty()) {
+    throw StoreUsageError("stream id '" + stream_id + "' is not <entity_type>-<id>");
+  }
+  const std::int64_t from =
+      expected.kind() == ExpectedVersion::Kind::exact ? expected.version() : 0;
+  const std::string recorded_at =
+      metadata.recorded_at.empty() ? events::now_timestamp() : metadata.recorded_at;
+  const std::string canonical =
+      canonical_event_bytes(stream_id, from + 1, event, recorded_at, metadata);
+  if (const auto position = check_and_insert_one(stream_id, entity_type, from, event, recorded_at,
+                                                 metadata, canonical, &along)) {
+    if (*position == 0) return failed_append(stream_id, metadata.command_id);
+    return AppendResult{AppendResult::Status::appended, from + 1, *position, *position};
+  }
+  // Statement by statement, inside the unit's transaction.
+  if (execute(along.sql, along.params) != 1) return failed_append(stream_id, metadata.command_id);
+  EventMetadata with_time = metadata;
+  with_time.recorded_at = recorded_at;
+  const AppendResult result = append(stream_id, expected, std::span(&event, 1), with_time);
+  if (result.status != AppendResult::Status::appended) {
+    // As PostgreSQL's one statement refuses it (folio_both_or_neither); the exception rolls
+    // the row back with the unit.
+    throw StoreCorrupt(std::string(kRowAndStreamDisagree) + " (" + stream_id + ")");
   }
   return result;
 }

@@ -16,10 +16,17 @@
 
 namespace folio::store {
 
+// append_with's refusal when the row changed but the stream check failed.
+inline constexpr const char* kRowAndStreamDisagree =
+    "a read-model row and its event stream disagree (a write bypassed Folio)";
+
 class SqlTransaction : public Transaction {
  public:
   AppendResult append(const std::string& stream_id, ExpectedVersion expected,
                       std::span<const NewEvent> events, const EventMetadata& metadata) final;
+  AppendResult append_with(const std::string& stream_id, ExpectedVersion expected,
+                           const NewEvent& event, const EventMetadata& metadata,
+                           const WriteAlong& along) final;
 
   struct PriorAppend {
     std::int64_t last_version = 0;
@@ -49,12 +56,14 @@ class SqlTransaction : public Transaction {
   // has one (PostgreSQL: one round trip instead of two): bumps the stream from `expected`
   // to expected + 1 (as bump_stream, command id included), or creates it at version 1 when
   // `expected` is 0 (as create_stream), and inserts `event` as that version (as
-  // insert_event). Returns the event's position; 0 when the check failed and nothing was
-  // written; nullopt when the dialect does not do this (then nothing happened either).
+  // insert_event). With `along`, that write too, and the stream check only if it changed
+  // its row. Returns the event's position; 0 when a check failed and nothing was written;
+  // nullopt when the dialect does not do this (then nothing happened either).
   virtual std::optional<std::int64_t> check_and_insert_one(
       const std::string& /*stream_id*/, const std::string& /*entity_type*/,
       std::int64_t /*expected*/, const NewEvent& /*event*/, const std::string& /*recorded_at*/,
-      const EventMetadata& /*metadata*/, std::string_view /*canonical*/) {
+      const EventMetadata& /*metadata*/, std::string_view /*canonical*/,
+      const WriteAlong* /*along*/) {
     return std::nullopt;
   }
   // Inserts one event at the next global position; returns that position. The same

@@ -9,6 +9,7 @@
 
 #include "store/database_url.h"
 #include "store/postgres/pg_transaction.h"
+#include "store/sql_transaction.h"
 
 namespace folio::store::postgres {
 
@@ -75,6 +76,38 @@ void PgEventStore::release(std::unique_ptr<pqxx::connection> connection) {
   connection_free_.notify_one();
 }
 
+// Access::lazy_write: PgTransaction sends BEGIN when a statement needs it; this ends what
+// it began (libpqxx's nontransaction knows nothing of it).
+void PgEventStore::run_lazily(pqxx::transaction_base& tx, PgTransaction& folio_tx,
+                              const Work& work) {
+  Verdict verdict;
+  try {
+    verdict = work(folio_tx);
+  } catch (...) {
+    if (folio_tx.begun()) {
+      try {
+        tx.exec("ROLLBACK");
+      } catch (...) {  // the connection is gone: the server rolls back itself
+      }
+    }
+    throw;
+  }
+  if (!folio_tx.begun()) {
+    if (folio_tx.wrote()) notify_committed();  // its one statement committed by itself
+    return;
+  }
+  if (verdict == Verdict::rollback) {
+    tx.exec("ROLLBACK");
+    return;
+  }
+  try {
+    tx.exec("COMMIT");
+  } catch (const pqxx::broken_connection& e) {
+    throw pqxx::in_doubt_error(e.what());  // as pqxx::work's commit reports it
+  }
+  notify_committed();
+}
+
 void PgEventStore::transact(Access access, const Work& work) {
   std::unique_ptr<pqxx::connection> connection;
   struct Release {
@@ -92,6 +125,10 @@ void PgEventStore::transact(Access access, const Work& work) {
         pqxx::nontransaction tx(*connection);
         PgTransaction folio_tx(tx);
         work(folio_tx);
+      } else if (access == Access::lazy_write) {
+        pqxx::nontransaction tx(*connection);
+        PgTransaction folio_tx(tx, /*lazy=*/true);
+        run_lazily(tx, folio_tx, work);
       } else if (access == Access::read_only) {
         pqxx::read_transaction tx(*connection);
         PgTransaction folio_tx(tx);
@@ -130,6 +167,8 @@ void PgEventStore::transact(Access access, const Work& work) {
                                      "migrate up`): ") +
                          e.what());
     } catch (const pqxx::sql_error& e) {
+      // XX001 (data_corrupted): raised by folio_both_or_neither (migration 0007).
+      if (e.sqlstate() == "XX001") throw StoreCorrupt(kRowAndStreamDisagree);
       throw StoreError(std::string("PostgreSQL error: ") + e.what());
     }
   }

@@ -6,9 +6,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <vector>
-
 #include <pqxx/connection>
+#include <pqxx/transaction_base>
+#include <vector>
 
 #include "store/event_store.h"
 
@@ -28,6 +28,7 @@ class PgEventStore final : public EventStore {
   std::unique_ptr<pqxx::connection> acquire();
   void release(std::unique_ptr<pqxx::connection> connection);
   std::unique_ptr<pqxx::connection> connect() const;
+  void run_lazily(pqxx::transaction_base& tx, class PgTransaction& folio_tx, const Work& work);
 
   const std::string url_;
   const StoreOptions options_;

@@ -1,7 +1,10 @@
 #include "store/postgres/pg_transaction.h"
 
+#include <cctype>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <pqxx/binarystring>
 #include <pqxx/except>
 #include <pqxx/result>
@@ -16,6 +19,10 @@ namespace {
 struct NamedSql {
   const char* name;
   const char* sql;
+};
+struct NamedStatement {
+  std::string name;
+  std::string sql;
 };
 
 constexpr NamedSql kBumpStream{
@@ -48,19 +55,20 @@ constexpr NamedSql kFindCommand{
 // chain_hash(), the canonical bytes $10 the caller computed after the previous event's hash
 // (zeros at a chain's start). Rows of SOURCE (the stream check) decide whether it is written;
 // the shared log lock is taken before the position.
-#define FOLIO_INSERT_EVENT(VERSION, SOURCE)                                                 \
-  " appending AS (SELECT pg_advisory_xact_lock_shared(" FOLIO_LOG_LOCK_KEY ") FROM " SOURCE \
-  ")"                                                                                       \
-  " INSERT INTO events (global_position, stream_id, stream_version, event_type,"            \
-  " schema_version, payload, recorded_at, user_id, request_id, command_id, event_hash)"     \
-  " SELECT nextval('events_global_position_seq'), $1, " VERSION                             \
-  ", $3, $4::integer,"                                                                      \
-  " $5::bytea, $6, $7, $8, $9,"                                                             \
-  " encode(sha256(coalesce(decode((SELECT event_hash FROM events WHERE stream_id = $1"      \
-  " AND stream_version = " VERSION                                                          \
-  " - 1), 'hex'), decode(repeat('0', 64), 'hex'))"                                          \
-  " || $10::bytea), 'hex')"                                                                 \
+#define FOLIO_LOG_LOCK(SOURCE) \
+  " appending AS (SELECT pg_advisory_xact_lock_shared(" FOLIO_LOG_LOCK_KEY ") FROM " SOURCE ")"
+#define FOLIO_EVENT_ROW(VERSION)                                                        \
+  " INSERT INTO events (global_position, stream_id, stream_version, event_type,"        \
+  " schema_version, payload, recorded_at, user_id, request_id, command_id, event_hash)" \
+  " SELECT nextval('events_global_position_seq'), $1, " VERSION                         \
+  ", $3, $4::integer,"                                                                  \
+  " $5::bytea, $6, $7, $8, $9,"                                                         \
+  " encode(sha256(coalesce(decode((SELECT event_hash FROM events WHERE stream_id = $1"  \
+  " AND stream_version = " VERSION                                                      \
+  " - 1), 'hex'), decode(repeat('0', 64), 'hex'))"                                      \
+  " || $10::bytea), 'hex')"                                                             \
   " FROM appending RETURNING global_position"
+#define FOLIO_INSERT_EVENT(VERSION, SOURCE) FOLIO_LOG_LOCK(SOURCE) FOLIO_EVENT_ROW(VERSION)
 constexpr NamedSql kInsertEvent{
     "folio_insert_event", "WITH always AS (SELECT)," FOLIO_INSERT_EVENT("$2::bigint", "always")};
 // A command's single event with its stream check, in one statement (one round trip):
@@ -77,7 +85,27 @@ constexpr NamedSql kCreateAndInsert{
     "WITH checked AS (INSERT INTO streams (stream_id, entity_type, version)"
     " VALUES ($1, $11, 1) ON CONFLICT (stream_id) DO NOTHING RETURNING "
     "version)," FOLIO_INSERT_EVENT("($2::bigint + 1)", "checked")};
+// The same with a write of the layers above (WriteAlong, its placeholders moved past ours:
+// after $10, or after $11 for a creation) that must change its row for the stream check to
+// run; folio_both_or_neither (migration 0007) fails the statement, so nothing is written,
+// if the row changed but the stream check failed (the read model and the stream disagree:
+// only a write that bypassed Folio does that).
+constexpr const char* kBumpWithAlong =
+    " checked AS (UPDATE streams SET version = $2::bigint + 1"
+    " WHERE stream_id = $1 AND version = $2::bigint"
+    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND command_id = $9)"
+    " AND EXISTS (SELECT 1 FROM along) RETURNING version),";
+constexpr const char* kCreateWithAlong =
+    " checked AS (INSERT INTO streams (stream_id, entity_type, version)"
+    " SELECT $1, $11, 1 WHERE EXISTS (SELECT 1 FROM along)"
+    " ON CONFLICT (stream_id) DO NOTHING RETURNING version),";
+constexpr const char* kInsertAfterAlong =
+    FOLIO_LOG_LOCK("checked") ", inserted AS (" FOLIO_EVENT_ROW("($2::bigint + 1)") ")"
+    " SELECT (SELECT global_position FROM inserted),"
+    " folio_both_or_neither((SELECT count(*) FROM along), (SELECT count(*) FROM inserted))";
 #undef FOLIO_INSERT_EVENT
+#undef FOLIO_EVENT_ROW
+#undef FOLIO_LOG_LOCK
 // read_all's steps. The highest position handed out so far (CACHE 1: in the order taken).
 constexpr NamedSql kPositionsTaken{
     "folio_positions_taken",
@@ -122,6 +150,61 @@ constexpr NamedSql kAllStatements[] = {
 
 const char* text_or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
+// SqlValues as libpq's text parameters (NULL for monostate); valid while this lives.
+class TextParams {
+ public:
+  explicit TextParams(std::span<const SqlValue> params) {
+    texts_.reserve(params.size());
+    values_.reserve(params.size());
+    for (const auto& p : params) {
+      if (const auto* n = std::get_if<std::int64_t>(&p)) {
+        texts_.push_back(std::to_string(*n));
+        values_.push_back(texts_.back().c_str());
+      } else if (const auto* t = std::get_if<std::string>(&p)) {
+        values_.push_back(t->c_str());
+      } else {
+        values_.push_back(nullptr);
+      }
+    }
+  }
+  auto dynamic() const { return pqxx::prepare::make_dynamic_params(values_); }
+
+ private:
+  std::vector<std::string> texts_;  // reserved: pointers into it stay valid
+  std::vector<const char*> values_;
+};
+
+// `sql` with every placeholder $N renumbered to $(N + offset).
+std::string shift_placeholders(std::string_view sql, int offset) {
+  std::string out;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    out += sql[i];
+    if (sql[i] != '$') continue;
+    std::size_t end = i + 1;
+    while (end < sql.size() && std::isdigit(static_cast<unsigned char>(sql[end]))) ++end;
+    if (end == i + 1) continue;
+    out += std::to_string(std::stoi(std::string(sql.substr(i + 1, end - i - 1))) + offset);
+    i = end - 1;
+  }
+  return out;
+}
+
+// The statement name and text of check_and_insert_one with `along_sql`, built once per
+// (along statement, creation or not).
+const NamedStatement& with_along_statement(const char* along_sql, bool create) {
+  static std::mutex mutex;
+  static std::map<std::pair<const char*, bool>, NamedStatement> built;
+  std::lock_guard lock(mutex);
+  auto [it, inserted] = built.try_emplace({along_sql, create});
+  if (inserted) {
+    it->second.sql = "WITH along AS (" + shift_placeholders(along_sql, create ? 11 : 10) +
+                     " RETURNING 1)," + (create ? kCreateWithAlong : kBumpWithAlong) +
+                     kInsertAfterAlong;
+    it->second.name = "w" + std::to_string(std::hash<std::string>{}(it->second.sql));
+  }
+  return it->second;
+}
+
 std::vector<RecordedEvent> collect_events(const pqxx::result& rows) {
   std::vector<RecordedEvent> result;
   result.reserve(rows.size());
@@ -155,28 +238,27 @@ pqxx::result PgTransaction::run(const char* sql, std::span<const SqlValue> param
   // per connection.
   const std::string name = "g" + std::to_string(std::hash<std::string_view>{}(sql));
   tx_.conn().prepare(name, sql);
-  std::vector<std::string> texts;
-  texts.reserve(params.size());
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) {
-    if (const auto* n = std::get_if<std::int64_t>(&p)) {
-      texts.push_back(std::to_string(*n));
-      values.push_back(texts.back().c_str());
-    } else if (const auto* t = std::get_if<std::string>(&p)) {
-      values.push_back(t->c_str());
-    } else {
-      values.push_back(nullptr);
-    }
-  }
+  const TextParams values(params);
   try {
-    return tx_.exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
+    return tx_.exec_prepared(name, values.dynamic());
   } catch (const pqxx::unique_violation& e) {
     throw UniqueViolation(e.what());
   }
 }
 
+void PgTransaction::need_transaction() {
+  if (autocommitted_) {
+    throw StoreUsageError("a lazy_write unit of work wrote after its one-statement write");
+  }
+  if (lazy_ && !begun_) {
+    tx_.exec("BEGIN");
+    begun_ = true;
+  }
+  wrote_ = true;
+}
+
 std::size_t PgTransaction::execute(const char* sql, std::span<const SqlValue> params) {
+  need_transaction();
   return static_cast<std::size_t>(run(sql, params).affected_rows());
 }
 
@@ -205,6 +287,7 @@ std::vector<SqlRow> PgTransaction::query(const char* sql, std::span<const SqlVal
 }
 
 void PgTransaction::lock_key(std::string_view key, bool shared) {
+  need_transaction();
   const SqlValue param{std::string(key)};
   run(shared ? kLockShared : kLockExclusive, std::span(&param, 1));
 }
@@ -267,17 +350,20 @@ std::int64_t PgTransaction::settled_head() {
 
 bool PgTransaction::bump_stream(const std::string& stream_id, std::int64_t expected,
                                 std::int64_t count, const std::string& command_id) {
+  need_transaction();
   return tx_.exec_prepared(kBumpStream.name, stream_id, expected, count, text_or_null(command_id))
              .affected_rows() == 1;
 }
 
 bool PgTransaction::create_stream(const std::string& stream_id, const std::string& entity_type,
                                   std::int64_t count) {
+  need_transaction();
   return tx_.exec_prepared(kCreateStream.name, stream_id, entity_type, count).affected_rows() == 1;
 }
 
 std::int64_t PgTransaction::force_bump_stream(const std::string& stream_id,
                                               const std::string& entity_type, std::int64_t count) {
+  need_transaction();
   return tx_.exec_prepared1(kForceBumpStream.name, stream_id, entity_type, count)[0]
       .as<std::int64_t>();
 }
@@ -293,9 +379,34 @@ std::optional<SqlTransaction::PriorAppend> PgTransaction::find_command(
 std::optional<std::int64_t> PgTransaction::check_and_insert_one(
     const std::string& stream_id, const std::string& entity_type, std::int64_t expected,
     const NewEvent& event, const std::string& recorded_at, const EventMetadata& metadata,
-    std::string_view canonical) {
+    std::string_view canonical, const WriteAlong* along) {
+  if (autocommitted_) {
+    throw StoreUsageError("a lazy_write unit of work wrote after its one-statement write");
+  }
+  wrote_ = true;
+  autocommitted_ = lazy_ && !begun_;  // one statement, atomic by itself
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());
   const pqxx::binarystring hash_input(canonical.data(), canonical.size());
+  if (along) {
+    const NamedStatement& statement = with_along_statement(along->sql, expected == 0);
+    tx_.conn().prepare(statement.name, statement.sql);
+    const TextParams along_values(along->params);
+    try {
+      const auto row =
+          expected == 0
+              ? tx_.exec_prepared1(statement.name, stream_id, expected, event.event_type,
+                                   event.schema_version, payload, recorded_at, metadata.user_id,
+                                   metadata.request_id, text_or_null(metadata.command_id),
+                                   hash_input, entity_type, along_values.dynamic())
+              : tx_.exec_prepared1(statement.name, stream_id, expected, event.event_type,
+                                   event.schema_version, payload, recorded_at, metadata.user_id,
+                                   metadata.request_id, text_or_null(metadata.command_id),
+                                   hash_input, along_values.dynamic());
+      return row[0].is_null() ? 0 : row[0].as<std::int64_t>();
+    } catch (const pqxx::unique_violation& e) {
+      throw UniqueViolation(e.what());
+    }
+  }
   const auto rows =
       expected == 0
           ? tx_.exec_prepared(kCreateAndInsert.name, stream_id, expected, event.event_type,
@@ -312,6 +423,7 @@ std::int64_t PgTransaction::insert_event(const std::string& stream_id, std::int6
                                          const NewEvent& event, const std::string& recorded_at,
                                          const EventMetadata& metadata,
                                          std::string_view canonical) {
+  need_transaction();
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());
   const pqxx::binarystring hash_input(canonical.data(), canonical.size());
   return tx_

@@ -13,7 +13,14 @@ void prepare_event_store_statements(pqxx::connection_base& connection);
 
 class PgTransaction final : public SqlTransaction {
  public:
-  explicit PgTransaction(pqxx::transaction_base& tx) : tx_(tx) {}
+  // `lazy`: tx is the pqxx::nontransaction of an Access::lazy_write unit: statements run
+  // on their own until the first one that needs a transaction (a lock or a write other than
+  // check_and_insert_one), which sends BEGIN first; the caller then ends the transaction
+  // (begun()). A write after an autocommitted check_and_insert_one throws StoreUsageError.
+  explicit PgTransaction(pqxx::transaction_base& tx, bool lazy = false) : tx_(tx), lazy_(lazy) {}
+
+  bool begun() const { return begun_; }  // lazy: BEGIN was sent
+  bool wrote() const { return wrote_; }  // something was written
 
   std::int64_t stream_version(const std::string& stream_id) override;
   std::vector<RecordedEvent> read_stream(const std::string& stream_id, std::int64_t from_version,
@@ -23,7 +30,10 @@ class PgTransaction final : public SqlTransaction {
   std::size_t execute(const char* sql, std::span<const SqlValue> params) override;
   std::vector<SqlRow> query(const char* sql, std::span<const SqlValue> params) override;
   void lock_key(std::string_view key, bool shared) override;
-  void execute_script(const std::string& sql) override { tx_.exec(sql); }
+  void execute_script(const std::string& sql) override {
+    need_transaction();
+    tx_.exec(sql);
+  }
 
   pqxx::transaction_base& pqxx_transaction() { return tx_; }
 
@@ -36,12 +46,10 @@ class PgTransaction final : public SqlTransaction {
                                  std::int64_t count) override;
   std::optional<PriorAppend> find_command(const std::string& stream_id,
                                           const std::string& command_id) override;
-  std::optional<std::int64_t> check_and_insert_one(const std::string& stream_id,
-                                                   const std::string& entity_type,
-                                                   std::int64_t expected, const NewEvent& event,
-                                                   const std::string& recorded_at,
-                                                   const EventMetadata& metadata,
-                                                   std::string_view canonical) override;
+  std::optional<std::int64_t> check_and_insert_one(
+      const std::string& stream_id, const std::string& entity_type, std::int64_t expected,
+      const NewEvent& event, const std::string& recorded_at, const EventMetadata& metadata,
+      std::string_view canonical, const WriteAlong* along) override;
   std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
                             const NewEvent& event, const std::string& recorded_at,
                             const EventMetadata& metadata, std::string_view canonical) override;
@@ -52,8 +60,14 @@ class PgTransaction final : public SqlTransaction {
   std::int64_t positions_taken();
   void wait_for_appends_in_flight();
   pqxx::result run(const char* sql, std::span<const SqlValue> params);
+  // Before a statement that needs the transaction (see the constructor).
+  void need_transaction();
 
   pqxx::transaction_base& tx_;
+  const bool lazy_;
+  bool begun_ = false;
+  bool wrote_ = false;
+  bool autocommitted_ = false;  // lazy: a write committed by itself
 };
 
 }  // namespace folio::store::postgres

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS folio_both_or_neither(bigint, bigint);
