@@ -106,6 +106,26 @@ def seed(port, rows, work):
     return token.stdout.strip(), ids
 
 
+def quiesce(url):
+    """Lets PostgreSQL finish what earlier runs left it (dirty pages, autovacuum) so that it
+    does not run during the next measurement: a CHECKPOINT, then up to 60 s until no
+    autovacuum worker is busy. Skipped (with a note) where the user may not CHECKPOINT."""
+    try:
+        psql(url, "CHECKPOINT")
+    except subprocess.CalledProcessError:
+        say("  (cannot CHECKPOINT: measuring without quiescing PostgreSQL)")
+        return
+    for _ in range(120):
+        busy = subprocess.run(
+            [pg_tool("psql"), "-qtA", url, "-c",
+             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+             " AND state IS DISTINCT FROM 'idle'"],
+            check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+        if busy == "0":
+            return
+        time.sleep(0.5)
+
+
 def run_wrk(port, seconds, script, env, expected=range(200, 300)):
     """wrk's figures; `ok_share` is the share of answers with an `expected` status."""
     command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", str(BENCH / "http" / script),
@@ -281,6 +301,7 @@ def main():
             psql(pg_url, f"CREATE DATABASE {ceiling_db} TEMPLATE {folio_db}")
             ceiling_url = database_url(pg_url, ceiling_db)
             psql(ceiling_url, "VACUUM ANALYZE")
+            quiesce(pg_url)
             say("PostgreSQL's ceiling (pgbench -M prepared -c32 -j2)")
             scripts = BENCH / "pgbench"
             ceiling = results["pgbench"] = {}
@@ -291,12 +312,14 @@ def main():
                 say(f"  {script} over {rows} rows")
                 ceiling[key] = run_pgbench(ceiling_url, args.seconds, scripts / script, rows, work)
             psql(pg_url, f"DROP DATABASE {ceiling_db}")
+            quiesce(pg_url)
             say("folio serve on PostgreSQL")
             server = Server(folio, folio_url, work, "postgresql", args.serve_args.split())
             results["postgresql"] = folio_workloads(server.port, token, ids, args.seconds)
             rss["postgresql"] = server.rss_kib()
             server.stop()
             psql(pg_url, f"DROP DATABASE {folio_db}")
+            quiesce(pg_url)  # the SQLite runs share the CPUs with this cluster
 
         if args.only != "postgresql":
             say(f"folio serve on SQLite, seeding {args.rows} resources")

@@ -68,6 +68,10 @@ std::optional<Actor> actor_for_token(store::Transaction& tx, const TokenCheck& t
 struct LoadedEntity {
   std::optional<projections::EntityState> entity;  // nullopt: no such row
   std::string program_of_project;                  // project children: their project's program
+  // 0: read in this unit of work. Else the row was remembered, not read (CommandHandler),
+  // with an actor remembered at this access epoch: a write decided on them must find the
+  // epoch unchanged (and the row at its version), or not happen.
+  std::int64_t remembered_at_epoch = 0;
 };
 
 // The actor behind a token and the read-model row of one entity, in one statement (with

@@ -7,15 +7,12 @@
 // server, exactly as without the cache.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "commands/access.h"
+#include "commands/sharded_cache.h"
 
 namespace folio::commands {
 
@@ -29,21 +26,18 @@ class ActorCache {
 
   // The entry for `token_hash` if one is remembered and the token has not expired at `now`
   // (the caller still compares its epoch).
-  std::shared_ptr<const Entry> find(const std::string& token_hash, const std::string& now) const;
-  void remember(const std::string& token_hash, Entry entry);
-  std::size_t size() const;
+  std::shared_ptr<const Entry> find(const std::string& token_hash, const std::string& now) const {
+    auto entry = entries_.find(token_hash);
+    // As the store's check: `t.expires_at > now`, both RFC 3339 text.
+    return entry && entry->expires_at > now ? entry : nullptr;
+  }
+  void remember(const std::string& token_hash, Entry entry) {
+    entries_.remember(token_hash, std::move(entry));
+  }
+  std::size_t size() const { return entries_.size(); }
 
  private:
-  // Shards keep the worker threads from queueing on one mutex; a full shard starts afresh
-  // (entries are cheap to read again, and stale ones are never used anyway).
-  static constexpr std::size_t kShards = 16;
-  static constexpr std::size_t kMaxPerShard = 4096;
-  struct Shard {
-    mutable std::mutex mutex;
-    std::unordered_map<std::string, std::shared_ptr<const Entry>> entries;
-  };
-  Shard& shard_of(const std::string& token_hash) const;
-  mutable std::array<Shard, kShards> shards_;
+  ShardedCache<Entry> entries_;
 };
 
 }  // namespace folio::commands

@@ -73,7 +73,7 @@ store::EventMetadata metadata_for(const CommandContext& context, const std::stri
 std::optional<Outcome> write(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                              const EntityState& after, std::int64_t previous_version,
                              const events::NewEvent& event, const std::string& password_hash,
-                             const FieldMap& attempted) {
+                             const FieldMap& attempted, std::int64_t at_access_epoch = 0) {
   if (projections::changes_access(spec)) tx.execute(projections::kBumpAccessEpoch, {});
   if (!password_hash.empty()) {
     const std::vector<store::SqlValue> params{after.id, password_hash, after.updated_at};
@@ -81,7 +81,7 @@ std::optional<Outcome> write(Transaction& tx, const CommandContext& context, con
   }
   const auto expected = previous_version == 0 ? ExpectedVersion::no_stream()
                                               : ExpectedVersion::exactly(previous_version);
-  const auto row = projections::entity_row_write(spec, after, previous_version);
+  const auto row = projections::entity_row_write(spec, after, previous_version, at_access_epoch);
   const auto result = tx.append_with(projections::stream_id_of(spec, after.id), expected, event,
                                      metadata_for(context, after.updated_at), row.along());
   if (result.status != store::AppendResult::Status::appended) {
@@ -141,8 +141,8 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
   if (auto failed = check_references(tx, spec, after)) return *failed;
   if (auto failed = check_collisions(tx, spec, after)) return *failed;
   if (auto failed = check_children_inside_dates(tx, spec, *current, after)) return *failed;
-  if (auto failed =
-          write(tx, context, spec, after, current->version, event, password_hash, requested)) {
+  if (auto failed = write(tx, context, spec, after, current->version, event, password_hash,
+                          requested, loaded ? loaded->remembered_at_epoch : 0)) {
     return *failed;
   }
   return Outcome::success(after, false);
@@ -263,10 +263,13 @@ Outcome CommandHandler::create_as(const TokenCheck& token, const CommandContext&
   if (!validated.errors.empty()) return invalid_for(token, std::move(validated.errors), actor);
   const std::string id = command.id.empty() ? new_id() : command.id;
   const std::string password_hash = password_hash_of(*command.spec, validated);
-  return run_as(token, context, *command.spec, id, actor,
-                [&](Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
-                  return create_in(tx, as, *command.spec, id, validated, password_hash, &row);
-                });
+  Outcome outcome =
+      run_as(token, context, *command.spec, id, actor,
+             [&](Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
+               return create_in(tx, as, *command.spec, id, validated, password_hash, &row);
+             });
+  if (outcome.ok()) remember(*command.spec, outcome.entity);
+  return outcome;
 }
 
 Outcome CommandHandler::update(const CommandContext& context, const UpdateEntity& command) {
@@ -284,11 +287,67 @@ Outcome CommandHandler::update_as(const TokenCheck& token, const CommandContext&
   ValidatedFields validated = validate_update(command);
   if (!validated.errors.empty()) return invalid_for(token, std::move(validated.errors), actor);
   const std::string password_hash = password_hash_of(*command.spec, validated);
-  return run_as(token, context, *command.spec, command.id, actor,
-                [&](Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
-                  return update_in(tx, as, *command.spec, command.id, *command.expected_version,
-                                   validated.fields, password_hash, &row);
-                });
+  if (password_hash.empty()) {
+    if (auto done = update_from_remembered(token, context, command, validated.fields, actor)) {
+      return std::move(*done);
+    }
+  }
+  Outcome outcome =
+      run_as(token, context, *command.spec, command.id, actor,
+             [&](Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
+               return update_in(tx, as, *command.spec, command.id, *command.expected_version,
+                                validated.fields, password_hash, &row);
+             });
+  if (outcome.ok()) remember(*command.spec, outcome.entity);
+  return outcome;
+}
+
+// Entities whose access scope follows from their own row (not project children, whose
+// project's program is read with them; not users, roles and scopes, which move the access
+// epoch themselves).
+bool CommandHandler::rememberable(const EntitySpec& spec) {
+  return spec.scope != events::ScopeKind::project_child &&
+         spec.scope != events::ScopeKind::admin_only;
+}
+
+void CommandHandler::remember(const EntitySpec& spec, const EntityState& state) {
+  if (rememberable(spec) && state.exists()) {
+    remembered_.remember(projections::stream_id_of(spec, state.id), state);
+  }
+}
+
+// An update decided on remembered rows, without reading them: the token's actor
+// (ActorCache) and the entity's state at exactly the version the client sent (a state at a
+// version never changes). The write then also requires the row still at that version and
+// the access epoch still at the actor's (projections::entity_row_write), so it happens only
+// if the decision is the one the store's rows would have given. Anything but success
+// (a moved row or epoch, or any refusal) is decided again from the store: nullopt.
+std::optional<Outcome> CommandHandler::update_from_remembered(const TokenCheck& token,
+                                                              const CommandContext& context,
+                                                              const UpdateEntity& command,
+                                                              const FieldMap& fields,
+                                                              std::optional<Actor>& actor) {
+  const EntitySpec& spec = *command.spec;
+  if (!rememberable(spec) || !token.cache) return std::nullopt;
+  const auto who = token.cache->find(token.token_hash, token.now);
+  const auto state = remembered_.find(projections::stream_id_of(spec, command.id));
+  if (!who || !state || state->version != *command.expected_version) return std::nullopt;
+  CommandContext as = context;
+  as.actor = who->actor;
+  const LoadedEntity loaded{*state, "", who->epoch};
+  Outcome outcome;
+  try {
+    store_.transact(store::Access::lazy_write, [&](Transaction& tx) {
+      outcome = update_in(tx, as, spec, command.id, *command.expected_version, fields, "", &loaded);
+      return outcome.ok() ? Verdict::commit : Verdict::rollback;
+    });
+  } catch (const store::UniqueViolation&) {
+    return std::nullopt;
+  }
+  if (!outcome.ok()) return std::nullopt;
+  actor = who->actor;
+  remember(spec, outcome.entity);
+  return outcome;
 }
 
 std::string CommandHandler::password_hash_of(const EntitySpec& spec,
@@ -316,6 +375,7 @@ Outcome CommandHandler::run_as(const TokenCheck& token, const CommandContext& re
     ActorAndEntity loaded = load_actor_and_entity(tx, token, spec, id);
     actor = loaded.actor;
     if (!actor) return Outcome::missing("the token is not valid");  // nothing to roll back
+    if (loaded.loaded.entity) remember(spec, *loaded.loaded.entity);
     context.actor = *actor;
     return body(tx, context, loaded.loaded);
   });

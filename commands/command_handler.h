@@ -5,8 +5,10 @@
 // Thread-safety: safe to call from many threads; each call is its own unit of work.
 #pragma once
 
+#include "commands/actor_cache.h"
 #include "commands/commands.h"
 #include "commands/passwords.h"
+#include "commands/sharded_cache.h"
 #include "commands/validation.h"
 #include "store/event_store.h"
 
@@ -50,9 +52,18 @@ class CommandHandler {
                       std::optional<Actor>& actor);
   std::string password_hash_of(const events::EntitySpec& spec,
                                const ValidatedFields& validated) const;
+  std::optional<Outcome> update_from_remembered(const TokenCheck& token,
+                                                const CommandContext& context,
+                                                const UpdateEntity& command, const FieldMap& fields,
+                                                std::optional<Actor>& actor);
+  static bool rememberable(const events::EntitySpec& spec);
+  void remember(const events::EntitySpec& spec, const projections::EntityState& state);
 
   store::EventStore& store_;
   PasswordPolicy password_policy_;
+  // Entity states as this server last read or wrote them, by stream id, each at its
+  // version (update_from_remembered); 16 shards of up to 1,024.
+  ShardedCache<projections::EntityState, 1024> remembered_;
 };
 
 }  // namespace folio::commands

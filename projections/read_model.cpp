@@ -47,6 +47,8 @@ ReadModelSql build_sql(const EntitySpec& spec, const std::string& table) {
   }
   sql.update = "UPDATE " + table + " SET " + join(assignments, ", ") + " WHERE id = $1" +
                " AND version = $" + std::to_string(sql.columns.size() + 1);
+  sql.update_at_epoch = sql.update + " AND (SELECT epoch FROM access_epoch) = $" +
+                        std::to_string(sql.columns.size() + 2);
   std::vector<std::string> from_excluded;
   for (std::size_t i = 1; i < sql.columns.size(); ++i) {
     from_excluded.push_back(sql.columns[i] + " = excluded." + sql.columns[i]);
@@ -198,11 +200,13 @@ std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec&
 }
 
 RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
-                          std::int64_t previous_version) {
+                          std::int64_t previous_version, std::int64_t at_access_epoch) {
   const auto& sql = read_model_sql(spec);
-  RowWrite write{previous_version == 0 ? sql.insert.c_str() : sql.update.c_str(),
+  if (previous_version == 0) return {sql.insert.c_str(), state_to_row(spec, state)};
+  RowWrite write{at_access_epoch ? sql.update_at_epoch.c_str() : sql.update.c_str(),
                  state_to_row(spec, state)};
-  if (previous_version != 0) write.params.emplace_back(previous_version);
+  write.params.emplace_back(previous_version);
+  if (at_access_epoch) write.params.emplace_back(at_access_epoch);
   return write;
 }
 

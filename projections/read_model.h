@@ -26,9 +26,10 @@ struct ReadModelSql {
   std::vector<std::string> columns;  // id, version, created_at, updated_at, deleted, fields...
   std::string select_by_id;
   std::string insert;
-  std::string update;  // guarded by the previous version
-  std::string upsert;  // insert, or replace every column of the row with this id
-  std::string list;    // keyset by id, optional equality filter per reference field
+  std::string update;           // guarded by the previous version
+  std::string update_at_epoch;  // and by the access epoch (migration 0006), one more parameter
+  std::string upsert;           // insert, or replace every column of the row with this id
+  std::string list;             // keyset by id, optional equality filter per reference field
   std::vector<std::string> list_filters;  // the reference fields `list` can filter by
   // "some other live row has these values": one statement per unique field or composite.
   std::vector<std::pair<std::vector<std::string_view>, std::string>> find_other;
@@ -51,15 +52,17 @@ std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec&
 inline constexpr const char* kBumpAccessEpoch = "UPDATE access_epoch SET epoch = epoch + 1";
 
 // The write of `state` as the row of its entity, for Transaction::append_with: an INSERT
-// when previous_version is 0, else an UPDATE guarded by previous_version. Does not bump
-// the access epoch: callers writing users, roles or scopes do (changes_access).
+// when previous_version is 0, else an UPDATE guarded by previous_version and, unless
+// at_access_epoch is 0, by the access epoch still being at_access_epoch (for a command
+// decided on remembered rows: see CommandHandler). Does not bump the access epoch: callers
+// writing users, roles or scopes do (changes_access).
 struct RowWrite {
   const char* sql;
   std::vector<store::SqlValue> params;
   store::WriteAlong along() const { return {sql, params}; }
 };
 RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
-                          std::int64_t previous_version);
+                          std::int64_t previous_version, std::int64_t at_access_epoch = 0);
 // True for the entities that decide who may do what (users, roles, scopes).
 inline bool changes_access(const EntitySpec& spec) {
   return spec.scope == events::ScopeKind::admin_only;

@@ -271,6 +271,52 @@ TEST_P(HttpConflicts, PasswordsNeverComeBack) {
   EXPECT_EQ(r.body.find(second), std::string::npos);
 }
 
+// A server remembers the entity states it wrote or read (CommandHandler) and decides an
+// update on them when the client sends the remembered version. Changes made through
+// another server on the same database must still win: the write also requires the row and
+// the access epoch unchanged, and anything else is decided again from the store.
+TEST_P(HttpConflicts, RememberedStatesNeverDecideAgainstTheStore) {
+  const auto project = make_project("Remembered");
+  const std::string id(project.at("id").as_string());
+  const std::string url = "/api/v1/projects/" + id;
+  // Versions 2 and 3 here: the second is decided on the remembered version 2.
+  ASSERT_EQ(admin_.patch(url, json::object{{"version", 1}, {"description", "one"}}).status, 200);
+  const auto third = admin_.patch(url, json::object{{"version", 2}, {"description", "two"}});
+  ASSERT_EQ(third.status, 200) << third.body;
+  EXPECT_EQ(third.object().at("version"), 3);
+  EXPECT_EQ(third.json(), admin_.get(url).json());  // the answer is the stored row
+
+  ServerProcess other({db_->url(), {}, false});
+  ASSERT_NE(other.port(), 0);
+  HttpClient elsewhere(other.port());
+  elsewhere.set_token(admin_.token());
+  ASSERT_EQ(elsewhere.patch(url, json::object{{"version", 3}, {"name", "Elsewhere"}}).status, 200);
+
+  // Here version 3 is remembered, but the store is at 4: a conflict with the real history.
+  const auto stale = admin_.patch(url, json::object{{"version", 3}, {"description", "three"}});
+  expect_version_conflict(stale, "projects", id, 3, 4, false, "remembered version 3");
+  EXPECT_EQ(stale.object().at("current_state").as_object().at("name"), "Elsewhere");
+  // The version the store holds works here, and keeps the other server's change.
+  const auto fifth = admin_.patch(url, json::object{{"version", 4}, {"description", "four"}});
+  ASSERT_EQ(fifth.status, 200) << fifth.body;
+  EXPECT_EQ(fifth.object().at("name"), "Elsewhere");
+  EXPECT_EQ(history("projects", id).size(), 5u);
+
+  // A user this server remembers (actor and state) loses the right elsewhere: the next
+  // update here is decided from the store, so it is refused and writes nothing.
+  auto pm = create_role_user("pm", "program_manager", "global", "");
+  ASSERT_EQ(pm.client.patch(url, json::object{{"version", 5}, {"description", "pm"}}).status, 200);
+  ASSERT_EQ(elsewhere
+                .patch("/api/v1/user-roles/" + pm.role_id,
+                       json::object{{"version", 1}, {"is_active", false}})
+                .status,
+            200);
+  expect_problem(pm.client.patch(url, json::object{{"version", 6}, {"description", "no"}}), 404,
+                 "not_found", "update after the role went elsewhere");
+  EXPECT_EQ(current("projects", id).at("version"), 6);
+  EXPECT_EQ(current("projects", id).at("description"), "pm");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HttpConflicts,
                          ::testing::Values(Backend::sqlite, Backend::postgres), backend_name_of);
 
