@@ -149,6 +149,37 @@ TEST_P(AppendWith, NothingIsWrittenAfterAnAutocommittedWrite) {
   EXPECT_EQ(everything().size(), 1u);
 }
 
+// A database error inside a lazy_write unit that began a transaction (here a unique
+// violation after a lock) rolls it back, and the connection serves the next units: with one
+// connection in the pool, a transaction left open would fail or swallow the next ones.
+TEST_P(AppendWith, ADatabaseErrorInABegunLazyUnitLeavesTheConnectionClean) {
+  auto one_connection = db_->open_store({.connections = 1});
+  const std::vector<SqlValue> guarded{std::int64_t{7}, std::int64_t{1}};
+  const std::vector<SqlValue> duplicate{std::int64_t{1}, std::int64_t{9}};
+  static constexpr const char* kInsertRow = "INSERT INTO access_epoch (id, epoch) VALUES ($1, $2)";
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_THROW(one_connection->transact(Access::lazy_write,
+                                          [&](Transaction& tx) {
+                                            tx.lock_key("test:lazy");
+                                            EXPECT_EQ(tx.execute(kGuardedRow, guarded), 1u);
+                                            tx.execute(kInsertRow, duplicate);  // id 1 exists
+                                            return Verdict::commit;
+                                          }),
+                 store::UniqueViolation);
+  }
+  EXPECT_EQ(epoch(), 1);  // rolled back, seen from another connection
+  AppendResult result;
+  one_connection->transact(Access::lazy_write, [&](Transaction& tx) {
+    result =
+        tx.append_with("project-a", ExpectedVersion::no_stream(), make_event("ProjectCreated", "x"),
+                       make_metadata(), {kGuardedRow, guarded});
+    return Verdict::commit;
+  });
+  EXPECT_EQ(result.status, Status::appended);
+  EXPECT_EQ(epoch(), 7);  // committed, seen from another connection
+  EXPECT_EQ(everything().size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AppendWith, ::testing::ValuesIn(all_backends()), BackendName());
 
 }  // namespace
