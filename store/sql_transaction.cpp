@@ -104,7 +104,11 @@ AppendResult SqlTransaction::append_with(const std::string& stream_id, ExpectedV
     if (*position == 0) return failed_append(stream_id, metadata.command_id);
     return AppendResult{AppendResult::Status::appended, from + 1, *position, *position};
   }
-  // Statement by statement, inside the unit's transaction.
+  // Statement by statement, inside the unit's transaction. A repeated command id is a
+  // duplicate before the row is touched (as PostgreSQL's statement checks it).
+  if (!metadata.command_id.empty()) {
+    if (auto prior = find_command(stream_id, metadata.command_id)) return duplicate_of(*prior);
+  }
   if (execute(along.sql, along.params) != 1) return failed_append(stream_id, metadata.command_id);
   EventMetadata with_time = metadata;
   with_time.recorded_at = recorded_at;

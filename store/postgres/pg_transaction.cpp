@@ -90,6 +90,9 @@ constexpr NamedSql kCreateAndInsert{
 // run; folio_both_or_neither (migration 0007) fails the statement, so nothing is written,
 // if the row changed but the stream check failed (the read model and the stream disagree:
 // only a write that bypassed Folio does that).
+// Appended to an UPDATE's WHERE clause.
+constexpr const char* kNoSuchCommandYet =
+    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND command_id = $9)";
 constexpr const char* kBumpWithAlong =
     " checked AS (UPDATE streams SET version = $2::bigint + 1"
     " WHERE stream_id = $1 AND version = $2::bigint"
@@ -197,9 +200,12 @@ const NamedStatement& with_along_statement(const char* along_sql, bool create) {
   std::lock_guard lock(mutex);
   auto [it, inserted] = built.try_emplace({along_sql, create});
   if (inserted) {
+    // An update's row is not written for a command id this stream already holds (a repeat
+    // at a later version: answered as a duplicate, not refused as a disagreement). A
+    // creation's INSERT needs no such check: a repeat finds its row taken.
     it->second.sql = "WITH along AS (" + shift_placeholders(along_sql, create ? 11 : 10) +
-                     " RETURNING 1)," + (create ? kCreateWithAlong : kBumpWithAlong) +
-                     kInsertAfterAlong;
+                     (create ? "" : kNoSuchCommandYet) + " RETURNING 1)," +
+                     (create ? kCreateWithAlong : kBumpWithAlong) + kInsertAfterAlong;
     it->second.name = "w" + std::to_string(std::hash<std::string>{}(it->second.sql));
   }
   return it->second;

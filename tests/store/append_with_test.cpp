@@ -180,6 +180,50 @@ TEST_P(AppendWith, ADatabaseErrorInABegunLazyUnitLeavesTheConnectionClean) {
   EXPECT_EQ(everything().size(), 1u);
 }
 
+// The same command id at a later version (a client reusing its Idempotency-Key): the row's
+// guard would pass, but the command is a duplicate, so nothing is written and the answer
+// is the original append (not a disagreement between the row and the stream).
+TEST_P(AppendWith, ARepeatedCommandIdWhoseRowGuardPassesIsADuplicate) {
+  const std::vector<SqlValue> first{std::int64_t{2}, std::int64_t{1}};
+  const std::vector<SqlValue> later{std::int64_t{3}, std::int64_t{2}};  // passes: epoch is 2
+  AppendResult original;
+  store_->transact(Access::lazy_write, [&](Transaction& tx) {
+    original =
+        tx.append_with("project-a", ExpectedVersion::no_stream(), make_event("ProjectCreated", "x"),
+                       make_metadata(), {kGuardedRow, first});
+    return Verdict::commit;
+  });
+  ASSERT_EQ(original.status, Status::appended);
+  AppendResult updated;
+  store_->transact(Access::lazy_write, [&](Transaction& tx) {
+    updated = tx.append_with("project-a", ExpectedVersion::exactly(1),
+                             make_event("ProjectUpdated", "y"), make_metadata("key-1"),
+                             {kGuardedRow, first});  // first's guard no longer holds: 0 rows
+    return Verdict::commit;
+  });
+  EXPECT_EQ(updated.status, Status::version_mismatch);
+  store_->transact(Access::lazy_write, [&](Transaction& tx) {
+    updated =
+        tx.append_with("project-a", ExpectedVersion::exactly(1), make_event("ProjectUpdated", "y"),
+                       make_metadata("key-1"), {kGuardedRow, later});
+    return updated.ok() ? Verdict::commit : Verdict::rollback;
+  });
+  ASSERT_EQ(updated.status, Status::appended);
+  EXPECT_EQ(epoch(), 3);
+  AppendResult repeated_later;
+  const std::vector<SqlValue> next{std::int64_t{4}, std::int64_t{3}};  // would pass
+  store_->transact(Access::lazy_write, [&](Transaction& tx) {
+    repeated_later =
+        tx.append_with("project-a", ExpectedVersion::exactly(2), make_event("ProjectUpdated", "z"),
+                       make_metadata("key-1"), {kGuardedRow, next});
+    return repeated_later.status == Status::appended ? Verdict::commit : Verdict::rollback;
+  });
+  EXPECT_EQ(repeated_later.status, Status::duplicate);
+  EXPECT_EQ(repeated_later.first_position, updated.first_position);
+  EXPECT_EQ(epoch(), 3);
+  EXPECT_EQ(everything().size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AppendWith, ::testing::ValuesIn(all_backends()), BackendName());
 
 }  // namespace
