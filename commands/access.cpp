@@ -93,15 +93,17 @@ const std::array<std::string, 2>& entity_sql_of(const events::EntitySpec& spec) 
 std::int64_t epoch_of(const store::SqlValue& v) { return std::get<std::int64_t>(v); }
 
 // The actor of kTokenColumns rows, remembered in token.cache.
-std::optional<Actor> actor_from_token_rows(const TokenCheck& token,
-                                           const std::vector<store::SqlRow>& rows) {
-  auto actor = actor_from_rows(rows);
-  if (actor && token.cache) {
-    token.cache->remember(token.token_hash,
-                          ActorCache::Entry{*actor, text(rows[0][kActorColumns]),
-                                            epoch_of(rows[0][kActorColumns + 1])});
-  }
-  return actor;
+// The actor of kTokenColumns rows with what ActorCache keeps with it; remembered now
+// unless the token says not to.
+ActorAndEntity actor_from_token_rows(const TokenCheck& token,
+                                     const std::vector<store::SqlRow>& rows) {
+  ActorAndEntity read;
+  read.actor = actor_from_rows(rows);
+  if (!read.actor) return read;
+  read.token_expires_at = text(rows[0][kActorColumns]);
+  read.access_epoch = epoch_of(rows[0][kActorColumns + 1]);
+  if (token.remember_now) remember_actor(token, read);
+  return read;
 }
 
 // The entity columns of `row` from `offset` on (see with_entity_sql).
@@ -150,7 +152,13 @@ std::optional<Actor> actor_for_token(store::Transaction& tx, const TokenCheck& t
     }
   }
   const std::vector<store::SqlValue> params{token.token_hash, token.now};
-  return actor_from_token_rows(token, tx.query(kTokenActor, params));
+  return actor_from_token_rows(token, tx.query(kTokenActor, params)).actor;
+}
+
+void remember_actor(const TokenCheck& token, const ActorAndEntity& loaded) {
+  if (!token.cache || !loaded.actor || loaded.access_epoch == 0) return;
+  token.cache->remember(token.token_hash, ActorCache::Entry{*loaded.actor, loaded.token_expires_at,
+                                                            loaded.access_epoch});
 }
 
 ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& token,
@@ -170,7 +178,7 @@ ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& t
   }
   const std::vector<store::SqlValue> params{token.token_hash, token.now, id};
   const auto rows = tx.query(sql[0].c_str(), params);
-  loaded.actor = actor_from_token_rows(token, rows);
+  loaded = actor_from_token_rows(token, rows);
   if (loaded.actor) loaded.loaded = loaded_entity(spec, rows.front(), kTokenColumns);
   return loaded;
 }

@@ -58,6 +58,10 @@ struct TokenCheck {
   std::string token_hash;       // lower-case hex SHA-256 of the token
   std::string now;              // RFC 3339
   ActorCache* cache = nullptr;  // the server's, if it remembers actors (actor_cache.h)
+  // False inside a write unit: what it reads may not be committed yet (SQLite runs units
+  // in batches that can still fail), so its caller remembers the actor after the unit
+  // (remember_actor with the ActorAndEntity it got).
+  bool remember_now = true;
 };
 
 // The actor behind a bearer token (FOLIO_TOKEN_ACTOR_FROM); nullopt when the token is
@@ -80,9 +84,15 @@ struct LoadedEntity {
 struct ActorAndEntity {
   std::optional<Actor> actor;  // nullopt: the token is not valid (nothing else read)
   LoadedEntity loaded;
+  // When the actor was read now (not remembered): what ActorCache keeps with it.
+  std::string token_expires_at;
+  std::int64_t access_epoch = 0;
 };
 ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& token,
                                      const events::EntitySpec& spec, const std::string& id);
+// Remembers in token.cache the actor `loaded` read now (nothing when it was remembered or
+// not found), for callers whose TokenCheck had remember_now false, once their unit is over.
+void remember_actor(const TokenCheck& token, const ActorAndEntity& loaded);
 
 // Where an entity sits: its program and project (either may be empty).
 struct EntityScope {

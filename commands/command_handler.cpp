@@ -68,13 +68,12 @@ store::EventMetadata metadata_for(const CommandContext& context, const std::stri
 }
 
 // Appends `event` and writes the read model `after` (one statement: append_with); on a
-// lost race, the conflict. Users, roles and scopes also move the access epoch, and a
-// password its credentials row, before it (in the transaction those writes begin).
+// lost race, the conflict. A password is stored first, in the transaction it begins. (Users,
+// roles and scopes move the access epoch by trigger: migration 0006.)
 std::optional<Outcome> write(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                              const EntityState& after, std::int64_t previous_version,
                              const events::NewEvent& event, const std::string& password_hash,
                              const FieldMap& attempted, std::int64_t at_access_epoch = 0) {
-  if (projections::changes_access(spec)) tx.execute(projections::kBumpAccessEpoch, {});
   if (!password_hash.empty()) {
     const std::vector<store::SqlValue> params{after.id, password_hash, after.updated_at};
     tx.execute(kUpsertCredentials, params);
@@ -371,14 +370,21 @@ Outcome CommandHandler::run_as(const TokenCheck& token, const CommandContext& re
                                std::optional<Actor>& actor, Body&& body) {
   actor.reset();
   CommandContext context = request;  // its actor is the token's, set in the transaction
-  return run(context, [&](Transaction& tx) {
-    ActorAndEntity loaded = load_actor_and_entity(tx, token, spec, id);
-    actor = loaded.actor;
+  // What the unit read is remembered once it is over: on SQLite it may read its batch's
+  // uncommitted writes (see TokenCheck::remember_now).
+  TokenCheck in_unit = token;
+  in_unit.remember_now = false;
+  ActorAndEntity read;
+  Outcome outcome = run(context, [&](Transaction& tx) {
+    read = load_actor_and_entity(tx, in_unit, spec, id);
+    actor = read.actor;
     if (!actor) return Outcome::missing("the token is not valid");  // nothing to roll back
-    if (loaded.loaded.entity) remember(spec, *loaded.loaded.entity);
     context.actor = *actor;
-    return body(tx, context, loaded.loaded);
+    return body(tx, context, read.loaded);
   });
+  remember_actor(token, read);
+  if (read.loaded.entity) remember(spec, *read.loaded.entity);
+  return outcome;
 }
 
 Outcome CommandHandler::remove(const CommandContext& context, const DeleteEntity& command) {

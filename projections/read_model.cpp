@@ -199,6 +199,21 @@ std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec&
   return row_to_state(spec, rows.front());
 }
 
+std::string access_epoch_triggers_ddl(const EntitySpec& spec, const std::string& table,
+                                     bool postgres) {
+  if (!changes_access(spec)) return "";
+  if (postgres) {
+    return "CREATE TRIGGER " + table + "_access_epoch AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " +
+           table + " FOR EACH STATEMENT EXECUTE FUNCTION folio_bump_access_epoch();\n";
+  }
+  std::string ddl;
+  for (const char* change : {"insert", "update", "delete"}) {
+    ddl += "CREATE TRIGGER " + table + "_" + change + "_access_epoch AFTER " + change + " ON " +
+           table + " BEGIN UPDATE access_epoch SET epoch = epoch + 1; END;\n";
+  }
+  return ddl;
+}
+
 RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
                           std::int64_t previous_version, std::int64_t at_access_epoch) {
   const auto& sql = read_model_sql(spec);
@@ -212,9 +227,6 @@ RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
 
 bool save_entity(store::Transaction& tx, const EntitySpec& spec, const EntityState& state,
                  std::int64_t previous_version) {
-  // Users, roles and scopes decide who may do what: servers that remember actors check this
-  // counter (commands/actor_cache.h), so it moves with every such write, in its transaction.
-  if (changes_access(spec)) tx.execute(kBumpAccessEpoch, {});
   const RowWrite write = entity_row_write(spec, state, previous_version);
   const std::size_t changed = tx.execute(write.sql, write.params);
   return previous_version == 0 || changed == 1;

@@ -47,15 +47,20 @@ EntityState row_to_state(const EntitySpec& spec, const store::SqlRow& row);
 std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec& spec,
                                        const std::string& id);
 
-// Adds one to the access epoch (migration 0006): run by every write that may change who may
-// do what (save_entity of users, roles and scopes; a rebuild's swap).
+// Adds one to the access epoch (migration 0006). Triggers run it for every write to the
+// read models of access (changes_access) and to auth_tokens; a rebuild's swap, which
+// replaces those tables without writing rows, runs it itself.
 inline constexpr const char* kBumpAccessEpoch = "UPDATE access_epoch SET epoch = epoch + 1";
+// The triggers of migration 0006 for `table`, the read model of `spec` (none unless
+// changes_access(spec)): a rebuild re-creates them on the tables it swaps in.
+std::string access_epoch_triggers_ddl(const EntitySpec& spec, const std::string& table,
+                                      bool postgres);
 
 // The write of `state` as the row of its entity, for Transaction::append_with: an INSERT
 // when previous_version is 0, else an UPDATE guarded by previous_version and, unless
 // at_access_epoch is 0, by the access epoch still being at_access_epoch (for a command
-// decided on remembered rows: see CommandHandler). Does not bump the access epoch: callers
-// writing users, roles or scopes do (changes_access).
+// decided on remembered rows: see CommandHandler). Writes to users, roles and scopes move
+// the access epoch by trigger.
 struct RowWrite {
   const char* sql;
   std::vector<store::SqlValue> params;

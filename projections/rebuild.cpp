@@ -69,6 +69,7 @@ std::string swap_script(const std::vector<const EntitySpec*>& specs, bool postgr
   for (const auto* spec : specs) {
     script += "DROP TABLE " + live(*spec) + ";\n";
     script += "ALTER TABLE " + shadow(*spec) + " RENAME TO " + live(*spec) + ";\n";
+    script += access_epoch_triggers_ddl(*spec, live(*spec), postgres);
     const auto shadow_indexes = read_model_indexes(*spec, ReadModelCopy::shadow);
     const auto live_indexes = read_model_indexes(*spec, ReadModelCopy::live);
     if (postgres) {
@@ -83,9 +84,7 @@ std::string swap_script(const std::vector<const EntitySpec*>& specs, bool postgr
       for (const auto& index : live_indexes) script += index.create;
     }
   }
-  // Users, roles and scopes may read differently now: servers forget the actors they
-  // remember (commands/actor_cache.h).
-  return script + kBumpAccessEpoch + std::string(";\n");
+  return script;
 }
 
 std::int64_t count_rows(Transaction& tx, const std::vector<const EntitySpec*>& specs) {
@@ -166,6 +165,10 @@ RebuildResult rebuild_read_models(store::EventStore& store, const RebuildOptions
         last_events = runner.finish_in(tx);
         result.entities = count_rows(tx, specs);
         tx.execute_script(swap_script(specs, postgres));
+        // Users, roles and scopes may read differently now: servers stop trusting the actors
+        // they remember (commands/actor_cache.h). Last, after the tables' locks, in the order
+        // commands take them (a row, then the epoch by trigger).
+        tx.execute(kBumpAccessEpoch, {});
         delete_checkpoint(tx, kRebuildJob);
         return Verdict::commit;
       });

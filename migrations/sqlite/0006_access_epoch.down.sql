@@ -1,3 +1,12 @@
 DROP TRIGGER IF EXISTS auth_tokens_update_access_epoch;
 DROP TRIGGER IF EXISTS auth_tokens_delete_access_epoch;
+DROP TRIGGER IF EXISTS users_insert_access_epoch;
+DROP TRIGGER IF EXISTS users_update_access_epoch;
+DROP TRIGGER IF EXISTS users_delete_access_epoch;
+DROP TRIGGER IF EXISTS user_roles_insert_access_epoch;
+DROP TRIGGER IF EXISTS user_roles_update_access_epoch;
+DROP TRIGGER IF EXISTS user_roles_delete_access_epoch;
+DROP TRIGGER IF EXISTS scope_assignments_insert_access_epoch;
+DROP TRIGGER IF EXISTS scope_assignments_update_access_epoch;
+DROP TRIGGER IF EXISTS scope_assignments_delete_access_epoch;
 DROP TABLE IF EXISTS access_epoch;

@@ -89,11 +89,17 @@ void PgEventStore::run_lazily(pqxx::transaction_base& tx, PgTransaction& folio_t
         tx.exec("ROLLBACK");
       } catch (...) {  // the connection is gone: the server rolls back itself
       }
+    } else if (folio_tx.committed_alone()) {
+      notify_committed();  // its one statement committed before the unit failed
     }
     throw;
   }
   if (!folio_tx.begun()) {
-    if (folio_tx.wrote()) notify_committed();  // its one statement committed by itself
+    if (!folio_tx.committed_alone()) return;
+    notify_committed();  // its one statement committed by itself
+    if (verdict == Verdict::rollback) {
+      throw StoreUsageError("a lazy_write unit asked to roll back a write that committed");
+    }
     return;
   }
   if (verdict == Verdict::rollback) {

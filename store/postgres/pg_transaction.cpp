@@ -391,6 +391,22 @@ std::optional<std::int64_t> PgTransaction::check_and_insert_one(
   }
   wrote_ = true;
   autocommitted_ = lazy_ && !begun_;  // one statement, atomic by itself
+  try {
+    const auto position = insert_one(stream_id, entity_type, expected, event, recorded_at, metadata,
+                                     canonical, along);
+    committed_alone_ = autocommitted_ && position.value_or(0) > 0;
+    return position;
+  } catch (const pqxx::broken_connection& e) {
+    // Sent without a transaction: it may have committed before the connection broke.
+    if (autocommitted_) throw pqxx::in_doubt_error(e.what());
+    throw;
+  }
+}
+
+std::optional<std::int64_t> PgTransaction::insert_one(
+    const std::string& stream_id, const std::string& entity_type, std::int64_t expected,
+    const NewEvent& event, const std::string& recorded_at, const EventMetadata& metadata,
+    std::string_view canonical, const WriteAlong* along) {
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());
   const pqxx::binarystring hash_input(canonical.data(), canonical.size());
   if (along) {

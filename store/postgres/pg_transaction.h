@@ -20,7 +20,9 @@ class PgTransaction final : public SqlTransaction {
   explicit PgTransaction(pqxx::transaction_base& tx, bool lazy = false) : tx_(tx), lazy_(lazy) {}
 
   bool begun() const { return begun_; }  // lazy: BEGIN was sent
-  bool wrote() const { return wrote_; }  // something was written
+  bool wrote() const { return wrote_; }  // a write (or lock) was sent
+  // lazy: its one-statement write wrote an event and committed by itself.
+  bool committed_alone() const { return committed_alone_; }
 
   std::int64_t stream_version(const std::string& stream_id) override;
   std::vector<RecordedEvent> read_stream(const std::string& stream_id, std::int64_t from_version,
@@ -60,6 +62,12 @@ class PgTransaction final : public SqlTransaction {
   std::int64_t positions_taken();
   void wait_for_appends_in_flight();
   pqxx::result run(const char* sql, std::span<const SqlValue> params);
+  // check_and_insert_one's statement.
+  std::optional<std::int64_t> insert_one(const std::string& stream_id,
+                                         const std::string& entity_type, std::int64_t expected,
+                                         const NewEvent& event, const std::string& recorded_at,
+                                         const EventMetadata& metadata, std::string_view canonical,
+                                         const WriteAlong* along);
   // Before a statement that needs the transaction (see the constructor).
   void need_transaction();
 
@@ -67,7 +75,8 @@ class PgTransaction final : public SqlTransaction {
   const bool lazy_;
   bool begun_ = false;
   bool wrote_ = false;
-  bool autocommitted_ = false;  // lazy: a write committed by itself
+  bool autocommitted_ = false;  // lazy: a write was sent without a transaction
+  bool committed_alone_ = false;
 };
 
 }  // namespace folio::store::postgres

@@ -565,8 +565,8 @@ TEST_P(HttpAuth, RememberedActorsFollowChangesMadeThroughAnotherServer) {
   EXPECT_EQ(current("projects", p.project_id).at("name"), "Renamed");
 }
 
-// A token revoked or cut short in the store itself (an operator's UPDATE or DELETE of
-// auth_tokens) stops at once, though this server remembers its actor.
+// A token revoked in the store itself (an operator's DELETE of auth_tokens), or its user
+// deactivated by hand, stops at once, though this server remembers the actor.
 TEST_P(HttpAuth, TokensRevokedInTheStoreStopAtOnceThoughRemembered) {
   auto reader = create_role_user("reader", "program_manager", "global", "");
   auto second = login(reader.username, reader.password);
@@ -583,6 +583,15 @@ TEST_P(HttpAuth, TokensRevokedInTheStoreStopAtOnceThoughRemembered) {
   expect_unauthenticated(second.get("/api/v1/users/" + reader.user_id), "revoked token (by id)");
   // The user's other token is untouched.
   EXPECT_EQ(reader.client.get("/api/v1/portfolios").status, 200);
+  // A user deactivated by hand in the read model (as a program other than Folio could):
+  // the trigger moves the epoch, so the remembered actor is not trusted either.
+  store->transact(store::Access::read_write, [&](store::Transaction& tx) {
+    static constexpr const char* kDeactivate = "UPDATE users SET is_active = 0 WHERE id = $1";
+    const std::vector<store::SqlValue> params{reader.user_id};
+    EXPECT_EQ(tx.execute(kDeactivate, params), 1u);
+    return store::Verdict::commit;
+  });
+  expect_unauthenticated(reader.client.get("/api/v1/portfolios"), "deactivated by hand");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HttpAuth, ::testing::Values(Backend::sqlite, Backend::postgres),
