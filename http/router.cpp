@@ -655,6 +655,14 @@ Response handle_request(const Request& request, const std::string& request_id, S
       response.content_length(length);
     }
     return response;
+  } catch (const store::StoreOutcomeUnknown& e) {
+    log_failure("store_outcome_unknown", request_id, info, e);
+    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
+                         "The connection to the store broke while the change was being saved: "
+                         "it may or may not have been saved. Read the entity before you try "
+                         "again.");
+    r.set(beast_http::field::retry_after, "5");
+    return r;
   } catch (const store::StoreUnavailable& e) {
     log_failure("store_unavailable", request_id, info, e);
     Response r = problem(status::service_unavailable, "unavailable", "Unavailable",

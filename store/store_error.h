@@ -20,6 +20,13 @@ class StoreUnavailable : public StoreError {
   using StoreError::StoreError;
 };
 
+// The connection broke while a write was being committed (or sent without a transaction):
+// it may or may not have been saved. HTTP answers 503 and says so.
+class StoreOutcomeUnknown : public StoreUnavailable {
+ public:
+  using StoreUnavailable::StoreUnavailable;
+};
+
 // The database answered but its contents or schema are not what Folio wrote
 // (missing tables, undecodable rows, a broken file).
 class StoreCorrupt : public StoreError {

@@ -164,7 +164,7 @@ void PgEventStore::transact(Access access, const Work& work) {
     } catch (const pqxx::in_doubt_error& e) {
       connection.reset();
       release(nullptr);
-      throw StoreUnavailable(
+      throw StoreOutcomeUnknown(
           std::string("the PostgreSQL connection broke during commit; the outcome is "
                       "unknown: ") +
           e.what());
