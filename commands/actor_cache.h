@@ -1,10 +1,10 @@
 // The actors behind bearer tokens, remembered by one server so that a request does not
 // join the token, the user, its roles and their scopes again. Never trusted on its own: an
-// entry is used only while the access epoch (migration 0006: a counter that every change of
-// users, roles or scopes bumps in its own transaction) read in the request's own statement
-// still equals the epoch the entry was read with, and only before the token expires. So a
-// deactivation or a role change acknowledged on any server stops the next request on every
-// server, exactly as without the cache.
+// entry is used only while the access epoch (migration 0006: a counter that triggers move in
+// the transaction of every change of users, roles, scopes or tokens) read in the request's
+// own statement still equals the epoch the entry was read with, and only before the token
+// expires. So a deactivation or a role change acknowledged on any server stops the next
+// request on every server, exactly as without the cache.
 #pragma once
 
 #include <cstdint>
