@@ -86,7 +86,8 @@ export class VersionConflictError extends ApiError {
   }
 }
 
-/** 503: nothing was written; the server suggests when to try again (Retry-After, seconds). */
+/** 503: nothing was written, unless the detail says the outcome is unknown (the connection broke
+ * while the change was being saved); the server suggests when to try again (Retry-After, seconds). */
 export class UnavailableError extends ApiError {
   readonly retryAfterSeconds: number | null;
   constructor(problem: Problem, retryAfterSeconds: number | null = null) {
