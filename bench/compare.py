@@ -62,8 +62,9 @@ def database_url(base, name):
 
 
 def psql(url, sql):
-    subprocess.run([pg_tool("psql"), "-qtA", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
-                   check=True, stdout=subprocess.PIPE)
+    """The statement's output (unaligned, tuples only)."""
+    return subprocess.run([pg_tool("psql"), "-qtA", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                          check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
 
 
 class Server:
@@ -117,11 +118,8 @@ def quiesce(url):
         say("  (cannot CHECKPOINT: measuring without quiescing PostgreSQL)")
         return
     for _ in range(120):
-        busy = subprocess.run(
-            [pg_tool("psql"), "-qtA", url, "-c",
-             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
-             " AND state IS DISTINCT FROM 'idle'"],
-            check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+        busy = psql(url, "SELECT count(*) FROM pg_stat_activity"
+                         " WHERE backend_type = 'autovacuum worker' AND state IS DISTINCT FROM 'idle'")
         if busy == "0":
             return
         time.sleep(0.5)

@@ -92,7 +92,6 @@ const std::array<std::string, 2>& entity_sql_of(const events::EntitySpec& spec) 
 
 std::int64_t epoch_of(const store::SqlValue& v) { return std::get<std::int64_t>(v); }
 
-// The actor of kTokenColumns rows, remembered in token.cache.
 // The actor of kTokenColumns rows with what ActorCache keeps with it; remembered now
 // unless the token says not to.
 ActorAndEntity actor_from_token_rows(const TokenCheck& token,
@@ -143,12 +142,14 @@ std::optional<Actor> load_actor(store::Transaction& tx, const std::string& user_
   return actor_from_rows(tx.query(kActor, std::span(&param, 1)));
 }
 
+std::shared_ptr<const ActorCache::Entry> remembered_actor(const TokenCheck& token) {
+  return token.cache ? token.cache->find(token.token_hash, token.now) : nullptr;
+}
+
 std::optional<Actor> actor_for_token(store::Transaction& tx, const TokenCheck& token) {
-  if (token.cache) {
-    if (const auto remembered = token.cache->find(token.token_hash, token.now)) {
-      if (epoch_of(tx.query(kAccessEpoch, {}).at(0).at(0)) == remembered->epoch) {
-        return remembered->actor;
-      }
+  if (const auto remembered = remembered_actor(token)) {
+    if (epoch_of(tx.query(kAccessEpoch, {}).at(0).at(0)) == remembered->epoch) {
+      return remembered->actor;
     }
   }
   const std::vector<store::SqlValue> params{token.token_hash, token.now};
@@ -165,15 +166,13 @@ ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& t
                                      const events::EntitySpec& spec, const std::string& id) {
   const auto& sql = entity_sql_of(spec);
   ActorAndEntity loaded;
-  if (token.cache) {
-    if (const auto remembered = token.cache->find(token.token_hash, token.now)) {
-      const store::SqlValue param{id};
-      const auto rows = tx.query(sql[1].c_str(), std::span(&param, 1));
-      if (epoch_of(rows.at(0).at(0)) == remembered->epoch) {
-        loaded.actor = remembered->actor;
-        loaded.loaded = loaded_entity(spec, rows.front(), 1);
-        return loaded;
-      }
+  if (const auto remembered = remembered_actor(token)) {
+    const store::SqlValue param{id};
+    const auto rows = tx.query(sql[1].c_str(), std::span(&param, 1));
+    if (epoch_of(rows.at(0).at(0)) == remembered->epoch) {
+      loaded.actor = remembered->actor;
+      loaded.loaded = loaded_entity(spec, rows.front(), 1);
+      return loaded;
     }
   }
   const std::vector<store::SqlValue> params{token.token_hash, token.now, id};

@@ -34,10 +34,13 @@ class ActorCache {
   void remember(const std::string& token_hash, Entry entry) {
     entries_.remember(token_hash, std::move(entry));
   }
-  std::size_t size() const { return entries_.size(); }
 
  private:
   ShardedCache<Entry> entries_;
 };
+
+// The entry token.cache remembers for the token, unexpired at token.now (nullptr without
+// a cache or an entry); its epoch still has to be confirmed against the store's.
+std::shared_ptr<const ActorCache::Entry> remembered_actor(const TokenCheck& token);
 
 }  // namespace folio::commands

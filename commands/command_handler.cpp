@@ -327,8 +327,8 @@ std::optional<Outcome> CommandHandler::update_from_remembered(const TokenCheck& 
                                                               const FieldMap& fields,
                                                               std::optional<Actor>& actor) {
   const EntitySpec& spec = *command.spec;
-  if (!rememberable(spec) || !token.cache) return std::nullopt;
-  const auto who = token.cache->find(token.token_hash, token.now);
+  if (!rememberable(spec)) return std::nullopt;
+  const auto who = remembered_actor(token);
   const auto state = remembered_.find(projections::stream_id_of(spec, command.id));
   if (!who || !state || state->version != *command.expected_version) return std::nullopt;
   CommandContext as = context;

@@ -32,15 +32,6 @@ class ShardedCache {
     shard.entries.insert_or_assign(key, std::move(shared));
   }
 
-  std::size_t size() const {
-    std::size_t total = 0;
-    for (const auto& shard : shards_) {
-      std::lock_guard lock(shard.mutex);
-      total += shard.entries.size();
-    }
-    return total;
-  }
-
  private:
   static constexpr std::size_t kShards = 16;
   struct Shard {

@@ -225,13 +225,6 @@ RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
   return write;
 }
 
-bool save_entity(store::Transaction& tx, const EntitySpec& spec, const EntityState& state,
-                 std::int64_t previous_version) {
-  const RowWrite write = entity_row_write(spec, state, previous_version);
-  const std::size_t changed = tx.execute(write.sql, write.params);
-  return previous_version == 0 || changed == 1;
-}
-
 std::vector<EntityState> list_entities(store::Transaction& tx, const EntitySpec& spec,
                                        const ListQuery& query) {
   const auto& sql = read_model_sql(spec);
@@ -251,7 +244,8 @@ std::vector<EntityState> list_entities(store::Transaction& tx, const EntitySpec&
 
 std::optional<std::string> find_other_with(store::Transaction& tx, const EntitySpec& spec,
                                            const std::vector<std::string_view>& fields,
-                                           const FieldMap& values, const std::string& except_id) {
+                                           const FieldMap& values,
+                                           const std::string& except_id) {
   const auto& sql = read_model_sql(spec);
   const auto it = std::find_if(sql.find_other.begin(), sql.find_other.end(),
                                [&](const auto& entry) { return entry.first == fields; });
@@ -281,7 +275,8 @@ std::optional<std::string> find_referrer(store::Transaction& tx, const EntitySpe
 std::string read_model_table_ddl(const EntitySpec& spec, const std::string& table) {
   std::vector<std::string> columns = {
       "id         TEXT    NOT NULL PRIMARY KEY",
-      "version    BIGINT  NOT NULL DEFAULT 1 CHECK (version >= 1)", "created_at TEXT    NOT NULL",
+      "version    BIGINT  NOT NULL DEFAULT 1 CHECK (version >= 1)",
+      "created_at TEXT    NOT NULL",
       "updated_at TEXT    NOT NULL",
       "deleted    INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1))"};
   for (const auto& f : spec.fields) {

@@ -73,12 +73,6 @@ inline bool changes_access(const EntitySpec& spec) {
   return spec.scope == events::ScopeKind::admin_only;
 }
 
-// Writes `state` as the row of its entity: an INSERT when previous_version is 0, else an
-// UPDATE that only succeeds if the row is still at previous_version. Returns false when
-// that guard failed (a concurrent writer won). Throws store::UniqueViolation.
-bool save_entity(store::Transaction& tx, const EntitySpec& spec, const EntityState& state,
-                 std::int64_t previous_version);
-
 struct ListQuery {
   std::string after_id;  // keyset cursor: ids greater than this
   std::size_t limit = 50;

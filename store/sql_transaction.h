@@ -38,6 +38,14 @@ class SqlTransaction : public Transaction {
   // The answer to an append whose expectation failed: the earlier append with the same
   // command id (duplicate), else version_mismatch with the stream's version.
   AppendResult failed_append(const std::string& stream_id, const std::string& command_id);
+  // check_and_insert_one's answer as an append's (from an exact or no_stream expectation);
+  // nullopt when the dialect has no such statement.
+  std::optional<AppendResult> in_one_statement(const std::string& stream_id,
+                                               const std::string& entity_type,
+                                               ExpectedVersion expected, const NewEvent& event,
+                                               const std::string& recorded_at,
+                                               const EventMetadata& metadata,
+                                               const WriteAlong* along);
 
   // UPDATE streams SET version = expected + count WHERE version = expected AND the command
   // id was not used in this stream. True when the row changed.
@@ -56,14 +64,14 @@ class SqlTransaction : public Transaction {
   // has one (PostgreSQL: one round trip instead of two): bumps the stream from `expected`
   // to expected + 1 (as bump_stream, command id included), or creates it at version 1 when
   // `expected` is 0 (as create_stream), and inserts `event` as that version (as
-  // insert_event). With `along`, that write too, and the stream check only if it changed
-  // its row. Returns the event's position; 0 when a check failed and nothing was written;
-  // nullopt when the dialect does not do this (then nothing happened either).
+  // insert_event, its hash input canonical_event_bytes() of that version). With `along`,
+  // that write too, and the stream check only if it changed its row. Returns the event's
+  // position; 0 when a check failed and nothing was written; nullopt when the dialect does
+  // not do this (then nothing happened either).
   virtual std::optional<std::int64_t> check_and_insert_one(
       const std::string& /*stream_id*/, const std::string& /*entity_type*/,
       std::int64_t /*expected*/, const NewEvent& /*event*/, const std::string& /*recorded_at*/,
-      const EventMetadata& /*metadata*/, std::string_view /*canonical*/,
-      const WriteAlong* /*along*/) {
+      const EventMetadata& /*metadata*/, const WriteAlong* /*along*/) {
     return std::nullopt;
   }
   // Inserts one event at the next global position; returns that position. The same

@@ -10,6 +10,7 @@
 #include <pqxx/result>
 #include <thread>
 
+#include "store/event_hash.h"
 #include "store/store_error.h"
 
 namespace folio::store::postgres {
@@ -89,14 +90,13 @@ constexpr NamedSql kCreateAndInsert{
 // after $10, or after $11 for a creation) that must change its row for the stream check to
 // run; folio_both_or_neither (migration 0007) fails the statement, so nothing is written,
 // if the row changed but the stream check failed (the read model and the stream disagree:
-// only a write that bypassed Folio does that).
-// Appended to an UPDATE's WHERE clause.
+// only a write that bypassed Folio does that). An update's row carries the command-id
+// check (kNoSuchCommandYet, appended to its WHERE clause), so the stream bump needs none.
 constexpr const char* kNoSuchCommandYet =
     " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND command_id = $9)";
 constexpr const char* kBumpWithAlong =
     " checked AS (UPDATE streams SET version = $2::bigint + 1"
     " WHERE stream_id = $1 AND version = $2::bigint"
-    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND command_id = $9)"
     " AND EXISTS (SELECT 1 FROM along) RETURNING version),";
 constexpr const char* kCreateWithAlong =
     " checked AS (INSERT INTO streams (stream_id, entity_type, version)"
@@ -260,7 +260,6 @@ void PgTransaction::need_transaction() {
     tx_.exec("BEGIN");
     begun_ = true;
   }
-  wrote_ = true;
 }
 
 std::size_t PgTransaction::execute(const char* sql, std::span<const SqlValue> params) {
@@ -385,16 +384,15 @@ std::optional<SqlTransaction::PriorAppend> PgTransaction::find_command(
 std::optional<std::int64_t> PgTransaction::check_and_insert_one(
     const std::string& stream_id, const std::string& entity_type, std::int64_t expected,
     const NewEvent& event, const std::string& recorded_at, const EventMetadata& metadata,
-    std::string_view canonical, const WriteAlong* along) {
+    const WriteAlong* along) {
   if (autocommitted_) {
     throw StoreUsageError("a lazy_write unit of work wrote after its one-statement write");
   }
-  wrote_ = true;
   autocommitted_ = lazy_ && !begun_;  // one statement, atomic by itself
   try {
-    const auto position = insert_one(stream_id, entity_type, expected, event, recorded_at, metadata,
-                                     canonical, along);
-    committed_alone_ = autocommitted_ && position.value_or(0) > 0;
+    const std::int64_t position =
+        insert_one(stream_id, entity_type, expected, event, recorded_at, metadata, along);
+    committed_alone_ = autocommitted_ && position > 0;
     return position;
   } catch (const pqxx::broken_connection& e) {
     // Sent without a transaction: it may have committed before the connection broke.
@@ -403,42 +401,38 @@ std::optional<std::int64_t> PgTransaction::check_and_insert_one(
   }
 }
 
-std::optional<std::int64_t> PgTransaction::insert_one(
-    const std::string& stream_id, const std::string& entity_type, std::int64_t expected,
-    const NewEvent& event, const std::string& recorded_at, const EventMetadata& metadata,
-    std::string_view canonical, const WriteAlong* along) {
+std::int64_t PgTransaction::insert_one(const std::string& stream_id, const std::string& entity_type,
+                                       std::int64_t expected, const NewEvent& event,
+                                       const std::string& recorded_at,
+                                       const EventMetadata& metadata, const WriteAlong* along) {
+  const bool create = expected == 0;
+  const char* name = create ? kCreateAndInsert.name : kBumpAndInsert.name;
+  if (along) {
+    const NamedStatement& statement = with_along_statement(along->sql, create);
+    tx_.conn().prepare(statement.name, statement.sql);
+    name = statement.name.c_str();
+  }
+  const std::string canonical =
+      canonical_event_bytes(stream_id, expected + 1, event, recorded_at, metadata);
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());
   const pqxx::binarystring hash_input(canonical.data(), canonical.size());
-  if (along) {
-    const NamedStatement& statement = with_along_statement(along->sql, expected == 0);
-    tx_.conn().prepare(statement.name, statement.sql);
-    const TextParams along_values(along->params);
-    try {
-      const auto row =
-          expected == 0
-              ? tx_.exec_prepared1(statement.name, stream_id, expected, event.event_type,
+  const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
+  try {
+    const auto rows =
+        create ? tx_.exec_prepared(name, stream_id, expected, event.event_type,
                                    event.schema_version, payload, recorded_at, metadata.user_id,
                                    metadata.request_id, text_or_null(metadata.command_id),
                                    hash_input, entity_type, along_values.dynamic())
-              : tx_.exec_prepared1(statement.name, stream_id, expected, event.event_type,
+               : tx_.exec_prepared(name, stream_id, expected, event.event_type,
                                    event.schema_version, payload, recorded_at, metadata.user_id,
                                    metadata.request_id, text_or_null(metadata.command_id),
                                    hash_input, along_values.dynamic());
-      return row[0].is_null() ? 0 : row[0].as<std::int64_t>();
-    } catch (const pqxx::unique_violation& e) {
-      throw UniqueViolation(e.what());
-    }
+    // With `along` one row always (its position NULL when nothing was written).
+    return rows.empty() || rows[0][0].is_null() ? 0 : rows[0][0].as<std::int64_t>();
+  } catch (const pqxx::unique_violation& e) {
+    if (along) throw UniqueViolation(e.what());  // the layers above's row: they run it again
+    throw;
   }
-  const auto rows =
-      expected == 0
-          ? tx_.exec_prepared(kCreateAndInsert.name, stream_id, expected, event.event_type,
-                              event.schema_version, payload, recorded_at, metadata.user_id,
-                              metadata.request_id, text_or_null(metadata.command_id), hash_input,
-                              entity_type)
-          : tx_.exec_prepared(kBumpAndInsert.name, stream_id, expected, event.event_type,
-                              event.schema_version, payload, recorded_at, metadata.user_id,
-                              metadata.request_id, text_or_null(metadata.command_id), hash_input);
-  return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
 }
 
 std::int64_t PgTransaction::insert_event(const std::string& stream_id, std::int64_t stream_version,

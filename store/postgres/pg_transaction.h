@@ -20,7 +20,6 @@ class PgTransaction final : public SqlTransaction {
   explicit PgTransaction(pqxx::transaction_base& tx, bool lazy = false) : tx_(tx), lazy_(lazy) {}
 
   bool begun() const { return begun_; }  // lazy: BEGIN was sent
-  bool wrote() const { return wrote_; }  // a write (or lock) was sent
   // lazy: its one-statement write wrote an event and committed by itself.
   bool committed_alone() const { return committed_alone_; }
 
@@ -48,10 +47,12 @@ class PgTransaction final : public SqlTransaction {
                                  std::int64_t count) override;
   std::optional<PriorAppend> find_command(const std::string& stream_id,
                                           const std::string& command_id) override;
-  std::optional<std::int64_t> check_and_insert_one(
-      const std::string& stream_id, const std::string& entity_type, std::int64_t expected,
-      const NewEvent& event, const std::string& recorded_at, const EventMetadata& metadata,
-      std::string_view canonical, const WriteAlong* along) override;
+  std::optional<std::int64_t> check_and_insert_one(const std::string& stream_id,
+                                                   const std::string& entity_type,
+                                                   std::int64_t expected, const NewEvent& event,
+                                                   const std::string& recorded_at,
+                                                   const EventMetadata& metadata,
+                                                   const WriteAlong* along) override;
   std::int64_t insert_event(const std::string& stream_id, std::int64_t stream_version,
                             const NewEvent& event, const std::string& recorded_at,
                             const EventMetadata& metadata, std::string_view canonical) override;
@@ -62,19 +63,17 @@ class PgTransaction final : public SqlTransaction {
   std::int64_t positions_taken();
   void wait_for_appends_in_flight();
   pqxx::result run(const char* sql, std::span<const SqlValue> params);
-  // check_and_insert_one's statement.
-  std::optional<std::int64_t> insert_one(const std::string& stream_id,
-                                         const std::string& entity_type, std::int64_t expected,
-                                         const NewEvent& event, const std::string& recorded_at,
-                                         const EventMetadata& metadata, std::string_view canonical,
-                                         const WriteAlong* along);
+  // check_and_insert_one's statement: the event's position, 0 when nothing was written.
+  std::int64_t insert_one(const std::string& stream_id, const std::string& entity_type,
+                          std::int64_t expected, const NewEvent& event,
+                          const std::string& recorded_at, const EventMetadata& metadata,
+                          const WriteAlong* along);
   // Before a statement that needs the transaction (see the constructor).
   void need_transaction();
 
   pqxx::transaction_base& tx_;
   const bool lazy_;
   bool begun_ = false;
-  bool wrote_ = false;
   bool autocommitted_ = false;  // lazy: a write was sent without a transaction
   bool committed_alone_ = false;
 };

@@ -44,7 +44,8 @@ class ReadModel : public StoreTest {
   bool save(const EntitySpec& s, const EntityState& state, std::int64_t previous) {
     bool saved = false;
     store_->transact(store::Access::read_write, [&](store::Transaction& tx) {
-      saved = projections::save_entity(tx, s, state, previous);
+      const auto write = projections::entity_row_write(s, state, previous);
+      saved = tx.execute(write.sql, write.params) == 1;
       return store::Verdict::commit;
     });
     return saved;
