@@ -26,7 +26,8 @@ namespace {
 
 constexpr const char* kServeUsage =
     "Usage: folio [--db URL] serve [--listen HOST:PORT] [--workers N] [--max-connections N]\n"
-    "                              [--queue N] [--web-root DIR] [--no-migrate]\n"
+    "                              [--queue N] [--group-commits N] [--web-root DIR]\n"
+    "                              [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -39,6 +40,10 @@ constexpr const char* kServeUsage =
     "  --queue N              slow requests (logins, password changes) waiting for a\n"
     "                         thread; beyond, 503 with Retry-After\n"
     "                         (default 1024)\n"
+    "  --group-commits N      PostgreSQL: concurrent updates and creations share a\n"
+    "                         transaction and its commit, at most N such transactions at\n"
+    "                         once, each on a store connection of its own (default 1;\n"
+    "                         0: every write commits by itself)\n"
     "  --web-root DIR         the built web console, served at / (default $FOLIO_WEB_ROOT,\n"
     "                         else " FOLIO_DEFAULT_WEB_ROOT
     ")\n"
@@ -90,6 +95,7 @@ int run_serve_command(const CliContext& context) {
   std::string workers = "8";
   std::string max_connections = "1024";
   std::string queue = "1024";
+  std::string group_commits = "1";
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   for (std::size_t i = 0; i < context.args.size(); ++i) {
@@ -104,6 +110,7 @@ int run_serve_command(const CliContext& context) {
                !take_option(context.args, i, "--workers", workers) &&
                !take_option(context.args, i, "--max-connections", max_connections) &&
                !take_option(context.args, i, "--queue", queue) &&
+               !take_option(context.args, i, "--group-commits", group_commits) &&
                !take_option(context.args, i, "--web-root", web_root)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
@@ -111,6 +118,7 @@ int run_serve_command(const CliContext& context) {
   }
   const auto colon = listen.rfind(':');
   http::ServerOptions options;
+  store::StoreOptions store_options;
   try {
     if (colon == std::string::npos) throw std::invalid_argument("no port");
     options.host = listen.substr(0, colon);
@@ -118,9 +126,11 @@ int run_serve_command(const CliContext& context) {
     options.workers = parse_number(workers, 1, 256);
     options.max_connections = parse_number(max_connections, 1, 1000000);
     options.max_queued = static_cast<std::size_t>(parse_number(queue, 1, 1000000));
+    store_options.connections = options.workers;
+    store_options.group_commits = parse_number(group_commits, 0, 64);
   } catch (const std::exception&) {
     context.err << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
-                   "--max-connections and --queue 1..1000000\n";
+                   "--max-connections and --queue 1..1000000, --group-commits 0..64\n";
     return 2;
   }
 
@@ -135,8 +145,7 @@ int run_serve_command(const CliContext& context) {
       spdlog::info(R"({{"event":"migration_applied","number":{}}})", n);
     }
   }
-  auto store = store::open_event_store(context.database_url,
-                                       store::StoreOptions{.connections = options.workers});
+  auto store = store::open_event_store(context.database_url, store_options);
   commands::CommandHandler handler(*store);
   commands::EntityQueries queries(*store);
   http::AuthService auth(*store, std::chrono::hours(12));

@@ -192,6 +192,10 @@ struct StoreOptions {
   int connections = 4;
   // SQLite: most units of work committed together in one transaction.
   int max_batch = 64;
+  // PostgreSQL: the one-statement writes of concurrent units share a transaction (group
+  // commit, store/postgres/pg_group_commit.h) with at most this many such transactions in
+  // flight, each on a connection of its own beside the pool's; 0: each commits by itself.
+  int group_commits = 1;
 };
 
 // Opens the store named by a database URL:

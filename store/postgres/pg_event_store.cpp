@@ -21,6 +21,9 @@ constexpr auto kAcquireTimeout = std::chrono::seconds(30);
 
 PgEventStore::PgEventStore(std::string url, const StoreOptions& options)
     : url_(std::move(url)), options_(options) {
+  if (options.group_commits > 0) {
+    group_ = std::make_unique<PgGroupCommit>(url_, options.group_commits);
+  }
   idle_.push_back(connect());
   open_ = 1;
 }
@@ -133,7 +136,7 @@ void PgEventStore::transact(Access access, const Work& work) {
         work(folio_tx);
       } else if (access == Access::lazy_write) {
         pqxx::nontransaction tx(*connection);
-        PgTransaction folio_tx(tx, /*lazy=*/true);
+        PgTransaction folio_tx(tx, /*lazy=*/true, group_.get());
         run_lazily(tx, folio_tx, work);
       } else if (access == Access::read_only) {
         pqxx::read_transaction tx(*connection);

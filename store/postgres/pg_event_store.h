@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/event_store.h"
+#include "store/postgres/pg_group_commit.h"
 
 namespace folio::store::postgres {
 
@@ -32,6 +33,7 @@ class PgEventStore final : public EventStore {
 
   const std::string url_;
   const StoreOptions options_;
+  std::unique_ptr<PgGroupCommit> group_;  // null: options.group_commits == 0
   std::mutex mutex_;
   std::condition_variable connection_free_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;

@@ -407,13 +407,21 @@ std::int64_t PgTransaction::insert_one(const std::string& stream_id, const std::
                                        const EventMetadata& metadata, const WriteAlong* along) {
   const bool create = expected == 0;
   const char* name = create ? kCreateAndInsert.name : kBumpAndInsert.name;
+  const char* statement_sql = create ? kCreateAndInsert.sql : kBumpAndInsert.sql;
   if (along) {
     const NamedStatement& statement = with_along_statement(along->sql, create);
     tx_.conn().prepare(statement.name, statement.sql);
     name = statement.name.c_str();
+    statement_sql = statement.sql.c_str();
   }
   const std::string canonical =
       canonical_event_bytes(stream_id, expected + 1, event, recorded_at, metadata);
+  if (autocommitted_ && group_) {
+    const auto position = insert_one_in_group(name, statement_sql, stream_id, entity_type,
+                                              expected, event, recorded_at, metadata, canonical,
+                                              along);
+    if (position) return *position;  // else its batch failed: run it alone, as without a group
+  }
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());
   const pqxx::binarystring hash_input(canonical.data(), canonical.size());
   const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
@@ -432,6 +440,48 @@ std::int64_t PgTransaction::insert_one(const std::string& stream_id, const std::
   } catch (const pqxx::unique_violation& e) {
     if (along) throw UniqueViolation(e.what());  // the layers above's row: they run it again
     throw;
+  }
+}
+
+std::optional<std::int64_t> PgTransaction::insert_one_in_group(
+    const char* name, const char* sql, const std::string& stream_id,
+    const std::string& entity_type, std::int64_t expected, const NewEvent& event,
+    const std::string& recorded_at, const EventMetadata& metadata, std::string_view canonical,
+    const WriteAlong* along) {
+  // The parameters of insert_one's exec_prepared, in libpq's form.
+  GroupWrite write(name, sql, stream_id);
+  write.add_text(stream_id);
+  write.add_integer(expected);
+  write.add_text(event.event_type);
+  write.add_integer(event.schema_version);
+  write.add_binary(event.payload);
+  write.add_text(recorded_at);
+  write.add_text(metadata.user_id);
+  write.add_text(metadata.request_id);
+  if (metadata.command_id.empty()) {
+    write.add_null();
+  } else {
+    write.add_text(metadata.command_id);
+  }
+  write.add_binary(canonical);
+  if (expected == 0) write.add_text(entity_type);
+  for (const SqlValue& value : along ? along->params : std::span<const SqlValue>{}) {
+    if (const auto* n = std::get_if<std::int64_t>(&value)) {
+      write.add_integer(*n);
+    } else if (const auto* t = std::get_if<std::string>(&value)) {
+      write.add_text(*t);
+    } else {
+      write.add_null();
+    }
+  }
+  group_->run(write);
+  switch (write.outcome()) {
+    case GroupWrite::Outcome::done:
+      return write.position();
+    case GroupWrite::Outcome::in_doubt:
+      throw pqxx::in_doubt_error(write.error());
+    default:
+      return std::nullopt;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <pqxx/connection>
 #include <pqxx/transaction_base>
 
+#include "store/postgres/pg_group_commit.h"
 #include "store/sql_transaction.h"
 
 namespace folio::store::postgres {
@@ -17,7 +18,10 @@ class PgTransaction final : public SqlTransaction {
   // on their own until the first one that needs a transaction (a lock or a write other than
   // check_and_insert_one), which sends BEGIN first; the caller then ends the transaction
   // (begun()). A write after an autocommitted check_and_insert_one throws StoreUsageError.
-  explicit PgTransaction(pqxx::transaction_base& tx, bool lazy = false) : tx_(tx), lazy_(lazy) {}
+  // `group`: a lazy unit's one-statement write goes through it (see pg_group_commit.h).
+  explicit PgTransaction(pqxx::transaction_base& tx, bool lazy = false,
+                         PgGroupCommit* group = nullptr)
+      : tx_(tx), lazy_(lazy), group_(group) {}
 
   bool begun() const { return begun_; }  // lazy: BEGIN was sent
   // lazy: its one-statement write wrote an event and committed by itself.
@@ -68,11 +72,19 @@ class PgTransaction final : public SqlTransaction {
                           std::int64_t expected, const NewEvent& event,
                           const std::string& recorded_at, const EventMetadata& metadata,
                           const WriteAlong* along);
+  // insert_one's statement `name` (text `sql`) in a batch of the group: its position, or
+  // nullopt when the batch failed and wrote nothing. Throws pqxx::in_doubt_error.
+  std::optional<std::int64_t> insert_one_in_group(
+      const char* name, const char* sql, const std::string& stream_id,
+      const std::string& entity_type, std::int64_t expected, const NewEvent& event,
+      const std::string& recorded_at, const EventMetadata& metadata, std::string_view canonical,
+      const WriteAlong* along);
   // Before a statement that needs the transaction (see the constructor).
   void need_transaction();
 
   pqxx::transaction_base& tx_;
   const bool lazy_;
+  PgGroupCommit* const group_;
   bool begun_ = false;
   bool autocommitted_ = false;  // lazy: a write was sent without a transaction
   bool committed_alone_ = false;

@@ -1,0 +1,213 @@
+#include "store/postgres/pg_group_commit.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+namespace folio::store::postgres {
+
+namespace {
+// Most statements in one batch: their answers (a row each) stay far below the socket
+// buffers, so the blocking connection cannot deadlock with the server (see libpq's
+// "Pipeline Mode": the client must not block sending while the server waits to send).
+constexpr std::size_t kMaxBatch = 64;
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+}  // namespace
+
+void GroupWrite::add(const char* value, int length, int format) {
+  values_.push_back(value);
+  lengths_.push_back(length);
+  formats_.push_back(format);
+}
+
+void GroupWrite::add_text(std::string_view text) {
+  // libpq reads text parameters up to their NUL: every caller passes a std::string's view.
+  add(text.data(), 0, 0);
+}
+
+void GroupWrite::add_null() { add(nullptr, 0, 0); }
+
+void GroupWrite::add_integer(std::int64_t value) {
+  add(integers_.emplace_back(std::to_string(value)).c_str(), 0, 0);
+}
+
+void GroupWrite::add_binary(std::string_view bytes) {
+  add(bytes.data(), static_cast<int>(bytes.size()), 1);
+}
+
+// One libpq connection of the group and the statements prepared on it.
+class PgGroupCommit::Connection {
+ public:
+  explicit Connection(const std::string& url) : conn_(PQconnectdb(url.c_str())) {}
+  ~Connection() { PQfinish(conn_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  PGconn* get() const { return conn_; }
+  bool usable() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+  std::string error() const { return conn_ ? PQerrorMessage(conn_) : "closed"; }
+  void close() {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+
+  bool prepare(const char* name, const char* sql) {
+    if (prepared_.contains(name)) return true;
+    const Result result(PQprepare(conn_, name, sql, 0, nullptr));
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return false;
+    prepared_.insert(name);
+    return true;
+  }
+
+ private:
+  PGconn* conn_;
+  std::set<std::string> prepared_;
+};
+
+PgGroupCommit::PgGroupCommit(std::string url, int max_batches)
+    : url_(std::move(url)), max_batches_(std::max(1, max_batches)) {}
+
+PgGroupCommit::~PgGroupCommit() = default;
+
+PgGroupCommit::Stats PgGroupCommit::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void PgGroupCommit::answer(const std::vector<GroupWrite*>& batch, const BatchAnswer& answer) {
+  ++stats_.batches;
+  stats_.writes += static_cast<std::int64_t>(batch.size());
+  if (answer.outcome != GroupWrite::Outcome::done) ++stats_.failed_batches;
+  for (GroupWrite* member : batch) {
+    member->outcome_ = answer.outcome;
+    member->error_ = answer.error;
+  }
+}
+
+std::unique_ptr<PgGroupCommit::Connection> PgGroupCommit::take_connection() {
+  if (idle_.empty()) return nullptr;
+  auto connection = std::move(idle_.back());
+  idle_.pop_back();
+  return connection;
+}
+
+void PgGroupCommit::run(GroupWrite& write) {
+  std::unique_lock lock(mutex_);
+  waiting_.push_back(&write);
+  bool taken = false;  // a leader (perhaps this caller) took `write` into its batch
+  while (write.outcome_ == GroupWrite::Outcome::pending) {
+    if (taken || running_ >= max_batches_) {
+      write.answered_.wait(lock);
+      taken = taken || std::find(waiting_.begin(), waiting_.end(), &write) == waiting_.end();
+      continue;
+    }
+    // Lead: send what waits now, this write first among equals.
+    std::vector<GroupWrite*> batch;
+    while (!waiting_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(waiting_.front());
+      waiting_.pop_front();
+    }
+    taken = true;
+    ++running_;
+    // More than one batch's worth waits and another batch may start: wake its leader.
+    if (!waiting_.empty() && running_ < max_batches_) waiting_.front()->answered_.notify_one();
+    auto connection = take_connection();
+    lock.unlock();
+    if (!connection || !connection->usable()) connection = std::make_unique<Connection>(url_);
+    const BatchAnswer batch_answer = send(batch, *connection);
+    lock.lock();
+    --running_;
+    if (connection->usable()) idle_.push_back(std::move(connection));
+    answer(batch, batch_answer);
+    for (GroupWrite* member : batch) {
+      if (member != &write) member->answered_.notify_one();
+    }
+    if (!waiting_.empty()) waiting_.front()->answered_.notify_one();  // the next leader
+  }
+}
+
+void PgGroupCommit::run_batch(std::vector<GroupWrite*> batch) {
+  std::unique_ptr<Connection> connection;
+  {
+    std::lock_guard lock(mutex_);
+    connection = take_connection();
+  }
+  if (!connection || !connection->usable()) connection = std::make_unique<Connection>(url_);
+  const BatchAnswer batch_answer = send(batch, *connection);
+  std::lock_guard lock(mutex_);
+  answer(batch, batch_answer);
+  if (connection->usable()) idle_.push_back(std::move(connection));
+}
+
+// Sends the batch and reads its answers; sets the members' positions. Runs without mutex_:
+// the members' threads read nothing of their write before the leader sets its outcome under
+// mutex_.
+PgGroupCommit::BatchAnswer PgGroupCommit::send(std::vector<GroupWrite*>& batch,
+                                               Connection& connection) {
+  using Outcome = GroupWrite::Outcome;
+  // Nothing was sent, or nothing was committed: each member meets the failure on its own.
+  if (!connection.usable()) return {Outcome::run_alone, connection.error()};
+  std::stable_sort(batch.begin(), batch.end(), [](const GroupWrite* a, const GroupWrite* b) {
+    return a->sort_key_ < b->sort_key_;
+  });
+  for (GroupWrite* member : batch) {
+    if (!connection.prepare(member->name_, member->sql_)) {
+      return {Outcome::run_alone, connection.error()};
+    }
+  }
+  PGconn* conn = connection.get();
+  if (PQenterPipelineMode(conn) != 1) return {Outcome::run_alone, connection.error()};
+  for (GroupWrite* member : batch) {
+    if (PQsendQueryPrepared(conn, member->name_, static_cast<int>(member->values_.size()),
+                            member->values_.data(), member->lengths_.data(),
+                            member->formats_.data(), 0) != 1) {
+      // No Sync was sent, so nothing can commit; the connection is not reused.
+      const std::string error = connection.error();
+      connection.close();
+      return {Outcome::run_alone, error};
+    }
+  }
+  // From here on the batch commits when the server reads the Sync: a connection lost before
+  // its answer leaves the outcome unknown, unless a statement had already failed.
+  if (PQpipelineSync(conn) != 1) return {Outcome::in_doubt, connection.error()};
+  bool statement_failed = false;
+  std::string error;
+  for (GroupWrite* member : batch) {
+    const Result result(PQgetResult(conn));
+    if (!result) {  // answers out of step with the statements: trust nothing after this
+      const std::string lost = connection.error();
+      connection.close();
+      return {statement_failed ? Outcome::run_alone : Outcome::in_doubt, lost};
+    }
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      const bool written = PQntuples(result.get()) > 0 && !PQgetisnull(result.get(), 0, 0);
+      member->position_ = written ? std::atoll(PQgetvalue(result.get(), 0, 0)) : 0;
+    } else if (status == PGRES_PIPELINE_ABORTED) {
+      statement_failed = true;  // skipped after an earlier member's error
+    } else {
+      if (!connection.usable()) {
+        return {statement_failed ? Outcome::run_alone : Outcome::in_doubt, connection.error()};
+      }
+      if (!statement_failed) error = PQresultErrorMessage(result.get());
+      statement_failed = true;
+    }
+    const Result end(PQgetResult(conn));  // NULL: the end of this statement's results
+  }
+  const Result sync(PQgetResult(conn));
+  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+    const std::string lost = connection.error();
+    connection.close();
+    return {statement_failed ? Outcome::run_alone : Outcome::in_doubt, lost};
+  }
+  if (PQexitPipelineMode(conn) != 1) connection.close();
+  return {statement_failed ? Outcome::run_alone : Outcome::done, error};
+}
+
+}  // namespace folio::store::postgres

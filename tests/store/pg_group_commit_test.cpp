@@ -1,0 +1,221 @@
+// PostgreSQL's group commit (store/postgres/pg_group_commit.h): a batch commits all its
+// statements or none; a failed batch tells its members to run alone; concurrent writers
+// share batches; and through the store, a lazy unit whose write failed in a batch gets
+// exactly the error it would get alone while the others' writes stand.
+#include "store/postgres/pg_group_commit.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <thread>
+
+#include "store/store_error.h"
+#include "tests/support/store_test.h"
+
+namespace folio::testing {
+namespace {
+
+using store::Access;
+using store::ExpectedVersion;
+using store::SqlValue;
+using store::Transaction;
+using store::Verdict;
+using store::postgres::GroupWrite;
+using store::postgres::PgGroupCommit;
+using Outcome = GroupWrite::Outcome;
+
+constexpr const char* kInsertName = "gc_test_insert";
+constexpr const char* kInsert = "INSERT INTO gc_rows (k, n) VALUES ($1, $2::bigint) RETURNING n";
+constexpr const char* kInsertIfNewName = "gc_test_insert_if_new";
+constexpr const char* kInsertIfNew =
+    "INSERT INTO gc_rows (k, n) VALUES ($1, $2::bigint) ON CONFLICT DO NOTHING RETURNING n";
+constexpr const char* kSleepName = "gc_test_sleep";
+constexpr const char* kSleep = "SELECT pg_sleep($1::float8)::text";
+
+// A GroupWrite of `kInsert`-shaped statement with its own parameters.
+struct Insert {
+  Insert(std::string key, std::int64_t n, const char* name = kInsertName, const char* sql = kInsert)
+      : key(std::move(key)), write(name, sql, this->key) {
+    write.add_text(this->key);
+    write.add_integer(n);
+  }
+  std::string key;
+  GroupWrite write;
+};
+
+class GroupCommit : public StoreTest {
+ protected:
+  store::StoreOptions store_options() const override {
+    return {.connections = 8, .group_commits = 1};
+  }
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    sql("CREATE TABLE gc_rows (k text PRIMARY KEY, n bigint NOT NULL)");
+    group_ = std::make_unique<PgGroupCommit>(db_->url(), 1);
+  }
+  void TearDown() override {
+    group_.reset();
+    StoreTest::TearDown();
+  }
+
+  void sql(const std::string& statement) {
+    pqxx::connection connection(db_->url());
+    pqxx::nontransaction tx(connection);
+    tx.exec(statement);
+  }
+  std::int64_t count_rows() {
+    pqxx::connection connection(db_->url());
+    pqxx::nontransaction tx(connection);
+    return tx.exec1("SELECT count(*) FROM gc_rows")[0].as<std::int64_t>();
+  }
+
+  std::unique_ptr<PgGroupCommit> group_;
+};
+
+TEST_P(GroupCommit, ABatchCommitsAllItsStatementsAndAnswersEach) {
+  Insert a("a", 1), b("b", 2), c("c", 3);
+  group_->run_batch({&c.write, &a.write, &b.write});
+  for (const Insert* insert : {&a, &b, &c}) {
+    EXPECT_EQ(insert->write.outcome(), Outcome::done) << insert->key;
+  }
+  EXPECT_EQ(a.write.position(), 1);
+  EXPECT_EQ(b.write.position(), 2);
+  EXPECT_EQ(c.write.position(), 3);
+  EXPECT_EQ(count_rows(), 3);
+  const auto stats = group_->stats();
+  EXPECT_EQ(stats.batches, 1);
+  EXPECT_EQ(stats.writes, 3);
+  EXPECT_EQ(stats.failed_batches, 0);
+}
+
+TEST_P(GroupCommit, AStatementThatWritesNothingAnswersZero) {
+  sql("INSERT INTO gc_rows VALUES ('taken', 7)");
+  Insert fresh("fresh", 1, kInsertIfNewName, kInsertIfNew);
+  Insert taken("taken", 2, kInsertIfNewName, kInsertIfNew);
+  group_->run_batch({&fresh.write, &taken.write});
+  EXPECT_EQ(fresh.write.outcome(), Outcome::done);
+  EXPECT_EQ(fresh.write.position(), 1);
+  EXPECT_EQ(taken.write.outcome(), Outcome::done);
+  EXPECT_EQ(taken.write.position(), 0);
+  EXPECT_EQ(count_rows(), 2);
+}
+
+TEST_P(GroupCommit, AFailedStatementFailsTheBatchWhichWritesNothing) {
+  sql("INSERT INTO gc_rows VALUES ('taken', 7)");
+  Insert before("a", 1), duplicate("taken", 2), after("z", 3);
+  group_->run_batch({&before.write, &duplicate.write, &after.write});
+  for (const Insert* insert : {&before, &duplicate, &after}) {
+    EXPECT_EQ(insert->write.outcome(), Outcome::run_alone) << insert->key;
+  }
+  EXPECT_NE(duplicate.write.error().find("duplicate key"), std::string::npos)
+      << duplicate.write.error();
+  EXPECT_EQ(count_rows(), 1);  // only 'taken': the members before the failure rolled back
+  EXPECT_EQ(group_->stats().failed_batches, 1);
+
+  Insert next("next", 4);  // the connection serves the next batch
+  group_->run_batch({&next.write});
+  EXPECT_EQ(next.write.outcome(), Outcome::done);
+  EXPECT_EQ(count_rows(), 2);
+}
+
+TEST_P(GroupCommit, AConnectionEndedDuringABatchFailsItAndTheNextBatchReconnects) {
+  Insert first("a", 1);
+  GroupWrite sleep(kSleepName, kSleep, "b");
+  const std::string seconds = "5";
+  sleep.add_text(seconds);
+  std::thread terminator([&] {
+    pqxx::connection connection(db_->url());
+    pqxx::nontransaction tx(connection);
+    for (int i = 0; i < 200; ++i) {  // until the batch's backend sleeps, then end it
+      if (tx.exec1("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                   " WHERE query LIKE 'SELECT pg_sleep%' AND pid <> pg_backend_pid()")[0]
+              .as<int>() > 0) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  group_->run_batch({&first.write, &sleep});
+  terminator.join();
+  // The server ended the statement before the commit: nothing written, each runs alone.
+  EXPECT_EQ(first.write.outcome(), Outcome::run_alone);
+  EXPECT_EQ(sleep.outcome(), Outcome::run_alone);
+  EXPECT_EQ(count_rows(), 0);
+
+  Insert next("next", 2);
+  group_->run_batch({&next.write});
+  EXPECT_EQ(next.write.outcome(), Outcome::done) << next.write.error();
+  EXPECT_EQ(count_rows(), 1);
+}
+
+TEST_P(GroupCommit, ConcurrentWritersShareBatches) {
+  constexpr int kThreads = 8, kEach = 100;
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Insert insert(std::to_string(t) + "-" + std::to_string(i), i);
+        group_->run(insert.write);
+        if (insert.write.outcome() == Outcome::done && insert.write.position() == i) ++done;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(done.load(), kThreads * kEach);
+  EXPECT_EQ(count_rows(), kThreads * kEach);
+  const auto stats = group_->stats();
+  EXPECT_EQ(stats.writes, kThreads * kEach);
+  EXPECT_LT(stats.batches, stats.writes);  // some batches carried several writes
+  EXPECT_EQ(stats.failed_batches, 0);
+}
+
+// Through the store: creations whose row of the layers above collides (a unique key) fail
+// with UniqueViolation and write nothing, while the creations batched with them stand.
+TEST_P(GroupCommit, AUnitWhoseWriteFailsInABatchGetsItsOwnErrorAndTheOthersCommit) {
+  sql("INSERT INTO gc_rows VALUES ('taken', 0)");
+  constexpr int kThreads = 8, kEach = 40;
+  std::atomic<int> appended{0}, refused{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const bool collide = i % 4 == 3;
+        const std::string stream = "project-" + std::to_string(t) + "-" + std::to_string(i);
+        const std::vector<SqlValue> params{collide ? std::string("taken") : stream};
+        try {
+          store_->transact(Access::lazy_write, [&](Transaction& tx) {
+            const auto r = tx.append_with(stream, ExpectedVersion::no_stream(),
+                                          make_event("ProjectCreated", "p"), make_metadata(),
+                                          {"INSERT INTO gc_rows (k, n) VALUES ($1, 0)", params});
+            return r.ok() ? Verdict::commit : Verdict::rollback;
+          });
+          (collide ? wrong : appended)++;
+        } catch (const store::UniqueViolation&) {
+          (collide ? refused : wrong)++;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(appended.load(), kThreads * kEach * 3 / 4);
+  EXPECT_EQ(refused.load(), kThreads * kEach / 4);
+  const auto events = everything();
+  EXPECT_EQ(static_cast<int>(events.size()), appended.load());
+  for (const auto& e : events) {
+    EXPECT_EQ(e.stream_version, 1);
+    const int i = std::stoi(e.stream_id.substr(e.stream_id.rfind('-') + 1));
+    EXPECT_NE(i % 4, 3) << "a refused creation was written: " << e.stream_id;
+  }
+  EXPECT_EQ(count_rows(), 1 + appended.load());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, GroupCommit, ::testing::Values(Backend::postgres),
+                         BackendName());
+
+}  // namespace
+}  // namespace folio::testing
