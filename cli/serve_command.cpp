@@ -27,7 +27,7 @@ namespace {
 constexpr const char* kServeUsage =
     "Usage: folio [--db URL] serve [--listen HOST:PORT] [--workers N] [--max-connections N]\n"
     "                              [--queue N] [--group-commits N] [--web-root DIR]\n"
-    "                              [--no-migrate]\n"
+    "                              [--no-pipelined-reads] [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -44,6 +44,9 @@ constexpr const char* kServeUsage =
     "                         transaction and its commit, at most N such transactions at\n"
     "                         once, each on a store connection of its own (default 1;\n"
     "                         0: every write commits by itself)\n"
+    "  --no-pipelined-reads   PostgreSQL: a GET of one entity waits for the database on its\n"
+    "                         connection thread, instead of going out with the other\n"
+    "                         connections' GETs on that thread's own store connection\n"
     "  --web-root DIR         the built web console, served at / (default $FOLIO_WEB_ROOT,\n"
     "                         else " FOLIO_DEFAULT_WEB_ROOT
     ")\n"
@@ -98,6 +101,7 @@ int run_serve_command(const CliContext& context) {
   std::string group_commits = "1";
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
+  bool pipelined_reads = true;
   for (std::size_t i = 0; i < context.args.size(); ++i) {
     const auto& a = context.args[i];
     if (a == "--help" || a == "-h") {
@@ -106,6 +110,8 @@ int run_serve_command(const CliContext& context) {
     }
     if (a == "--no-migrate") {
       migrate = false;
+    } else if (a == "--no-pipelined-reads") {
+      pipelined_reads = false;
     } else if (!take_option(context.args, i, "--listen", listen) &&
                !take_option(context.args, i, "--workers", workers) &&
                !take_option(context.args, i, "--max-connections", max_connections) &&
@@ -127,6 +133,7 @@ int run_serve_command(const CliContext& context) {
     options.max_connections = parse_number(max_connections, 1, 1000000);
     options.max_queued = static_cast<std::size_t>(parse_number(queue, 1, 1000000));
     store_options.connections = options.workers;
+    options.pipelined_reads = pipelined_reads;
     store_options.group_commits = parse_number(group_commits, 0, 64);
   } catch (const std::exception&) {
     context.err << "folio serve: --listen must be HOST:PORT, --workers 1..256, "

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "commands/actor_and_entity_read.h"
 #include "commands/actor_cache.h"
 #include "projections/read_model.h"
 
@@ -162,24 +163,44 @@ void remember_actor(const TokenCheck& token, const ActorAndEntity& loaded) {
                                                             loaded.access_epoch});
 }
 
+ActorAndEntityRead::ActorAndEntityRead(const TokenCheck& token, const events::EntitySpec& spec,
+                                       std::string id)
+    : token_(token), spec_(spec), id_(std::move(id)), remembered_(remembered_actor(token)) {
+  if (remembered_) {
+    sql_ = entity_sql_of(spec_)[1].c_str();
+    params_ = {id_};
+  } else {
+    read_with_token();
+  }
+}
+
+void ActorAndEntityRead::read_with_token() {
+  remembered_ = nullptr;
+  sql_ = entity_sql_of(spec_)[0].c_str();
+  params_ = {token_.token_hash, token_.now, id_};
+}
+
+bool ActorAndEntityRead::take(const std::vector<store::SqlRow>& rows) {
+  if (remembered_) {
+    if (epoch_of(rows.at(0).at(0)) != remembered_->epoch) {
+      read_with_token();
+      return false;
+    }
+    result_.actor = remembered_->actor;
+    result_.loaded = loaded_entity(spec_, rows.front(), 1);
+    return true;
+  }
+  result_ = actor_from_token_rows(token_, rows);
+  if (result_.actor) result_.loaded = loaded_entity(spec_, rows.front(), kTokenColumns);
+  return true;
+}
+
 ActorAndEntity load_actor_and_entity(store::Transaction& tx, const TokenCheck& token,
                                      const events::EntitySpec& spec, const std::string& id) {
-  const auto& sql = entity_sql_of(spec);
-  ActorAndEntity loaded;
-  if (const auto remembered = remembered_actor(token)) {
-    const store::SqlValue param{id};
-    const auto rows = tx.query(sql[1].c_str(), std::span(&param, 1));
-    if (epoch_of(rows.at(0).at(0)) == remembered->epoch) {
-      loaded.actor = remembered->actor;
-      loaded.loaded = loaded_entity(spec, rows.front(), 1);
-      return loaded;
-    }
+  ActorAndEntityRead read(token, spec, id);
+  while (!read.take(tx.query(read.sql(), read.params()))) {
   }
-  const std::vector<store::SqlValue> params{token.token_hash, token.now, id};
-  const auto rows = tx.query(sql[0].c_str(), params);
-  loaded = actor_from_token_rows(token, rows);
-  if (loaded.actor) loaded.loaded = loaded_entity(spec, rows.front(), kTokenColumns);
-  return loaded;
+  return std::move(read.result());
 }
 
 EntityScope scope_of(const events::EntitySpec& spec, const projections::EntityState& state,

@@ -1,5 +1,6 @@
 #include "commands/queries.h"
 
+#include "commands/actor_and_entity_read.h"
 #include "projections/fold.h"
 
 namespace folio::commands {
@@ -15,6 +16,49 @@ Outcome not_found(const events::EntitySpec& spec, const std::string& id) {
 
 bool admin_only_refused(const Actor& actor, const events::EntitySpec& spec) {
   return spec.scope == events::ScopeKind::admin_only && !actor.is_admin();
+}
+
+// get_with_token's outcome from what its statement read.
+Outcome token_read_outcome(const events::EntitySpec& spec, const std::string& id,
+                           ActorAndEntity& loaded, std::optional<Actor>& actor) {
+  actor = std::move(loaded.actor);
+  if (!actor) return not_found(spec, id);
+  if (admin_only_refused(*actor, spec)) return Outcome::refused("only admins may read these");
+  auto& entity = loaded.loaded.entity;
+  if (!entity || !entity->exists() ||
+      !can_read(*actor, scope_of(spec, *entity, loaded.loaded.program_of_project))) {
+    return not_found(spec, id);
+  }
+  return Outcome::success(std::move(*entity), false);
+}
+
+// One read through a StatementPipe, kept alive by the callbacks it is waiting for.
+struct PipedRead {
+  PipedRead(TokenCheck t, const events::EntitySpec& s, std::string i,
+            std::function<void(EntityQueries::TokenRead*)> d)
+      : token(std::move(t)), spec(s), id(std::move(i)), read(token, spec, id), done(std::move(d)) {}
+  const TokenCheck token;
+  const events::EntitySpec& spec;
+  const std::string id;
+  ActorAndEntityRead read;
+  const std::function<void(EntityQueries::TokenRead*)> done;
+};
+
+void send_next_statement(store::StatementPipe& pipe, std::shared_ptr<PipedRead> piped) {
+  PipedRead& p = *piped;
+  pipe.submit(p.read.sql(), p.read.params(),
+              [&pipe, piped = std::move(piped)](const std::vector<store::SqlRow>* rows) mutable {
+                EntityQueries::TokenRead answer;
+                try {
+                  if (!rows) return piped->done(nullptr);
+                  if (!piped->read.take(*rows)) return send_next_statement(pipe, std::move(piped));
+                  answer.outcome = token_read_outcome(piped->spec, piped->id, piped->read.result(),
+                                                      answer.actor);
+                } catch (const std::exception&) {
+                  return piped->done(nullptr);  // rows of an unexpected shape: the usual way
+                }
+                piped->done(&answer);
+              });
 }
 
 }  // namespace
@@ -49,15 +93,14 @@ Outcome EntityQueries::get_with_token(const TokenCheck& token, const events::Ent
     loaded = load_actor_and_entity(tx, token, spec, id);
     return Verdict::commit;
   });
-  actor = std::move(loaded.actor);
-  if (!actor) return not_found(spec, id);
-  if (admin_only_refused(*actor, spec)) return Outcome::refused("only admins may read these");
-  auto& entity = loaded.loaded.entity;
-  if (!entity || !entity->exists() ||
-      !can_read(*actor, scope_of(spec, *entity, loaded.loaded.program_of_project))) {
-    return not_found(spec, id);
-  }
-  return Outcome::success(std::move(*entity), false);
+  return token_read_outcome(spec, id, loaded, actor);
+}
+
+void EntityQueries::get_with_token(store::StatementPipe& pipe, TokenCheck token,
+                                   const events::EntitySpec& spec, std::string id,
+                                   std::function<void(TokenRead*)> done) {
+  send_next_statement(
+      pipe, std::make_shared<PipedRead>(std::move(token), spec, std::move(id), std::move(done)));
 }
 
 Outcome EntityQueries::list(const Actor& actor, const events::EntitySpec& spec,

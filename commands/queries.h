@@ -2,12 +2,14 @@
 // version), keyset-paginated lists and histories.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "commands/access.h"
 #include "commands/outcome.h"
 #include "projections/read_model.h"
 #include "store/event_store.h"
+#include "store/statement_pipe.h"
 
 namespace folio::commands {
 
@@ -32,6 +34,18 @@ class EntityQueries {
   // types that are not admin-only.
   Outcome get_with_token(const TokenCheck& token, const events::EntitySpec& spec,
                          const std::string& id, std::optional<Actor>& actor);
+
+  // get_with_token's answer.
+  struct TokenRead {
+    Outcome outcome;
+    std::optional<Actor> actor;
+  };
+  // get_with_token with its statements sent through `pipe` (which must outlive the read):
+  // `done` runs later, on the pipe's thread, with the answer, or with nullptr when the pipe
+  // could not carry the read (then call get_with_token, which meets the same failure).
+  static void get_with_token(store::StatementPipe& pipe, TokenCheck token,
+                             const events::EntitySpec& spec, std::string id,
+                             std::function<void(TokenRead*)> done);
 
   // Live entities the actor may read, ordered by id, `query.limit` at most per page.
   // Throws std::invalid_argument for an unknown filter field.

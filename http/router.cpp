@@ -453,6 +453,15 @@ Response healthz(Call& call) {
   }
 }
 
+// The answer to a GET of one entity read with its bearer token (EntityQueries::get_with_token).
+Response token_read_response(Call& call, const EntitySpec& spec, const std::string& route,
+                             commands::EntityQueries::TokenRead& read) {
+  if (!read.actor) return unauthenticated();
+  adopt(call, std::move(*read.actor), route);
+  if (!read.outcome.ok()) return outcome_problem(read.outcome, spec);
+  return entity_response(status::ok, spec, read.outcome.entity);
+}
+
 // The most frequent requests, answered with the bearer token checked in the statement that
 // reads the entity: GET of one entity (one round trip in all on PostgreSQL), and POST,
 // PUT and PATCH (the command checks it in its own transaction: one round trip fewer).
@@ -480,12 +489,9 @@ std::optional<Response> entity_fast_path(Call& call) {
   }
   const PendingToken pending{std::move(*token), base + "/{id}"};
   if (update_one) return update(call, *spec, seg[3], &pending);
-  std::optional<commands::Actor> actor;
-  const Outcome outcome = call.services.queries.get_with_token(pending.token, *spec, seg[3], actor);
-  if (!actor) return unauthenticated();
-  adopt(call, std::move(*actor), pending.route);
-  if (!outcome.ok()) return outcome_problem(outcome, *spec);
-  return entity_response(status::ok, *spec, outcome.entity);
+  commands::EntityQueries::TokenRead found;
+  found.outcome = call.services.queries.get_with_token(pending.token, *spec, seg[3], found.actor);
+  return token_read_response(call, *spec, pending.route, found);
 }
 
 Response route_api(Call& call) {
@@ -641,20 +647,14 @@ bool is_slow_request(const Request& request) {
   return path_is("/api/v1/auth/token") || path_is("/api/v1/users");
 }
 
-Response handle_request(const Request& request, const std::string& request_id, Services& services,
-                        RouteInfo& info) {
-  const Target target = parse_target(request.target());
-  const bool head = request.method() == verb::head;
-  Call call{request, head ? verb::get : request.method(), target, services, info, {}, request_id};
+namespace {
+
+// What `answer` returns, or the response to what it threw: store failures 503, bugs 500
+// (logged with the request id, without internals in the response).
+template <typename Answer>
+Response guarded(const std::string& request_id, RouteInfo& info, Answer&& answer) {
   try {
-    Response response = route(call);
-    if (head) {
-      // The headers of the GET, Content-Length included, without its body.
-      const auto length = response.body().size();
-      response.body().clear();
-      response.content_length(length);
-    }
-    return response;
+    return answer();
   } catch (const store::StoreOutcomeUnknown& e) {
     log_failure("store_outcome_unknown", request_id, info, e);
     Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
@@ -674,6 +674,59 @@ Response handle_request(const Request& request, const std::string& request_id, S
     return problem(status::internal_server_error, "internal", "Internal error",
                    "An unexpected error occurred. It has been logged with the request id.");
   }
+}
+
+}  // namespace
+
+Response handle_request(const Request& request, const std::string& request_id, Services& services,
+                        RouteInfo& info) {
+  const Target target = parse_target(request.target());
+  const bool head = request.method() == verb::head;
+  Call call{request, head ? verb::get : request.method(), target, services, info, {}, request_id};
+  return guarded(request_id, info, [&] {
+    Response response = route(call);
+    if (head) {
+      // The headers of the GET, Content-Length included, without its body.
+      const auto length = response.body().size();
+      response.body().clear();
+      response.content_length(length);
+    }
+    return response;
+  });
+}
+
+bool handle_request_through_pipe(const Request& request, const std::string& request_id,
+                                 Services& services, store::StatementPipe& pipe,
+                                 std::function<void(Response, const RouteInfo&)> answer) {
+  if (request.method() != verb::get) return false;
+  auto target = std::make_shared<const Target>(parse_target(request.target()));
+  const auto& seg = target->segments;
+  if (target->malformed || !target->query.empty() || seg.size() != 4 || seg[0] != "api" ||
+      seg[1] != "v1") {
+    return false;
+  }
+  const EntitySpec* spec = events::find_entity_by_collection(seg[2]);
+  if (!spec || spec->scope == events::ScopeKind::admin_only || !commands::is_uuid(seg[3])) {
+    return false;
+  }
+  auto token = services.auth.token_check(request[beast_http::field::authorization]);
+  if (!token) return false;
+  auto read_done = [&request, request_id, &services, target, spec,
+                    answer = std::move(answer)](commands::EntityQueries::TokenRead* read) {
+    RouteInfo info;
+    if (!read) {  // the pipe failed: the usual way, which meets the failure and answers it
+      Response response = handle_request(request, request_id, services, info);
+      return answer(std::move(response), info);
+    }
+    Call call{request, verb::get, *target, services, info, {}, request_id};
+    const std::string route = "/api/v1/" + std::string(spec->collection) + "/{id}";
+    Response response =
+        guarded(request_id, info, [&] { return token_read_response(call, *spec, route, *read); });
+    answer(std::move(response), info);
+  };
+  commands::EntityQueries::get_with_token(pipe, std::move(*token), *spec, seg[3],
+                                          std::move(read_done));
+  return true;
 }
 
 }  // namespace folio::http

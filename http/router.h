@@ -3,6 +3,7 @@
 // the worker thread that calls it.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "commands/command_handler.h"
@@ -38,5 +39,14 @@ bool is_slow_request(const Request& request);
 // for anything a client sends; store failures become 503, bugs 500 (without internals).
 Response handle_request(const Request& request, const std::string& request_id, Services& services,
                         RouteInfo& info);
+
+// Starts answering `request` without waiting for the store when it is a GET of one entity
+// with a bearer token: its statements go through `pipe`, and `answer` runs later with the
+// response, on the pipe's thread (the response handle_request would give; when the pipe
+// fails, handle_request's own). `request` must live until then. False, and nothing done,
+// for every other request: answer those with handle_request.
+bool handle_request_through_pipe(const Request& request, const std::string& request_id,
+                                 Services& services, store::StatementPipe& pipe,
+                                 std::function<void(Response, const RouteInfo&)> answer);
 
 }  // namespace folio::http

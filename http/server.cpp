@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "commands/validation.h"
+#include "http/loop_statement_pipe.h"
 #include "http/metrics.h"
 #include "http/worker_pool.h"
 
@@ -65,6 +66,8 @@ struct Server::Impl {
   // One event loop per connection thread; a connection stays on the loop that accepted it.
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> loops_busy;
+  // Each loop's pipe for reads (PostgreSQL), beside `loops`; empty when the store has none.
+  std::vector<std::unique_ptr<LoopStatementPipe>> pipes;
   std::size_t next_loop = 0;    // round robin; only the acceptor's thread touches it
   std::thread shutdown_waiter;  // begin_shutdown's: waits for in-flight requests
   WorkerPool pool;              // slow requests; last: destroyed (joined) first
@@ -79,6 +82,9 @@ struct Server::Impl {
     for (int i = 0; i < o.workers; ++i) {
       loops.push_back(std::make_unique<asio::io_context>(1));
       loops_busy.push_back(asio::make_work_guard(*loops.back()));
+      auto pipe = o.pipelined_reads ? s.store.open_statement_pipe() : nullptr;
+      if (pipe)
+        pipes.push_back(std::make_unique<LoopStatementPipe>(*loops.back(), std::move(pipe)));
     }
     const tcp::endpoint endpoint(asio::ip::make_address(o.host), o.port);
     acceptor.open(endpoint.protocol());
@@ -88,7 +94,7 @@ struct Server::Impl {
     services.metrics.set_in_flight_gauge(&in_flight);
   }
 
-  asio::io_context& pick_loop() { return *loops[next_loop++ % loops.size()]; }
+  std::size_t pick_loop() { return next_loop++ % loops.size(); }
   void stop_loops() {
     for (auto& loop : loops) loop->stop();
   }
@@ -100,7 +106,9 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
+  // `pipe`: its loop's, or null.
+  Session(tcp::socket socket, Server::Impl& server, store::StatementPipe* pipe)
+      : stream_(std::move(socket)), server_(server), pipe_(pipe) {
     server_.connections.fetch_add(1);
   }
   ~Session() { server_.connections.fetch_sub(1); }
@@ -152,7 +160,15 @@ class Session : public std::enable_shared_from_this<Session> {
     request_id_ = request_id_for(request_);
     method_ = method_label(request_);
     server_.in_flight.fetch_add(1);
-    if (!is_slow_request(request_)) return answer();  // here, on this connection's thread
+    if (!is_slow_request(request_)) {  // here, on this connection's thread
+      const bool piped =
+          pipe_ && handle_request_through_pipe(
+                       request_, request_id_, server_.services, *pipe_,
+                       [self = shared_from_this()](Response response, const RouteInfo& info) {
+                         self->answered(std::move(response), info);
+                       });
+      return piped ? void() : answer();
+    }
     auto self = shared_from_this();
     const bool queued = server_.pool.try_submit([self] {
       RouteInfo info;
@@ -256,6 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   Server::Impl& server_;
+  store::StatementPipe* const pipe_;  // GETs of one entity go through it (router.h)
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Request request_;                                // the request being answered
@@ -272,12 +289,14 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void Server::Impl::do_accept() {
-  acceptor.async_accept(pick_loop(), [this](beast::error_code ec, tcp::socket socket) {
+  const std::size_t loop = pick_loop();
+  acceptor.async_accept(*loops[loop], [this, loop](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (!stopping.load() && ec != asio::error::operation_aborted) do_accept();
       return;
     }
-    auto session = std::make_shared<Session>(std::move(socket), *this);
+    auto session = std::make_shared<Session>(std::move(socket), *this,
+                                             pipes.empty() ? nullptr : pipes[loop].get());
     const bool too_many = connections.load() > options.max_connections;
     // The session runs on its own loop's thread from here on.
     asio::post(session->executor(),

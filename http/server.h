@@ -1,7 +1,9 @@
 // The HTTP server: a listener accepting connections and a session per connection reading
 // requests with limits and timeouts. Connections are spread over `workers` threads, each
 // running its own event loop; a request runs to its end on the thread that read it (store
-// work included), so there is no hand-off between threads on the way. Only requests that
+// work included), so there is no hand-off between threads on the way. On PostgreSQL a GET of
+// one entity does not hold its loop while the database answers: its statement goes through
+// the loop's StatementPipe, batched with the other connections' (router.h). Only requests that
 // are slow on purpose (password hashing, see is_slow_request) go to a bounded pool, so that
 // they never hold up the other connections of a thread.
 // Clean shutdown on SIGINT/SIGTERM: stop accepting, finish in-flight requests, close.
@@ -26,6 +28,9 @@ struct ServerOptions {
   std::size_t header_limit = 16 << 10;
   std::chrono::seconds read_timeout{30};  // to receive a whole request
   std::chrono::seconds idle_timeout{60};  // keep-alive connection without a request
+  // PostgreSQL: each loop sends the statements of GETs of one entity through a connection of
+  // its own in pipeline mode instead of waiting for each (http/loop_statement_pipe.h).
+  bool pipelined_reads = true;
 };
 
 class Server {

@@ -8,12 +8,15 @@
 #include "store/postgres/pg_migration_target.h"
 #include "store/sqlite/sqlite_event_store.h"
 #include "store/sqlite/sqlite_migration_target.h"
+#include "store/statement_pipe.h"
 
 namespace folio::store {
 
 namespace {
 constexpr const char* kHeadPosition = "SELECT MAX(global_position) FROM events";
 }  // namespace
+
+std::unique_ptr<StatementPipe> EventStore::open_statement_pipe() { return nullptr; }
 
 std::int64_t head_position(Transaction& tx) {
   const auto rows = tx.query(kHeadPosition, {});

@@ -143,6 +143,8 @@ enum class Access {
 // The unit of work's verdict on its own transaction.
 enum class Verdict { commit, rollback };
 
+class StatementPipe;
+
 class EventStore {
  public:
   using Work = std::function<Verdict(Transaction&)>;
@@ -159,6 +161,10 @@ class EventStore {
 
   // "sqlite" or "postgresql".
   virtual std::string dialect() const = 0;
+
+  // A pipe for reads that answer later (statement_pipe.h), for one event loop; nullptr
+  // when this store's reads do not wait for a server (SQLite).
+  virtual std::unique_ptr<StatementPipe> open_statement_pipe();
 
   // Convenience wrappers, each one unit of work of its own.
   AppendResult append(const std::string& stream_id, ExpectedVersion expected,

@@ -8,6 +8,7 @@
 #include <pqxx/transaction>
 
 #include "store/database_url.h"
+#include "store/postgres/pg_statement_pipe.h"
 #include "store/postgres/pg_transaction.h"
 #include "store/sql_transaction.h"
 
@@ -60,8 +61,11 @@ std::unique_ptr<pqxx::connection> PgEventStore::acquire() {
         throw;
       }
     }
-    if (!connection_free_.wait_for(lock, kAcquireTimeout, [&] { return !idle_.empty(); }) &&
-        open_ >= options_.connections) {
+    // Woken by release(): a connection came back, or a broken one was dropped and another
+    // may be opened in its place.
+    if (!connection_free_.wait_for(lock, kAcquireTimeout, [&] {
+          return !idle_.empty() || open_ < options_.connections;
+        })) {
       throw StoreUnavailable("no PostgreSQL connection became free within 30 s");
     }
   }
@@ -115,6 +119,10 @@ void PgEventStore::run_lazily(pqxx::transaction_base& tx, PgTransaction& folio_t
     throw pqxx::in_doubt_error(e.what());  // as pqxx::work's commit reports it
   }
   notify_committed();
+}
+
+std::unique_ptr<StatementPipe> PgEventStore::open_statement_pipe() {
+  return std::make_unique<PgStatementPipe>(url_);
 }
 
 void PgEventStore::transact(Access access, const Work& work) {

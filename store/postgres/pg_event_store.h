@@ -24,6 +24,7 @@ class PgEventStore final : public EventStore {
 
   void transact(Access access, const Work& work) override;
   std::string dialect() const override { return "postgresql"; }
+  std::unique_ptr<StatementPipe> open_statement_pipe() override;
 
  private:
   std::unique_ptr<pqxx::connection> acquire();

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "store/event_hash.h"
+#include "store/postgres/pg_values.h"
 #include "store/store_error.h"
 
 namespace folio::store::postgres {
@@ -153,30 +154,6 @@ constexpr NamedSql kAllStatements[] = {
 
 const char* text_or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
-// SqlValues as libpq's text parameters (NULL for monostate); valid while this lives.
-class TextParams {
- public:
-  explicit TextParams(std::span<const SqlValue> params) {
-    texts_.reserve(params.size());
-    values_.reserve(params.size());
-    for (const auto& p : params) {
-      if (const auto* n = std::get_if<std::int64_t>(&p)) {
-        texts_.push_back(std::to_string(*n));
-        values_.push_back(texts_.back().c_str());
-      } else if (const auto* t = std::get_if<std::string>(&p)) {
-        values_.push_back(t->c_str());
-      } else {
-        values_.push_back(nullptr);
-      }
-    }
-  }
-  auto dynamic() const { return pqxx::prepare::make_dynamic_params(values_); }
-
- private:
-  std::vector<std::string> texts_;  // reserved: pointers into it stay valid
-  std::vector<const char*> values_;
-};
-
 // `sql` with every placeholder $N renumbered to $(N + offset).
 std::string shift_placeholders(std::string_view sql, int offset) {
   std::string out;
@@ -233,20 +210,17 @@ std::vector<RecordedEvent> collect_events(const pqxx::result& rows) {
 constexpr const char* kLockExclusive = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 constexpr const char* kLockShared = "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))";
 
-// PostgreSQL type oids of the integer types, which come back as int64.
-bool is_integer_oid(pqxx::oid type) { return type == 20 || type == 21 || type == 23; }
-
 }  // namespace
 
 pqxx::result PgTransaction::run(const char* sql, std::span<const SqlValue> params) {
   // Statements are named after their text; re-preparing an already prepared name with the
   // same text is a cheap lookup in libpqxx, and the server-side PREPARE happens only once
   // per connection.
-  const std::string name = "g" + std::to_string(std::hash<std::string_view>{}(sql));
+  const std::string name = statement_name(sql);
   tx_.conn().prepare(name, sql);
   const TextParams values(params);
   try {
-    return tx_.exec_prepared(name, values.dynamic());
+    return tx_.exec_prepared(name, pqxx::prepare::make_dynamic_params(values.values()));
   } catch (const pqxx::unique_violation& e) {
     throw UniqueViolation(e.what());
   }
@@ -417,24 +391,24 @@ std::int64_t PgTransaction::insert_one(const std::string& stream_id, const std::
   const std::string canonical =
       canonical_event_bytes(stream_id, expected + 1, event, recorded_at, metadata);
   if (autocommitted_ && group_) {
-    const auto position = insert_one_in_group(name, statement_sql, stream_id, entity_type,
-                                              expected, event, recorded_at, metadata, canonical,
-                                              along);
+    const auto position = insert_one_in_group(name, statement_sql, stream_id, entity_type, expected,
+                                              event, recorded_at, metadata, canonical, along);
     if (position) return *position;  // else its batch failed: run it alone, as without a group
   }
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());
   const pqxx::binarystring hash_input(canonical.data(), canonical.size());
   const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
+  const auto along_params = pqxx::prepare::make_dynamic_params(along_values.values());
   try {
     const auto rows =
-        create ? tx_.exec_prepared(name, stream_id, expected, event.event_type,
-                                   event.schema_version, payload, recorded_at, metadata.user_id,
-                                   metadata.request_id, text_or_null(metadata.command_id),
-                                   hash_input, entity_type, along_values.dynamic())
-               : tx_.exec_prepared(name, stream_id, expected, event.event_type,
-                                   event.schema_version, payload, recorded_at, metadata.user_id,
-                                   metadata.request_id, text_or_null(metadata.command_id),
-                                   hash_input, along_values.dynamic());
+        create
+            ? tx_.exec_prepared(name, stream_id, expected, event.event_type, event.schema_version,
+                                payload, recorded_at, metadata.user_id, metadata.request_id,
+                                text_or_null(metadata.command_id), hash_input, entity_type,
+                                along_params)
+            : tx_.exec_prepared(name, stream_id, expected, event.event_type, event.schema_version,
+                                payload, recorded_at, metadata.user_id, metadata.request_id,
+                                text_or_null(metadata.command_id), hash_input, along_params);
     // With `along` one row always (its position NULL when nothing was written).
     return rows.empty() || rows[0][0].is_null() ? 0 : rows[0][0].as<std::int64_t>();
   } catch (const pqxx::unique_violation& e) {
@@ -444,10 +418,9 @@ std::int64_t PgTransaction::insert_one(const std::string& stream_id, const std::
 }
 
 std::optional<std::int64_t> PgTransaction::insert_one_in_group(
-    const char* name, const char* sql, const std::string& stream_id,
-    const std::string& entity_type, std::int64_t expected, const NewEvent& event,
-    const std::string& recorded_at, const EventMetadata& metadata, std::string_view canonical,
-    const WriteAlong* along) {
+    const char* name, const char* sql, const std::string& stream_id, const std::string& entity_type,
+    std::int64_t expected, const NewEvent& event, const std::string& recorded_at,
+    const EventMetadata& metadata, std::string_view canonical, const WriteAlong* along) {
   // The parameters of insert_one's exec_prepared, in libpq's form.
   GroupWrite write(name, sql, stream_id);
   write.add_text(stream_id);

@@ -123,23 +123,17 @@ TEST_P(GroupCommit, AFailedStatementFailsTheBatchWhichWritesNothing) {
 
 TEST_P(GroupCommit, AConnectionEndedDuringABatchFailsItAndTheNextBatchReconnects) {
   Insert first("a", 1);
-  GroupWrite sleep(kSleepName, kSleep, "b");
+  // Named after this test's schema, so that only this test's statement is ended.
+  const std::string sleep_sql = std::string(kSleep) + " AS " + db_->location();
+  GroupWrite sleep(kSleepName, sleep_sql.c_str(), "b");
   const std::string seconds = "5";
   sleep.add_text(seconds);
-  std::thread terminator([&] {
-    pqxx::connection connection(db_->url());
-    pqxx::nontransaction tx(connection);
-    for (int i = 0; i < 200; ++i) {  // until the batch's backend sleeps, then end it
-      if (tx.exec1("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                   " WHERE query LIKE 'SELECT pg_sleep%' AND pid <> pg_backend_pid()")[0]
-              .as<int>() > 0) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
+  bool ended = false;
+  std::thread terminator(
+      [&] { ended = terminate_backend_running(db_->url(), "AS " + db_->location()); });
   group_->run_batch({&first.write, &sleep});
   terminator.join();
+  ASSERT_TRUE(ended) << "the batch's statement was not seen running";
   // The server ended the statement before the commit: nothing written, each runs alone.
   EXPECT_EQ(first.write.outcome(), Outcome::run_alone);
   EXPECT_EQ(sleep.outcome(), Outcome::run_alone);

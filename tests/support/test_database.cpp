@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <pqxx/pqxx>
 #include <stdexcept>
+#include <thread>
 
 #include "store/migrator.h"
 
@@ -33,6 +35,22 @@ std::string backend_name(Backend backend) {
 }
 
 void PrintTo(Backend backend, std::ostream* os) { *os << backend_name(backend); }
+
+bool terminate_backend_running(const std::string& url, const std::string& marker) {
+  pqxx::connection connection(url);
+  pqxx::nontransaction tx(connection);
+  const std::string pattern = "%" + marker + "%";
+  for (int i = 0; i < 200; ++i) {
+    if (tx.exec_params1("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE query LIKE $1 AND pid <> pg_backend_pid()",
+                        pattern)[0]
+            .as<int>() > 0) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
 
 std::string test_pg_url() {
   const char* url = std::getenv("FOLIO_TEST_PG_URL");

@@ -29,6 +29,12 @@ void PrintTo(Backend backend, std::ostream* os);
 // FOLIO_TEST_PG_URL is unset: PostgreSQL tests fail rather than skip.
 std::string test_pg_url();
 
+// PostgreSQL: waits (up to 4 s) until a backend other than its own runs a statement whose
+// text contains `marker`, then ends that backend (pg_terminate_backend), as a crash or an
+// administrator would. False when no such statement appeared. Make `marker` unique to the
+// test (tests share the cluster).
+bool terminate_backend_running(const std::string& url, const std::string& marker);
+
 class TestDatabase {
  public:
   // A fresh, empty (unmigrated) database.

@@ -1,0 +1,105 @@
+#include "http/loop_statement_pipe.h"
+
+#include <poll.h>
+
+#include <boost/asio/post.hpp>
+
+namespace folio::http {
+
+namespace asio = boost::asio;
+
+LoopStatementPipe::LoopStatementPipe(asio::io_context& loop,
+                                     std::unique_ptr<store::StatementPipe> pipe)
+    : loop_(loop), pipe_(std::move(pipe)) {
+  pipe_->set_before_close([this] { forget_socket(); });
+  asio::post(loop_, [this] { pipe_->open(); });
+}
+
+LoopStatementPipe::~LoopStatementPipe() {
+  forget_socket();
+  pipe_->set_before_close({});
+}
+
+void LoopStatementPipe::forget_socket() {
+  if (!socket_) return;
+  socket_->release();  // the pipe owns the descriptor and closes it
+  socket_.reset();
+  ++generation_;
+  reading_ = writing_ = false;
+}
+
+void LoopStatementPipe::submit(const char* sql, std::span<const store::SqlValue> params,
+                               Done done) {
+  pipe_->submit(sql, params, std::move(done));
+  if (flush_posted_) return;
+  // Posted behind the handlers already queued: the requests read in this turn of the loop
+  // are submitted by the time it runs.
+  flush_posted_ = true;
+  asio::post(loop_, [this] {
+    flush_posted_ = false;
+    flush_now();
+  });
+}
+
+bool LoopStatementPipe::flush() { return pipe_->flush(); }
+
+void LoopStatementPipe::on_readable() { pipe_->on_readable(); }
+
+// asio registers descriptors edge-triggered and does not look before a wait starts: data
+// that arrived before (or that libpq left unread) raises no event for it. So every wait is
+// followed by a look of our own (poll with no timeout), and a read pass reads until the
+// socket is empty.
+bool LoopStatementPipe::ready(short events) const {
+  pollfd fd{pipe_->socket(), events, 0};
+  return fd.fd >= 0 && ::poll(&fd, 1, 0) > 0;
+}
+
+void LoopStatementPipe::flush_now() {
+  bool output_waits = pipe_->flush();
+  while (output_waits && ready(POLLOUT)) output_waits = pipe_->flush();
+  watch(output_waits);
+}
+
+void LoopStatementPipe::read_now() {
+  do {
+    pipe_->on_readable();
+  } while (pipe_->pending() > 0 && ready(POLLIN));
+  watch(false);
+}
+
+void LoopStatementPipe::post_on_this_socket(void (LoopStatementPipe::*step)()) {
+  asio::post(loop_, [this, step, generation = generation_] {
+    if (generation == generation_) (this->*step)();
+  });
+}
+
+void LoopStatementPipe::watch(bool output_waits) {
+  const int fd = pipe_->socket();
+  if (fd < 0 || pipe_->pending() == 0) return;
+  if (!socket_) {
+    socket_.emplace(loop_, fd);
+    ++generation_;
+  }
+  if (!reading_) {
+    reading_ = true;
+    socket_->async_wait(asio::posix::stream_descriptor::wait_read,
+                        [this, generation = generation_](boost::system::error_code ec) {
+                          if (generation != generation_) return;  // a closed socket's wait
+                          reading_ = false;
+                          if (ec != asio::error::operation_aborted) read_now();
+                        });
+    if (ready(POLLIN)) post_on_this_socket(&LoopStatementPipe::read_now);
+  }
+  if (output_waits && !writing_) {
+    writing_ = true;
+    socket_->async_wait(asio::posix::stream_descriptor::wait_write,
+                        [this, generation = generation_](boost::system::error_code ec) {
+                          if (generation != generation_) return;
+                          writing_ = false;
+                          if (ec != asio::error::operation_aborted) flush_now();
+                        });
+    if (ready(POLLOUT)) post_on_this_socket(&LoopStatementPipe::flush_now);
+  }
+}
+
+}  // namespace folio::http

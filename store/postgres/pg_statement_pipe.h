@@ -1,0 +1,72 @@
+// StatementPipe on PostgreSQL: one libpq connection of its own, non-blocking, in pipeline
+// mode. The statements queued between two flush() calls go out in one write, followed by
+// one Sync, so PostgreSQL reads, runs and answers them together; each runs by itself (no
+// transaction spans them), so each sees every commit acknowledged before it was sent.
+// A failed statement makes PostgreSQL skip the rest of its batch: those are answered with
+// nullptr and their callers run them again the usual way (reads only: nothing is lost).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/statement_pipe.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace folio::store::postgres {
+
+class PgStatementPipe final : public StatementPipe {
+ public:
+  // Connects when the first statement is queued, and again after the connection breaks
+  // (at most once a second while connecting fails; meanwhile statements fail at once).
+  explicit PgStatementPipe(std::string url);
+  ~PgStatementPipe() override;
+
+  void open() override {
+    if (!conn_) connect();
+  }
+  void submit(const char* sql, std::span<const SqlValue> params, Done done) override;
+  bool flush() override;
+  void on_readable() override;
+  std::size_t pending() const override { return expected_.size(); }
+  int socket() const override;
+  void set_before_close(std::function<void()> before_close) override {
+    before_close_ = std::move(before_close);
+  }
+
+ private:
+  struct ResultDeleter {
+    void operator()(::pg_result* result) const;
+  };
+  using Result = std::unique_ptr<::pg_result, ResultDeleter>;
+  // What the connection will answer next, in order: a statement's result (then the NULL
+  // that ends it), or a Sync's. `done` is empty for a PREPARE.
+  struct Expected {
+    bool sync = false;
+    Done done;
+    std::string prepared;  // a PREPARE's statement name
+    Result result;         // a statement's result, once read
+  };
+
+  bool connect();  // false: not now (see the constructor)
+  // Closes the connection; every statement not answered yet fails.
+  void fail_all();
+  void answer(Expected& expected);
+  void deliver_failures();
+
+  const std::string url_;
+  ::pg_conn* conn_ = nullptr;
+  std::set<std::string> prepared_;  // on conn_
+  std::deque<Expected> expected_;
+  bool unsynced_ = false;     // statements queued after the last Sync
+  std::vector<Done> failed_;  // answered nullptr at the next flush() or on_readable()
+  std::chrono::steady_clock::time_point next_connect_{};
+  std::function<void()> before_close_;
+};
+
+}  // namespace folio::store::postgres
