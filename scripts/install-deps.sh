@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-all-dev libboost-json1.81-dev
-  libpqxx-dev libsqlite3-dev libcereal-dev libspdlog-dev
+  libpq-dev libpqxx-dev libsqlite3-dev libcereal-dev libspdlog-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev libsodium-dev
   postgresql-15 wrk
   chromium
