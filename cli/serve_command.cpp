@@ -192,6 +192,7 @@ int run_serve_command(const CliContext& context) {
         spdlog::error(boost::json::serialize(boost::json::object{
             {"event", "projection_failed"}, {"view", "resource_utilisation"}, {"error", error}}));
       });
+  metrics.add_store(*store);
   metrics.add_projection("resource_utilisation", [&] {
     const auto lag = utilisation_worker.lag();
     return http::Metrics::ProjectionLag{lag.events, lag.seconds, lag.seconds_since_applied};

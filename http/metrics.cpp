@@ -2,7 +2,13 @@
 
 #include <sstream>
 
+#include "events/entity_catalog.h"
+
 namespace folio::http {
+
+Metrics::Metrics() {
+  for (const auto& spec : events::all_entities()) conflicts_[std::string(spec.type)] = 0;
+}
 
 void Metrics::record_request(const std::string& method, const std::string& route, unsigned status,
                              std::chrono::microseconds duration) {
@@ -97,6 +103,13 @@ std::string Metrics::render() const {
     for (const auto& [view, lag] : lags) {
       out << "folio_projection_seconds_since_applied{view=\"" << view << "\"} "
           << lag.seconds_since_applied << "\n";
+    }
+  }
+  if (store_) {
+    for (const auto& statistic : store_->statistics()) {
+      out << "# HELP " << statistic.name << " " << statistic.help << "\n# TYPE " << statistic.name
+          << (statistic.counter ? " counter\n" : " gauge\n") << statistic.name << " "
+          << statistic.value << "\n";
     }
   }
   return out.str();

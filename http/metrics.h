@@ -1,5 +1,6 @@
-// Prometheus metrics: requests by route and status, a latency histogram, and version
-// conflicts by entity type (how often planners collide). Thread-safe.
+// Prometheus metrics: requests by route and status, a latency histogram, version conflicts
+// by entity type (how often planners collide), projection lag and the store's own figures.
+// Thread-safe.
 #pragma once
 
 #include <array>
@@ -12,10 +13,15 @@
 #include <string_view>
 #include <tuple>
 
+#include "store/event_store.h"
+
 namespace folio::http {
 
 class Metrics {
  public:
+  // Every entity type's conflict counter starts at 0, so that rate() sees it from the start.
+  Metrics();
+
   void record_request(const std::string& method, const std::string& route, unsigned status,
                       std::chrono::microseconds duration);
   void record_conflict(const std::string& entity_type);
@@ -30,6 +36,10 @@ class Metrics {
   };
   // Call before the server starts; `lag` must stay callable while the metrics render.
   void add_projection(const std::string& view, std::function<ProjectionLag()> lag);
+
+  // The store's own figures (EventStore::statistics), read at every render. `store` must
+  // outlive the metrics' renders.
+  void add_store(const store::EventStore& store) { store_ = &store; }
 
   // The text exposition format, version 0.0.4.
   std::string render() const;
@@ -49,6 +59,7 @@ class Metrics {
   std::atomic<std::uint64_t> overloads_{0};
   const std::atomic<int>* in_flight_ = nullptr;
   std::map<std::string, std::function<ProjectionLag()>> projections_;
+  const store::EventStore* store_ = nullptr;
 };
 
 }  // namespace folio::http

@@ -145,6 +145,14 @@ enum class Verdict { commit, rollback };
 
 class StatementPipe;
 
+// One figure of a store's own, for /metrics: a Prometheus series without labels.
+struct StoreStatistic {
+  const char* name;  // folio_store_...
+  const char* help;
+  bool counter;  // else a gauge
+  double value;
+};
+
 class EventStore {
  public:
   using Work = std::function<Verdict(Transaction&)>;
@@ -165,6 +173,10 @@ class EventStore {
   // A pipe for reads that answer later (statement_pipe.h), for one event loop; nullptr
   // when this store's reads do not wait for a server (SQLite).
   virtual std::unique_ptr<StatementPipe> open_statement_pipe();
+
+  // Figures of this store's own machinery (PostgreSQL: group commit, pipelined reads, the
+  // connection pool); none by default. Thread-safe.
+  virtual std::vector<StoreStatistic> statistics() const { return {}; }
 
   // Convenience wrappers, each one unit of work of its own.
   AppendResult append(const std::string& stream_id, ExpectedVersion expected,

@@ -63,11 +63,14 @@ std::unique_ptr<pqxx::connection> PgEventStore::acquire() {
     }
     // Woken by release(): a connection came back, or a broken one was dropped and another
     // may be opened in its place.
-    if (!connection_free_.wait_for(lock, kAcquireTimeout, [&] {
-          return !idle_.empty() || open_ < options_.connections;
-        })) {
-      throw StoreUnavailable("no PostgreSQL connection became free within 30 s");
-    }
+    ++pool_waits_;
+    const auto waited_from = std::chrono::steady_clock::now();
+    const bool woken = connection_free_.wait_for(
+        lock, kAcquireTimeout, [&] { return !idle_.empty() || open_ < options_.connections; });
+    pool_wait_micros_ += std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - waited_from)
+                             .count();
+    if (!woken) throw StoreUnavailable("no PostgreSQL connection became free within 30 s");
   }
 }
 
@@ -122,7 +125,36 @@ void PgEventStore::run_lazily(pqxx::transaction_base& tx, PgTransaction& folio_t
 }
 
 std::unique_ptr<StatementPipe> PgEventStore::open_statement_pipe() {
-  return std::make_unique<PgStatementPipe>(url_);
+  return std::make_unique<PgStatementPipe>(url_, &pipe_counters_);
+}
+
+std::vector<StoreStatistic> PgEventStore::statistics() const {
+  auto count = [](const std::atomic<std::int64_t>& n) { return static_cast<double>(n.load()); };
+  std::vector<StoreStatistic> out = {
+      {"folio_store_pool_waits_total",
+       "Units of work that waited for a pooled PostgreSQL connection.", true, count(pool_waits_)},
+      {"folio_store_pool_wait_seconds_total", "Time units of work waited for a connection.", true,
+       count(pool_wait_micros_) / 1e6},
+      {"folio_store_pipelined_batches_total",
+       "Batches of reads sent by the event loops' pipelines.", true, count(pipe_counters_.batches)},
+      {"folio_store_pipelined_statements_total", "Reads answered through the pipelines.", true,
+       count(pipe_counters_.statements)},
+      {"folio_store_pipelined_failures_total",
+       "Reads the pipelines could not answer (run again the usual way).", true,
+       count(pipe_counters_.failed)},
+  };
+  if (group_) {
+    const auto group = group_->stats();
+    out.push_back({"folio_store_group_commit_batches_total", "Transactions sent by group commit.",
+                   true, static_cast<double>(group.batches)});
+    out.push_back({"folio_store_group_commit_writes_total",
+                   "Writes committed or tried in group-commit batches.", true,
+                   static_cast<double>(group.writes)});
+    out.push_back({"folio_store_group_commit_failed_batches_total",
+                   "Group-commit batches that wrote nothing (each member then ran alone).", true,
+                   static_cast<double>(group.failed_batches)});
+  }
+  return out;
 }
 
 void PgEventStore::transact(Access access, const Work& work) {

@@ -3,6 +3,7 @@
 // its streams row; global positions come from a sequence (see pg_transaction.cpp).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include "store/event_store.h"
 #include "store/postgres/pg_group_commit.h"
+#include "store/postgres/pg_statement_pipe.h"
 
 namespace folio::store::postgres {
 
@@ -25,6 +27,7 @@ class PgEventStore final : public EventStore {
   void transact(Access access, const Work& work) override;
   std::string dialect() const override { return "postgresql"; }
   std::unique_ptr<StatementPipe> open_statement_pipe() override;
+  std::vector<StoreStatistic> statistics() const override;
 
  private:
   std::unique_ptr<pqxx::connection> acquire();
@@ -34,7 +37,10 @@ class PgEventStore final : public EventStore {
 
   const std::string url_;
   const StoreOptions options_;
-  std::unique_ptr<PgGroupCommit> group_;  // null: options.group_commits == 0
+  std::unique_ptr<PgGroupCommit> group_;     // null: options.group_commits == 0
+  PipeCounters pipe_counters_;               // of the pipes it opened
+  std::atomic<std::int64_t> pool_waits_{0};  // acquire() found no connection to take
+  std::atomic<std::int64_t> pool_wait_micros_{0};
   std::mutex mutex_;
   std::condition_variable connection_free_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;

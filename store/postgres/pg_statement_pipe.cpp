@@ -41,7 +41,8 @@ std::vector<SqlRow> rows_of(const PGresult* result) {
 
 void PgStatementPipe::ResultDeleter::operator()(PGresult* result) const { PQclear(result); }
 
-PgStatementPipe::PgStatementPipe(std::string url) : url_(std::move(url)) {}
+PgStatementPipe::PgStatementPipe(std::string url, PipeCounters* counters)
+    : url_(std::move(url)), counters_(counters) {}
 
 PgStatementPipe::~PgStatementPipe() {
   if (conn_) {
@@ -86,6 +87,7 @@ void PgStatementPipe::deliver_failures() {
   // Moved out first: a caller may queue its statement again from its callback.
   std::vector<Done> failed;
   failed.swap(failed_);
+  if (counters_ && !failed.empty()) counters_->failed += static_cast<std::int64_t>(failed.size());
   for (Done& done : failed) done(nullptr);
 }
 
@@ -121,6 +123,7 @@ bool PgStatementPipe::flush() {
     if (PQpipelineSync(conn_) == 1) {
       expected_.push_back(Expected{.sync = true});
       unsynced_ = false;
+      if (counters_) ++counters_->batches;
     } else {
       fail_all();
     }
@@ -141,6 +144,7 @@ void PgStatementPipe::answer(Expected& expected) {
     if (!ok) prepared_.erase(expected.prepared);
     return;
   }
+  if (counters_) ++(ok ? counters_->statements : counters_->failed);
   if (!ok) return expected.done(nullptr);
   const std::vector<SqlRow> rows = rows_of(expected.result.get());
   expected.done(&rows);

@@ -6,7 +6,9 @@
 // nullptr and their callers run them again the usual way (reads only: nothing is lost).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <set>
@@ -20,11 +22,19 @@ struct pg_result;
 
 namespace folio::store::postgres {
 
+// What the pipes of one store did, summed over them (for /metrics).
+struct PipeCounters {
+  std::atomic<std::int64_t> batches{0};     // flushes that sent statements
+  std::atomic<std::int64_t> statements{0};  // answered with rows
+  std::atomic<std::int64_t> failed{0};      // answered nullptr (run again the usual way)
+};
+
 class PgStatementPipe final : public StatementPipe {
  public:
   // Connects when the first statement is queued, and again after the connection breaks
   // (at most once a second while connecting fails; meanwhile statements fail at once).
-  explicit PgStatementPipe(std::string url);
+  // `counters`, if given, must outlive the pipe.
+  explicit PgStatementPipe(std::string url, PipeCounters* counters = nullptr);
   ~PgStatementPipe() override;
 
   void open() override {
@@ -60,6 +70,7 @@ class PgStatementPipe final : public StatementPipe {
   void deliver_failures();
 
   const std::string url_;
+  PipeCounters* const counters_;
   ::pg_conn* conn_ = nullptr;
   std::set<std::string> prepared_;  // on conn_
   std::deque<Expected> expected_;

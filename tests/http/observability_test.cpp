@@ -123,6 +123,32 @@ TEST_P(HttpObservability, MetricsCountRequestsByRouteAndStatusAndConflictsByType
   EXPECT_LE(routes.size(), 20u) << "route labels must be templates, not addresses";
 }
 
+TEST_P(HttpObservability, EveryConflictCounterStartsAtZeroAndTheStoreReportsItsOwnWork) {
+  // Before any conflict: a series per entity type, so that dashboards and rate() see it.
+  std::string m = client().get("/metrics").body;
+  for (const auto& c : all_collections()) {
+    EXPECT_EQ(sample(m, "folio_version_conflicts_total{entity_type=\"" + entity_type_of(c) + "\"}"),
+              0)
+        << c;
+  }
+  const auto made = create("resources", create_body("resources", {}, 1));
+  const std::string url = "/api/v1/resources/" + std::string(made.at("id").as_string());
+  ASSERT_EQ(admin_.patch(url, json::object{{"version", 1}, {"name", "Renamed"}}).status, 200);
+  ASSERT_EQ(admin_.get(url).status, 200);
+  m = client().get("/metrics").body;
+  if (GetParam() == Backend::postgres) {
+    // The creation and the update went through group commit, the GET through a pipeline.
+    EXPECT_GE(sample(m, "folio_store_group_commit_writes_total"), 2) << m;
+    EXPECT_GE(sample(m, "folio_store_group_commit_batches_total"), 1) << m;
+    EXPECT_GE(sample(m, "folio_store_pipelined_statements_total"), 1) << m;
+    EXPECT_GE(sample(m, "folio_store_pipelined_batches_total"), 1) << m;
+    EXPECT_EQ(sample(m, "folio_store_pipelined_failures_total"), 0) << m;
+    EXPECT_GE(sample(m, "folio_store_pool_waits_total"), 0) << m;
+  } else {
+    EXPECT_EQ(m.find("folio_store_"), std::string::npos) << "SQLite has no such machinery";
+  }
+}
+
 TEST_P(HttpObservability, HealthzAndRequestIds) {
   HttpClient anonymous = client();
   auto r = anonymous.get("/healthz");
