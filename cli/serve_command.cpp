@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/ip/address.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -27,7 +28,8 @@ namespace {
 constexpr const char* kServeUsage =
     "Usage: folio [--db URL] serve [--listen HOST:PORT] [--workers N] [--max-connections N]\n"
     "                              [--queue N] [--group-commits N] [--web-root DIR]\n"
-    "                              [--no-pipelined-reads] [--no-migrate]\n"
+    "                              [--no-pipelined-reads] [--login-limits USER,ADDRESS,SECONDS]\n"
+    "                              [--trusted-proxies IP,...] [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -47,6 +49,12 @@ constexpr const char* kServeUsage =
     "  --no-pipelined-reads   PostgreSQL: a GET of one entity waits for the database on its\n"
     "                         connection thread, instead of going out with the other\n"
     "                         connections' GETs on that thread's own store connection\n"
+    "  --login-limits U,A,S   failed logins allowed per user name (U) and per client\n"
+    "                         address (A) within S seconds; beyond, 429 until the window\n"
+    "                         ends (default 10,50,900)\n"
+    "  --trusted-proxies IP,...  load balancers whose X-Forwarded-For (its last address)\n"
+    "                         names the client, for the login limits and the log\n"
+    "                         (default: none; the TCP peer is the client)\n"
     "  --web-root DIR         the built web console, served at / (default $FOLIO_WEB_ROOT,\n"
     "                         else " FOLIO_DEFAULT_WEB_ROOT
     ")\n"
@@ -93,12 +101,38 @@ int parse_number(const std::string& text, int min, int max) {
 
 }  // namespace
 
+// The IP addresses of --trusted-proxies, as the server prints them; throws
+// std::invalid_argument.
+std::vector<std::string> parse_addresses(const std::string& list) {
+  std::vector<std::string> addresses;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    const auto end = std::min(list.find(',', start), list.size());
+    addresses.push_back(boost::asio::ip::make_address(list.substr(start, end - start)).to_string());
+    start = end + 1;
+  }
+  return addresses;
+}
+
+// "U,A,S" of --login-limits; throws std::invalid_argument.
+http::LoginLimits parse_login_limits(const std::string& text) {
+  const auto first = text.find(','), second = text.find(',', first + 1);
+  if (first == std::string::npos || second == std::string::npos) {
+    throw std::invalid_argument("three numbers");
+  }
+  return {parse_number(text.substr(0, first), 1, 1000000),
+          parse_number(text.substr(first + 1, second - first - 1), 1, 1000000),
+          std::chrono::seconds(parse_number(text.substr(second + 1), 1, 86400 * 7))};
+}
+
 int run_serve_command(const CliContext& context) {
   std::string listen = env_or("FOLIO_LISTEN", "127.0.0.1:8080");
   std::string workers = "8";
   std::string max_connections = "1024";
   std::string queue = "1024";
   std::string group_commits = "1";
+  std::string login_limits = "10,50,900";
+  std::string trusted_proxies;
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   bool pipelined_reads = true;
@@ -117,6 +151,8 @@ int run_serve_command(const CliContext& context) {
                !take_option(context.args, i, "--max-connections", max_connections) &&
                !take_option(context.args, i, "--queue", queue) &&
                !take_option(context.args, i, "--group-commits", group_commits) &&
+               !take_option(context.args, i, "--login-limits", login_limits) &&
+               !take_option(context.args, i, "--trusted-proxies", trusted_proxies) &&
                !take_option(context.args, i, "--web-root", web_root)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
@@ -125,6 +161,7 @@ int run_serve_command(const CliContext& context) {
   const auto colon = listen.rfind(':');
   http::ServerOptions options;
   store::StoreOptions store_options;
+  http::LoginLimits limits;
   try {
     if (colon == std::string::npos) throw std::invalid_argument("no port");
     options.host = listen.substr(0, colon);
@@ -134,10 +171,14 @@ int run_serve_command(const CliContext& context) {
     options.max_queued = static_cast<std::size_t>(parse_number(queue, 1, 1000000));
     store_options.connections = options.workers;
     options.pipelined_reads = pipelined_reads;
+    limits = parse_login_limits(login_limits);
+    options.trusted_proxies = parse_addresses(trusted_proxies);
     store_options.group_commits = parse_number(group_commits, 0, 64);
   } catch (const std::exception&) {
-    context.err << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
-                   "--max-connections and --queue 1..1000000, --group-commits 0..64\n";
+    context.err
+        << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
+           "--max-connections and --queue 1..1000000, --group-commits 0..64, --login-limits\n"
+           "three positive numbers U,A,S, --trusted-proxies IP addresses\n";
     return 2;
   }
 
@@ -155,7 +196,7 @@ int run_serve_command(const CliContext& context) {
   auto store = store::open_event_store(context.database_url, store_options);
   commands::CommandHandler handler(*store);
   commands::EntityQueries queries(*store);
-  http::AuthService auth(*store, std::chrono::hours(12));
+  http::AuthService auth(*store, std::chrono::hours(12), limits);
   http::Metrics metrics;
   http::Services services{*store, handler, queries,
                           auth,   metrics, boost::json::serialize(http::openapi_document())};

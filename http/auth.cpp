@@ -48,9 +48,26 @@ std::string sha256_hex(std::string_view text) {
   return hex;
 }
 
-AuthService::AuthService(store::EventStore& store, std::chrono::seconds token_lifetime)
-    : store_(store), token_lifetime_(token_lifetime) {
+AuthService::AuthService(store::EventStore& store, std::chrono::seconds token_lifetime,
+                         LoginLimits login_limits)
+    : store_(store), token_lifetime_(token_lifetime), throttle_(store, login_limits) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+LoginAnswer AuthService::log_in(const std::string& username, const std::string& password,
+                                const std::string& client_address) {
+  // Refused before the password is checked: the same answer, and as quick, whether or not
+  // the user exists and the password is right.
+  if (const auto wait = throttle_.wait_before_trying(username, client_address)) {
+    return {std::nullopt, wait};
+  }
+  auto token = issue_token(username, password);
+  if (token) {
+    throttle_.record_success(username);
+  } else {
+    throttle_.record_failure(username, client_address);
+  }
+  return {std::move(token), std::nullopt};
 }
 
 std::optional<IssuedToken> AuthService::issue_token(const std::string& username,

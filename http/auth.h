@@ -11,6 +11,7 @@
 
 #include "commands/access.h"
 #include "commands/actor_cache.h"
+#include "http/login_throttle.h"
 #include "store/event_store.h"
 
 namespace folio::http {
@@ -20,12 +21,22 @@ struct IssuedToken {
   std::string expires_at;  // RFC 3339
 };
 
+struct LoginAnswer {
+  std::optional<IssuedToken>
+      token;  // nullopt: unknown, inactive or deleted user, or wrong password
+  // Set (and no token) when too many logins failed for the user name or from the address.
+  std::optional<std::chrono::seconds> retry_after;
+};
+
 class AuthService {
  public:
-  AuthService(store::EventStore& store, std::chrono::seconds token_lifetime);
+  AuthService(store::EventStore& store, std::chrono::seconds token_lifetime,
+              LoginLimits login_limits = {});
 
-  // nullopt when the user is unknown, inactive, deleted or the password is wrong.
-  std::optional<IssuedToken> issue_token(const std::string& username, const std::string& password);
+  // A token for the user, unless the login limits (login_throttle.h) refuse the attempt
+  // first; `client_address` is the client's IP address.
+  LoginAnswer log_in(const std::string& username, const std::string& password,
+                     const std::string& client_address);
 
   // The actor behind an `Authorization` header value ("Bearer <token>", scheme
   // case-insensitive); nullopt when missing, malformed, expired or revoked.
@@ -40,8 +51,11 @@ class AuthService {
   bool has_no_users();
 
  private:
+  std::optional<IssuedToken> issue_token(const std::string& username, const std::string& password);
+
   store::EventStore& store_;
   std::chrono::seconds token_lifetime_;
+  LoginThrottle throttle_;
   mutable commands::ActorCache actors_;  // filled and checked by the store's token queries
 };
 

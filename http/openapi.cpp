@@ -299,7 +299,7 @@ json::object openapi_document() {
                  {{"type", "object"},
                   {"properties", {{"access_token", {{"type", "string"}}}, {"token_type", {{"type", "string"}}},
                                   {"expires_at", {{"type", "string"}, {"format", "date-time"}}}}}}}}}}}}}};
-  add_errors(token_responses, {"400", "401", "415", "422"});
+  add_errors(token_responses, {"400", "401", "415", "422", "429"});
   paths["/api/v1/auth/token"] = json::object{
       {"post", {{"summary", "Log in"}, {"operationId", "issueToken"}, {"security", json::array{}},
                 {"requestBody", json_body({{"type", "object"}, {"required", json::array{"username", "password"}},
@@ -348,6 +348,7 @@ json::object openapi_document() {
       {"E413", problem_response("Body over 1 MiB", example_problem(413, "payload_too_large", "Payload too large", "The body is larger than 1 MiB."))},
       {"E415", problem_response("Body not JSON", example_problem(415, "unsupported_media_type", "Unsupported media type", "The body must be JSON."))},
       {"E422", problem_response("Invalid fields; every problem is listed", std::move(validation_example))},
+      {"E429", problem_response("Too many failed logins for the user name or from the client address; Retry-After set", example_problem(429, "rate_limited", "Too many failed logins", "Too many failed logins for this user name or from this address; try again later."))},
       {"E503", problem_response("Store unreachable or server overloaded; Retry-After set", example_problem(503, "unavailable", "Unavailable", "Try again shortly."))}};
 
   return json::object{

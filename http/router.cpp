@@ -34,6 +34,7 @@ struct Call {
   RouteInfo& info;
   commands::Actor actor;
   std::string request_id;
+  std::string client_address;
 };
 
 // A piece of the request quoted in an error detail: only when it is short, valid UTF-8
@@ -428,8 +429,17 @@ Response issue_token(Call& call) {
   if (!username || !username->is_string()) errors.push_back({"username", "is required"});
   if (!password || !password->is_string()) errors.push_back({"password", "is required"});
   if (!errors.empty()) return validation_problem(errors);
-  const auto token = call.services.auth.issue_token(std::string(username->get_string()),
-                                                    std::string(password->get_string()));
+  const auto login =
+      call.services.auth.log_in(std::string(username->get_string()),
+                                std::string(password->get_string()), call.client_address);
+  if (login.retry_after) {
+    Response r = problem(status::too_many_requests, "rate_limited", "Too many failed logins",
+                         "Too many failed logins for this user name or from this address; "
+                         "try again later.");
+    r.set(beast_http::field::retry_after, std::to_string(login.retry_after->count()));
+    return r;
+  }
+  const auto& token = login.token;
   if (!token) {
     Response r = problem(status::unauthorized, "unauthenticated", "Unauthenticated",
                          "Unknown user, inactive user or wrong password.");
@@ -678,11 +688,13 @@ Response guarded(const std::string& request_id, RouteInfo& info, Answer&& answer
 
 }  // namespace
 
-Response handle_request(const Request& request, const std::string& request_id, Services& services,
-                        RouteInfo& info) {
+Response handle_request(const Request& request, const std::string& request_id,
+                        const std::string& client_address, Services& services, RouteInfo& info) {
   const Target target = parse_target(request.target());
   const bool head = request.method() == verb::head;
-  Call call{request, head ? verb::get : request.method(), target, services, info, {}, request_id};
+  Call call{
+      request,       head ? verb::get : request.method(), target, services, info, {}, request_id,
+      client_address};
   return guarded(request_id, info, [&] {
     Response response = route(call);
     if (head) {
@@ -696,7 +708,8 @@ Response handle_request(const Request& request, const std::string& request_id, S
 }
 
 bool handle_request_through_pipe(const Request& request, const std::string& request_id,
-                                 Services& services, store::StatementPipe& pipe,
+                                 const std::string& client_address, Services& services,
+                                 store::StatementPipe& pipe,
                                  std::function<void(Response, const RouteInfo&)> answer) {
   if (request.method() != verb::get) return false;
   auto target = std::make_shared<const Target>(parse_target(request.target()));
@@ -711,14 +724,14 @@ bool handle_request_through_pipe(const Request& request, const std::string& requ
   }
   auto token = services.auth.token_check(request[beast_http::field::authorization]);
   if (!token) return false;
-  auto read_done = [&request, request_id, &services, target, spec,
+  auto read_done = [&request, request_id, client_address, &services, target, spec,
                     answer = std::move(answer)](commands::EntityQueries::TokenRead* read) {
     RouteInfo info;
     if (!read) {  // the pipe failed: the usual way, which meets the failure and answers it
-      Response response = handle_request(request, request_id, services, info);
+      Response response = handle_request(request, request_id, client_address, services, info);
       return answer(std::move(response), info);
     }
-    Call call{request, verb::get, *target, services, info, {}, request_id};
+    Call call{request, verb::get, *target, services, info, {}, request_id, client_address};
     const std::string route = "/api/v1/" + std::string(spec->collection) + "/{id}";
     Response response =
         guarded(request_id, info, [&] { return token_read_response(call, *spec, route, *read); });

@@ -35,10 +35,11 @@ struct RouteInfo {
 // hashing, tens of milliseconds of CPU). The server runs them on its bounded pool.
 bool is_slow_request(const Request& request);
 
-// Answers one request. `request_id` is echoed in X-Request-Id by the caller. Never throws
-// for anything a client sends; store failures become 503, bugs 500 (without internals).
-Response handle_request(const Request& request, const std::string& request_id, Services& services,
-                        RouteInfo& info);
+// Answers one request. `request_id` is echoed in X-Request-Id by the caller; `client_address`
+// is the peer's IP address (the login limits count per address). Never throws for anything
+// a client sends; store failures become 503, bugs 500 (without internals).
+Response handle_request(const Request& request, const std::string& request_id,
+                        const std::string& client_address, Services& services, RouteInfo& info);
 
 // Starts answering `request` without waiting for the store when it is a GET of one entity
 // with a bearer token: its statements go through `pipe`, and `answer` runs later with the
@@ -46,7 +47,8 @@ Response handle_request(const Request& request, const std::string& request_id, S
 // fails, handle_request's own). `request` must live until then. False, and nothing done,
 // for every other request: answer those with handle_request.
 bool handle_request_through_pipe(const Request& request, const std::string& request_id,
-                                 Services& services, store::StatementPipe& pipe,
+                                 const std::string& client_address, Services& services,
+                                 store::StatementPipe& pipe,
                                  std::function<void(Response, const RouteInfo&)> answer);
 
 }  // namespace folio::http

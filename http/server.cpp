@@ -32,6 +32,23 @@ std::string request_id_for(const Request& request) {
   return plain ? std::string(given) : commands::new_id();
 }
 
+// The client's IP address: the TCP peer's, unless the peer is a trusted proxy that names
+// the client as the last address of X-Forwarded-For (as nginx's
+// $proxy_add_x_forwarded_for appends it).
+std::string client_address_of(const Request& request, const std::string& peer,
+                              const std::vector<std::string>& trusted_proxies) {
+  if (std::find(trusted_proxies.begin(), trusted_proxies.end(), peer) == trusted_proxies.end()) {
+    return peer;
+  }
+  std::string_view forwarded = request["X-Forwarded-For"];
+  forwarded = forwarded.substr(forwarded.rfind(',') + 1);  // npos + 1 == 0: the whole value
+  while (!forwarded.empty() && forwarded.front() == ' ') forwarded.remove_prefix(1);
+  while (!forwarded.empty() && forwarded.back() == ' ') forwarded.remove_suffix(1);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(forwarded, ec);
+  return ec ? peer : address.to_string();
+}
+
 // The method as a metrics label and log field: the known verbs by name, anything else a
 // client invents as "OTHER", so that label sets stay bounded.
 std::string method_label(const Request& request) {
@@ -109,6 +126,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // `pipe`: its loop's, or null.
   Session(tcp::socket socket, Server::Impl& server, store::StatementPipe* pipe)
       : stream_(std::move(socket)), server_(server), pipe_(pipe) {
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_address_ = peer.address().to_string();
     server_.connections.fetch_add(1);
   }
   ~Session() { server_.connections.fetch_sub(1); }
@@ -158,12 +178,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request_ = parser_->release();
     request_id_ = request_id_for(request_);
+    client_address_ = client_address_of(request_, peer_address_, server_.options.trusted_proxies);
     method_ = method_label(request_);
     server_.in_flight.fetch_add(1);
     if (!is_slow_request(request_)) {  // here, on this connection's thread
       const bool piped =
           pipe_ && handle_request_through_pipe(
-                       request_, request_id_, server_.services, *pipe_,
+                       request_, request_id_, client_address_, server_.services, *pipe_,
                        [self = shared_from_this()](Response response, const RouteInfo& info) {
                          self->answered(std::move(response), info);
                        });
@@ -172,8 +193,8 @@ class Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     const bool queued = server_.pool.try_submit([self] {
       RouteInfo info;
-      Response response =
-          handle_request(self->request_, self->request_id_, self->server_.services, info);
+      Response response = handle_request(self->request_, self->request_id_, self->client_address_,
+                                         self->server_.services, info);
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response), info = std::move(info)]() mutable {
                    self->answered(std::move(response), info);
@@ -192,7 +213,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void answer() {
     RouteInfo info;
-    Response response = handle_request(request_, request_id_, server_.services, info);
+    Response response =
+        handle_request(request_, request_id_, client_address_, server_.services, info);
     answered(std::move(response), info);
   }
 
@@ -277,6 +299,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Request request_;                                // the request being answered
   std::string request_id_;                         // its X-Request-Id
+  std::string peer_address_;                       // the TCP peer's IP address
+  std::string client_address_;                     // the request's client (client_address_of)
   std::string method_;                             // its method label (method_label)
   std::chrono::steady_clock::time_point started_;  // when it had been read
   Response response_;                              // the response being written

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/router.h"
 
@@ -31,6 +32,8 @@ struct ServerOptions {
   // PostgreSQL: each loop sends the statements of GETs of one entity through a connection of
   // its own in pipeline mode instead of waiting for each (http/loop_statement_pipe.h).
   bool pipelined_reads = true;
+  // Peers (IP addresses) whose X-Forwarded-For names the client (load balancers).
+  std::vector<std::string> trusted_proxies;
 };
 
 class Server {
