@@ -26,6 +26,10 @@ constexpr const char* kUpsertCredentials =
     " ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash,"
     " updated_at = excluded.updated_at";
 
+// A new password ends the user's tokens; the trigger on auth_tokens (migration 0006) moves
+// the access epoch, so every server stops accepting them with this transaction.
+constexpr const char* kEndTokens = "DELETE FROM auth_tokens WHERE user_id = $1";
+
 bool is_user(const EntitySpec& spec) { return spec.type == "user"; }
 
 FieldMap without_write_only(const EntitySpec& spec, FieldMap fields) {
@@ -68,7 +72,8 @@ store::EventMetadata metadata_for(const CommandContext& context, const std::stri
 }
 
 // Appends `event` and writes the read model `after` (one statement: append_with); on a
-// lost race, the conflict. A password is stored first, in the transaction it begins. (Users,
+// lost race, the conflict. A password is stored first, in the transaction it begins; a
+// changed one ends the user's tokens. (Users,
 // roles and scopes move the access epoch by trigger: migration 0006.)
 std::optional<Outcome> write(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                              const EntityState& after, std::int64_t previous_version,
@@ -77,6 +82,7 @@ std::optional<Outcome> write(Transaction& tx, const CommandContext& context, con
   if (!password_hash.empty()) {
     const std::vector<store::SqlValue> params{after.id, password_hash, after.updated_at};
     tx.execute(kUpsertCredentials, params);
+    if (previous_version > 0) tx.execute(kEndTokens, std::span(&params[0], 1));
   }
   const auto expected = previous_version == 0 ? ExpectedVersion::no_stream()
                                               : ExpectedVersion::exactly(previous_version);

@@ -565,6 +565,41 @@ TEST_P(HttpAuth, RememberedActorsFollowChangesMadeThroughAnotherServer) {
   EXPECT_EQ(current("projects", p.project_id).at("name"), "Renamed");
 }
 
+// A new password ends the user's tokens on every server with the change, though this server
+// remembers the actor; the new password logs in, the old one no longer does.
+TEST_P(HttpAuth, APasswordChangeEndsTheUsersTokensOnEveryServer) {
+  Parents p = portfolio_program_project();
+  auto pm = create_role_user("pm", "program_manager", "program", p.program_id);
+  auto second_session = login("pm", pm.password);
+  const std::string project_url = "/api/v1/projects/" + p.project_id;
+  ASSERT_EQ(pm.client.get(project_url).status, 200);  // remembered here
+  ASSERT_EQ(second_session.get(project_url).status, 200);
+
+  ServerProcess other({db_->url(), {}, false});
+  ASSERT_NE(other.port(), 0);
+  HttpClient other_admin(other.port());
+  other_admin.set_token(admin_.token());
+  const auto user = other_admin.get("/api/v1/users/" + pm.user_id).object();
+  ASSERT_EQ(
+      other_admin
+          .patch("/api/v1/users/" + pm.user_id,
+                 json::object{{"version", user.at("version")}, {"password", "a-new-password-2"}})
+          .status,
+      200);
+  expect_unauthenticated(pm.client.get(project_url), "after the password changed (GET by id)");
+  expect_unauthenticated(second_session.get("/api/v1/projects"), "the other token (list)");
+  expect_unauthenticated(pm.client.patch(project_url, json::object{{"version", 1}, {"name", "X"}}),
+                         "after the password changed (PATCH)");
+  EXPECT_EQ(current("projects", p.project_id).at("version"), 1);
+  expect_unauthenticated(client().post("/api/v1/auth/token",
+                                       json::object{{"username", "pm"}, {"password", pm.password}}),
+                         "the old password");
+  auto renewed = login("pm", "a-new-password-2");
+  EXPECT_EQ(renewed.get(project_url).status, 200);
+  // Other users' tokens are untouched, the admin's included.
+  EXPECT_EQ(admin_.get(project_url).status, 200);
+}
+
 // A token revoked in the store itself (an operator's DELETE of auth_tokens), or its user
 // deactivated by hand, stops at once, though this server remembers the actor.
 TEST_P(HttpAuth, TokensRevokedInTheStoreStopAtOnceThoughRemembered) {
