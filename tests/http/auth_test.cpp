@@ -600,6 +600,60 @@ TEST_P(HttpAuth, APasswordChangeEndsTheUsersTokensOnEveryServer) {
   EXPECT_EQ(admin_.get(project_url).status, 200);
 }
 
+// Passwords (users', wrong ones, the database's) and tokens never reach the server's log
+// or an answer, whatever the request: logins, user writes, a 409 on a user, bad tokens.
+TEST_P(HttpAuth, SecretsNeverReachTheLogOrAnAnswer) {
+  std::string url = db_->url();
+  const std::string db_password = "db-secret-3141";
+  if (GetParam() == Backend::postgres) {  // the test cluster trusts local connections
+    url.insert(url.find('@'), ":" + db_password);
+  }
+  ServerProcess server({url, {}, false});
+  ASSERT_NE(server.port(), 0);
+  std::vector<HttpResponse> answers;
+  HttpClient c(server.port());
+  answers.push_back(c.post("/api/v1/auth/token", json::object{{"username", kAdminUsername},
+                                                              {"password", "wrong-secret-2718"}}));
+  answers.push_back(c.post("/api/v1/auth/token", json::object{{"username", "nobody"},
+                                                              {"password", "wrong-secret-2719"}}));
+  answers.push_back(c.post("/api/v1/auth/token", json::object{{"username", kAdminUsername},
+                                                              {"password", kAdminPassword}}));
+  ASSERT_EQ(answers.back().status, 200);
+  const std::string token(answers.back().object().at("access_token").as_string());
+  c.set_token(token);
+  answers.push_back(c.post("/api/v1/users", json::object{{"username", "dora"},
+                                                         {"email", "dora@example.com"},
+                                                         {"password", "user-secret-1618"}}));
+  ASSERT_EQ(answers.back().status, 201) << answers.back().body;
+  const std::string dora =
+      "/api/v1/users/" + std::string(answers.back().object().at("id").as_string());
+  answers.push_back(c.patch(dora, json::object{{"version", 1}, {"password", "user-secret-1414"}}));
+  ASSERT_EQ(answers.back().status, 200);
+  answers.push_back(c.patch(dora, json::object{{"version", 1}, {"password", "user-secret-1732"}}));
+  EXPECT_EQ(answers.back().status, 409);
+  answers.push_back(c.patch(dora, json::object{{"version", 2}, {"password", "short"}}));
+  EXPECT_EQ(answers.back().status, 422);
+  HttpClient bogus(server.port());
+  bogus.set_token("bogus-token-secret-9999");
+  answers.push_back(bogus.get(dora));
+  answers.push_back(bogus.get("/no/such/route"));
+  ASSERT_EQ(server.terminate(), 0);  // every log line written
+
+  const std::string log = server.stdout_text() + server.stderr_text();
+  ASSERT_NE(log.find("\"event\":\"request\""), std::string::npos) << "no access log to search";
+  for (const std::string secret :
+       {db_password, std::string(kAdminPassword), std::string("wrong-secret-2718"),
+        std::string("wrong-secret-2719"), std::string("user-secret-1618"),
+        std::string("user-secret-1414"), std::string("user-secret-1732"), std::string("short\""),
+        token, std::string("bogus-token-secret-9999")}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " is in the log";
+    for (const auto& answer : answers) {
+      if (secret == token && answer.body.find("access_token") != std::string::npos) continue;
+      EXPECT_EQ(answer.body.find(secret), std::string::npos) << secret << " in " << answer.body;
+    }
+  }
+}
+
 // A token revoked in the store itself (an operator's DELETE of auth_tokens), or its user
 // deactivated by hand, stops at once, though this server remembers the actor.
 TEST_P(HttpAuth, TokensRevokedInTheStoreStopAtOnceThoughRemembered) {
