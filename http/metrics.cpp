@@ -106,6 +106,24 @@ std::string Metrics::render() const {
     }
   }
   if (store_) {
+    out << "# HELP folio_store_unit_duration_seconds Units of work of the store by kind (read "
+           "or write), from the call to the return: waits for a connection or a batch "
+           "included.\n"
+           "# TYPE folio_store_unit_duration_seconds histogram\n";
+    for (const bool writes : {false, true}) {
+      const auto timings = store_->unit_timings(writes);
+      const std::string kind = writes ? "write" : "read";
+      for (std::size_t i = 0; i < timings.at_most.size(); ++i) {
+        out << "folio_store_unit_duration_seconds_bucket{kind=\"" << kind << "\",le=\""
+            << store::EventStore::UnitTimings::kBounds[i] << "\"} " << timings.at_most[i] << "\n";
+      }
+      out << "folio_store_unit_duration_seconds_bucket{kind=\"" << kind << "\",le=\"+Inf\"} "
+          << timings.count << "\n"
+          << "folio_store_unit_duration_seconds_sum{kind=\"" << kind << "\"} " << timings.seconds
+          << "\n"
+          << "folio_store_unit_duration_seconds_count{kind=\"" << kind << "\"} " << timings.count
+          << "\n";
+    }
     for (const auto& statistic : store_->statistics()) {
       out << "# HELP " << statistic.name << " " << statistic.help << "\n# TYPE " << statistic.name
           << (statistic.counter ? " counter\n" : " gauge\n") << statistic.name << " "

@@ -45,8 +45,8 @@ class Metrics {
   std::string render() const;
 
  private:
-  static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                      0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  // The request latency buckets are the store's, so that the two histograms compare.
+  static constexpr auto kBuckets = store::EventStore::UnitTimings::kBounds;
   struct Histogram {
     std::array<std::uint64_t, kBuckets.size()> buckets{};
     std::uint64_t count = 0;

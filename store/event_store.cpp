@@ -1,5 +1,6 @@
 #include "store/event_store.h"
 
+#include <chrono>
 #include <stdexcept>
 
 #include "store/database_url.h"
@@ -17,6 +18,38 @@ constexpr const char* kHeadPosition = "SELECT MAX(global_position) FROM events";
 }  // namespace
 
 std::unique_ptr<StatementPipe> EventStore::open_statement_pipe() { return nullptr; }
+
+void EventStore::transact(Access access, const Work& work) {
+  const auto started = std::chrono::steady_clock::now();
+  struct Record {
+    TimingCounters& counters;
+    std::chrono::steady_clock::time_point started;
+    ~Record() {  // returned or threw: both took this long
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+      const double seconds = static_cast<double>(micros) / 1e6;
+      for (std::size_t i = 0; i < UnitTimings::kBounds.size(); ++i) {
+        if (seconds <= UnitTimings::kBounds[i])
+          counters.at_most[i].fetch_add(1, std::memory_order_relaxed);
+      }
+      counters.count.fetch_add(1, std::memory_order_relaxed);
+      counters.micros.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
+    }
+  };
+  const bool writes = access != Access::read_statement && access != Access::read_only;
+  Record record{timings_[writes ? 1 : 0], started};
+  run_unit(access, work);
+}
+
+EventStore::UnitTimings EventStore::unit_timings(bool writes) const {
+  const TimingCounters& counters = timings_[writes ? 1 : 0];
+  UnitTimings out;
+  for (std::size_t i = 0; i < out.at_most.size(); ++i) out.at_most[i] = counters.at_most[i].load();
+  out.count = counters.count.load();
+  out.seconds = static_cast<double>(counters.micros.load()) / 1e6;
+  return out;
+}
 
 std::int64_t head_position(Transaction& tx) {
   const auto rows = tx.query(kHeadPosition, {});

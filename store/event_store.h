@@ -8,6 +8,8 @@
 // belongs to the thread running the unit of work and must not escape it.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -164,8 +166,9 @@ class EventStore {
   // the exception propagates. Throws StoreUnavailable / StoreCorrupt for database failures.
   // `work` may be run more than once (PostgreSQL retries deadlocks), so it must not have
   // side effects outside the transaction before it returns.
-  // Do not call transact from inside `work`: that may deadlock.
-  virtual void transact(Access access, const Work& work) = 0;
+  // Do not call transact from inside `work`: that may deadlock. Each call is timed
+  // (unit_timings).
+  void transact(Access access, const Work& work);
 
   // "sqlite" or "postgresql".
   virtual std::string dialect() const = 0;
@@ -173,6 +176,18 @@ class EventStore {
   // A pipe for reads that answer later (statement_pipe.h), for one event loop; nullptr
   // when this store's reads do not wait for a server (SQLite).
   virtual std::unique_ptr<StatementPipe> open_statement_pipe();
+
+  // How long units of work took, from the call of transact to its return (waits for a
+  // connection or a writer's batch included), as a histogram: reads (read_statement,
+  // read_only) or writes (the others). Thread-safe.
+  struct UnitTimings {
+    static constexpr std::array<double, 12> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                       0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+    std::array<std::uint64_t, kBounds.size()> at_most{};  // cumulative: units <= kBounds[i]
+    std::uint64_t count = 0;
+    double seconds = 0;  // their sum
+  };
+  UnitTimings unit_timings(bool writes) const;
 
   // Figures of this store's own machinery (PostgreSQL: group commit, pipelined reads, the
   // connection pool); none by default. Thread-safe.
@@ -194,11 +209,19 @@ class EventStore {
   void add_commit_listener(std::function<void()> listener);
 
  protected:
+  // transact's work, by each backend.
+  virtual void run_unit(Access access, const Work& work) = 0;
   void notify_committed();
 
  private:
   std::mutex listeners_mutex_;  // uncontended: commits are far apart next to this
   std::vector<std::function<void()>> commit_listeners_;
+  struct TimingCounters {
+    std::array<std::atomic<std::uint64_t>, UnitTimings::kBounds.size()> at_most{};
+    std::atomic<std::uint64_t> count{0};
+    std::atomic<std::uint64_t> micros{0};
+  };
+  std::array<TimingCounters, 2> timings_;  // [0] reads, [1] writes
 };
 
 // The position of the last committed event (0 for an empty log), in `tx`. Takes no lock:

@@ -157,7 +157,7 @@ std::vector<StoreStatistic> PgEventStore::statistics() const {
   return out;
 }
 
-void PgEventStore::transact(Access access, const Work& work) {
+void PgEventStore::run_unit(Access access, const Work& work) {
   std::unique_ptr<pqxx::connection> connection;
   struct Release {
     PgEventStore* store;

@@ -24,10 +24,12 @@ class PgEventStore final : public EventStore {
   PgEventStore(std::string url, const StoreOptions& options);
   ~PgEventStore() override;
 
-  void transact(Access access, const Work& work) override;
   std::string dialect() const override { return "postgresql"; }
   std::unique_ptr<StatementPipe> open_statement_pipe() override;
   std::vector<StoreStatistic> statistics() const override;
+
+ protected:
+  void run_unit(Access access, const Work& work) override;
 
  private:
   std::unique_ptr<pqxx::connection> acquire();

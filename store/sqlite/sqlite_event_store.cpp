@@ -71,7 +71,7 @@ SqliteEventStore::~SqliteEventStore() {
   writer_.join();
 }
 
-void SqliteEventStore::transact(Access access, const Work& work) {
+void SqliteEventStore::run_unit(Access access, const Work& work) {
   if (access == Access::read_only || access == Access::read_statement) {
     auto connection = acquire_reader();
     struct Release {

@@ -27,8 +27,10 @@ class SqliteEventStore final : public EventStore {
   SqliteEventStore(std::string path, const StoreOptions& options);
   ~SqliteEventStore() override;
 
-  void transact(Access access, const Work& work) override;
   std::string dialect() const override { return "sqlite"; }
+
+ protected:
+  void run_unit(Access access, const Work& work) override;
 
  private:
   struct PendingWork;
