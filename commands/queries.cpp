@@ -48,15 +48,23 @@ void send_next_statement(store::StatementPipe& pipe, std::shared_ptr<PipedRead> 
   PipedRead& p = *piped;
   pipe.submit(p.read.sql(), p.read.params(),
               [&pipe, piped = std::move(piped)](const std::vector<store::SqlRow>* rows) mutable {
+                // Only reading the rows is guarded: `done` runs exactly once, outside.
                 EntityQueries::TokenRead answer;
-                try {
-                  if (!rows) return piped->done(nullptr);
-                  if (!piped->read.take(*rows)) return send_next_statement(pipe, std::move(piped));
-                  answer.outcome = token_read_outcome(piped->spec, piped->id, piped->read.result(),
-                                                      answer.actor);
-                } catch (const std::exception&) {
-                  return piped->done(nullptr);  // rows of an unexpected shape: the usual way
+                bool understood = rows != nullptr;
+                bool over = true;
+                if (understood) {
+                  try {
+                    over = piped->read.take(*rows);
+                    if (over) {
+                      answer.outcome = token_read_outcome(piped->spec, piped->id,
+                                                          piped->read.result(), answer.actor);
+                    }
+                  } catch (const std::exception&) {
+                    understood = false;  // rows of an unexpected shape: the usual way
+                  }
                 }
+                if (!understood) return piped->done(nullptr);
+                if (!over) return send_next_statement(pipe, std::move(piped));
                 piped->done(&answer);
               });
 }

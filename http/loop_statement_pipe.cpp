@@ -1,6 +1,7 @@
 #include "http/loop_statement_pipe.h"
 
 #include <poll.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 
@@ -22,7 +23,15 @@ LoopStatementPipe::~LoopStatementPipe() {
 
 void LoopStatementPipe::forget_socket() {
   if (!socket_) return;
-  socket_->release();  // the pipe owns the descriptor and closes it
+  // Our own duplicate (see watch): closing it takes it out of the loop's epoll by a number
+  // that is still ours. libpq may already have closed its descriptor, whose number the
+  // acceptor may have handed to a new connection registered in this very epoll.
+  boost::system::error_code ignored;
+  if (watching_duplicate_) {
+    socket_->close(ignored);
+  } else {
+    socket_->release();  // the pipe's own descriptor: the pipe closes it
+  }
   socket_.reset();
   ++generation_;
   reading_ = writing_ = false;
@@ -77,7 +86,9 @@ void LoopStatementPipe::watch(bool output_waits) {
   const int fd = pipe_->socket();
   if (fd < 0 || pipe_->pending() == 0) return;
   if (!socket_) {
-    socket_.emplace(loop_, fd);
+    const int own = ::dup(fd);       // watched by asio, closed by forget_socket
+    watching_duplicate_ = own >= 0;  // else (no descriptor left) the pipe's own
+    socket_.emplace(loop_, watching_duplicate_ ? own : fd);
     ++generation_;
   }
   if (!reading_) {

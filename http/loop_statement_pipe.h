@@ -42,7 +42,8 @@ class LoopStatementPipe final : public store::StatementPipe {
   boost::asio::io_context& loop_;
   std::unique_ptr<store::StatementPipe> pipe_;
   std::optional<boost::asio::posix::stream_descriptor> socket_;
-  unsigned generation_ = 0;  // of socket_: a wait on an older socket finds it changed
+  bool watching_duplicate_ = false;  // socket_ holds a dup() of the pipe's descriptor
+  unsigned generation_ = 0;          // of socket_: a wait on an older socket finds it changed
   bool flush_posted_ = false;
   bool reading_ = false;
   bool writing_ = false;

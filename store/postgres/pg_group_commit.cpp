@@ -107,8 +107,10 @@ void PgGroupCommit::run(GroupWrite& write) {
       taken = taken || std::find(waiting_.begin(), waiting_.end(), &write) == waiting_.end();
       continue;
     }
-    // Lead: send what waits now, this write first among equals.
-    std::vector<GroupWrite*> batch;
+    // Lead: this write first (it may be behind a full batch's worth), then what waits
+    // before it, oldest first.
+    std::vector<GroupWrite*> batch{&write};
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), &write));
     while (!waiting_.empty() && batch.size() < kMaxBatch) {
       batch.push_back(waiting_.front());
       waiting_.pop_front();
@@ -119,11 +121,23 @@ void PgGroupCommit::run(GroupWrite& write) {
     if (!waiting_.empty() && running_ < max_batches_) waiting_.front()->answered_.notify_one();
     auto connection = take_connection();
     lock.unlock();
-    if (!connection || !connection->usable()) connection = std::make_unique<Connection>(url_);
-    const BatchAnswer batch_answer = send(batch, *connection);
+    BatchAnswer batch_answer{GroupWrite::Outcome::run_alone, ""};
+    try {
+      if (!connection || !connection->usable()) connection = std::make_unique<Connection>(url_);
+    } catch (const std::exception& e) {  // nothing was sent: each runs alone
+      batch_answer.error = e.what();
+    }
+    if (connection) {
+      try {
+        batch_answer = send(batch, *connection);
+      } catch (const std::exception& e) {  // perhaps after the Sync: never run them again
+        connection->close();
+        batch_answer = {GroupWrite::Outcome::in_doubt, e.what()};
+      }
+    }
     lock.lock();
     --running_;
-    if (connection->usable()) idle_.push_back(std::move(connection));
+    if (connection && connection->usable()) idle_.push_back(std::move(connection));
     answer(batch, batch_answer);
     for (GroupWrite* member : batch) {
       if (member != &write) member->answered_.notify_one();
@@ -175,7 +189,11 @@ PgGroupCommit::BatchAnswer PgGroupCommit::send(std::vector<GroupWrite*>& batch,
   }
   // From here on the batch commits when the server reads the Sync: a connection lost before
   // its answer leaves the outcome unknown, unless a statement had already failed.
-  if (PQpipelineSync(conn) != 1) return {Outcome::in_doubt, connection.error()};
+  if (PQpipelineSync(conn) != 1) {  // the connection is unusable in pipeline mode now
+    const std::string error = connection.error();
+    connection.close();
+    return {Outcome::in_doubt, error};
+  }
   bool statement_failed = false;
   std::string error;
   for (GroupWrite* member : batch) {

@@ -1,7 +1,8 @@
 // StatementPipe on PostgreSQL: one libpq connection of its own, non-blocking, in pipeline
 // mode. The statements queued between two flush() calls go out in one write, followed by
-// one Sync, so PostgreSQL reads, runs and answers them together; each runs by itself (no
-// transaction spans them), so each sees every commit acknowledged before it was sent.
+// one Sync, so PostgreSQL reads, runs and answers them together, in one implicit
+// transaction; each is a read and (under READ COMMITTED) takes its own snapshot, so each
+// sees every commit acknowledged before it was sent.
 // A failed statement makes PostgreSQL skip the rest of its batch: those are answered with
 // nullptr and their callers run them again the usual way (reads only: nothing is lost).
 #pragma once
