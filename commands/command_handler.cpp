@@ -73,8 +73,8 @@ store::EventMetadata metadata_for(const CommandContext& context, const std::stri
 
 // Appends `event` and writes the read model `after` (one statement: append_with); on a
 // lost race, the conflict. A password is stored first, in the transaction it begins; a
-// changed one ends the user's tokens. (Users,
-// roles and scopes move the access epoch by trigger: migration 0006.)
+// changed one ends the user's tokens. (Users, roles and scopes move the access epoch by
+// trigger: migration 0006.)
 std::optional<Outcome> write(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                              const EntityState& after, std::int64_t previous_version,
                              const events::NewEvent& event, const std::string& password_hash,

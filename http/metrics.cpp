@@ -6,6 +6,22 @@
 
 namespace folio::http {
 
+namespace {
+
+// The sample lines of one histogram series (`labels`: its labels but `le`).
+void write_histogram(std::ostream& out, std::string_view name, const std::string& labels,
+                     const store::EventStore::UnitTimings& h) {
+  for (std::size_t i = 0; i < h.at_most.size(); ++i) {
+    out << name << "_bucket{" << labels << ",le=\"" << h.kBounds[i] << "\"} " << h.at_most[i]
+        << "\n";
+  }
+  out << name << "_bucket{" << labels << ",le=\"+Inf\"} " << h.count << "\n"
+      << name << "_sum{" << labels << "} " << h.seconds << "\n"
+      << name << "_count{" << labels << "} " << h.count << "\n";
+}
+
+}  // namespace
+
 Metrics::Metrics() {
   for (const auto& spec : events::all_entities()) conflicts_[std::string(spec.type)] = 0;
 }
@@ -24,11 +40,11 @@ void Metrics::record_request(const std::string& method, const std::string& route
     histogram = latency_by_route_.emplace(route, Histogram{}).first;
   }
   Histogram& h = histogram->second;
-  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  for (std::size_t i = 0; i < h.kBounds.size(); ++i) {
+    if (seconds <= h.kBounds[i]) ++h.at_most[i];
   }
   ++h.count;
-  h.sum += seconds;
+  h.seconds += seconds;
 }
 
 void Metrics::record_conflict(const std::string& entity_type) {
@@ -55,15 +71,7 @@ std::string Metrics::render() const {
          "response.\n"
          "# TYPE folio_http_request_duration_seconds histogram\n";
   for (const auto& [route, h] : latency_by_route_) {
-    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-      out << "folio_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
-          << kBuckets[i] << "\"} " << h.buckets[i] << "\n";
-    }
-    out << "folio_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} "
-        << h.count << "\n"
-        << "folio_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum << "\n"
-        << "folio_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.count
-        << "\n";
+    write_histogram(out, "folio_http_request_duration_seconds", "route=\"" + route + "\"", h);
   }
   out << "# HELP folio_version_conflicts_total Updates and deletes refused because another "
          "user changed the entity first.\n"
@@ -111,18 +119,8 @@ std::string Metrics::render() const {
            "included.\n"
            "# TYPE folio_store_unit_duration_seconds histogram\n";
     for (const bool writes : {false, true}) {
-      const auto timings = store_->unit_timings(writes);
-      const std::string kind = writes ? "write" : "read";
-      for (std::size_t i = 0; i < timings.at_most.size(); ++i) {
-        out << "folio_store_unit_duration_seconds_bucket{kind=\"" << kind << "\",le=\""
-            << store::EventStore::UnitTimings::kBounds[i] << "\"} " << timings.at_most[i] << "\n";
-      }
-      out << "folio_store_unit_duration_seconds_bucket{kind=\"" << kind << "\",le=\"+Inf\"} "
-          << timings.count << "\n"
-          << "folio_store_unit_duration_seconds_sum{kind=\"" << kind << "\"} " << timings.seconds
-          << "\n"
-          << "folio_store_unit_duration_seconds_count{kind=\"" << kind << "\"} " << timings.count
-          << "\n";
+      write_histogram(out, "folio_store_unit_duration_seconds",
+                      writes ? "kind=\"write\"" : "kind=\"read\"", store_->unit_timings(writes));
     }
     for (const auto& statistic : store_->statistics()) {
       out << "# HELP " << statistic.name << " " << statistic.help << "\n# TYPE " << statistic.name

@@ -45,13 +45,9 @@ class Metrics {
   std::string render() const;
 
  private:
-  // The request latency buckets are the store's, so that the two histograms compare.
-  static constexpr auto kBuckets = store::EventStore::UnitTimings::kBounds;
-  struct Histogram {
-    std::array<std::uint64_t, kBuckets.size()> buckets{};
-    std::uint64_t count = 0;
-    double sum = 0;
-  };
+  // A route's latencies, in the shape (and buckets) of the store's unit timings, so that the
+  // two compare and one writer renders both.
+  using Histogram = store::EventStore::UnitTimings;
   mutable std::mutex mutex_;
   std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t, std::less<>> requests_;
   std::map<std::string, Histogram, std::less<>> latency_by_route_;

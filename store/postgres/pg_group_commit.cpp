@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "store/postgres/pg_values.h"
+
 namespace folio::store::postgres {
 
 namespace {
@@ -13,11 +15,6 @@ namespace {
 // buffers, so the blocking connection cannot deadlock with the server (see libpq's
 // "Pipeline Mode": the client must not block sending while the server waits to send).
 constexpr std::size_t kMaxBatch = 64;
-
-struct ResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using Result = std::unique_ptr<PGresult, ResultDeleter>;
 }  // namespace
 
 void GroupWrite::add(const char* value, int length, int format) {
@@ -59,7 +56,7 @@ class PgGroupCommit::Connection {
 
   bool prepare(const char* name, const char* sql) {
     if (prepared_.contains(name)) return true;
-    const Result result(PQprepare(conn_, name, sql, 0, nullptr));
+    const PgResult result(PQprepare(conn_, name, sql, 0, nullptr));
     if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return false;
     prepared_.insert(name);
     return true;
@@ -197,7 +194,7 @@ PgGroupCommit::BatchAnswer PgGroupCommit::send(std::vector<GroupWrite*>& batch,
   bool statement_failed = false;
   std::string error;
   for (GroupWrite* member : batch) {
-    const Result result(PQgetResult(conn));
+    const PgResult result(PQgetResult(conn));
     if (!result) {  // answers out of step with the statements: trust nothing after this
       const std::string lost = connection.error();
       connection.close();
@@ -216,9 +213,9 @@ PgGroupCommit::BatchAnswer PgGroupCommit::send(std::vector<GroupWrite*>& batch,
       if (!statement_failed) error = PQresultErrorMessage(result.get());
       statement_failed = true;
     }
-    const Result end(PQgetResult(conn));  // NULL: the end of this statement's results
+    const PgResult end(PQgetResult(conn));  // NULL: the end of this statement's results
   }
-  const Result sync(PQgetResult(conn));
+  const PgResult sync(PQgetResult(conn));
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
     const std::string lost = connection.error();
     connection.close();

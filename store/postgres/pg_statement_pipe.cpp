@@ -39,8 +39,6 @@ std::vector<SqlRow> rows_of(const PGresult* result) {
 }
 }  // namespace
 
-void PgStatementPipe::ResultDeleter::operator()(PGresult* result) const { PQclear(result); }
-
 PgStatementPipe::PgStatementPipe(std::string url, PipeCounters* counters)
     : url_(std::move(url)), counters_(counters) {}
 
@@ -155,7 +153,7 @@ void PgStatementPipe::on_readable() {
   // Collected first and answered after: a callback may queue statements, or fail them all.
   std::vector<Expected> answered;
   while (conn_ && !expected_.empty() && !PQisBusy(conn_)) {
-    Result result(PQgetResult(conn_));
+    PgResult result(PQgetResult(conn_));
     Expected& next = expected_.front();
     if (next.sync) {
       if (!result || PQresultStatus(result.get()) != PGRES_PIPELINE_SYNC) {

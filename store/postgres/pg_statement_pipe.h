@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "store/postgres/pg_values.h"
 #include "store/statement_pipe.h"
 
 struct pg_conn;
-struct pg_result;
 
 namespace folio::store::postgres {
 
@@ -51,17 +51,13 @@ class PgStatementPipe final : public StatementPipe {
   }
 
  private:
-  struct ResultDeleter {
-    void operator()(::pg_result* result) const;
-  };
-  using Result = std::unique_ptr<::pg_result, ResultDeleter>;
   // What the connection will answer next, in order: a statement's result (then the NULL
   // that ends it), or a Sync's. `done` is empty for a PREPARE.
   struct Expected {
     bool sync = false;
     Done done;
     std::string prepared;  // a PREPARE's statement name
-    Result result;         // a statement's result, once read
+    PgResult result;       // a statement's result, once read
   };
 
   bool connect();  // false: not now (see the constructor)

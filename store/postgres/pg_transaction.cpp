@@ -438,11 +438,10 @@ std::optional<std::int64_t> PgTransaction::insert_one_in_group(
   }
   write.add_binary(canonical);
   if (expected == 0) write.add_text(entity_type);
-  for (const SqlValue& value : along ? along->params : std::span<const SqlValue>{}) {
-    if (const auto* n = std::get_if<std::int64_t>(&value)) {
-      write.add_integer(*n);
-    } else if (const auto* t = std::get_if<std::string>(&value)) {
-      write.add_text(*t);
+  const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
+  for (const char* value : along_values.values()) {
+    if (value) {
+      write.add_text(value);
     } else {
       write.add_null();
     }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,7 +12,15 @@
 
 #include "store/event_store.h"
 
+struct pg_result;  // libpq's PGresult
+
 namespace folio::store::postgres {
+
+// Owns a libpq result (PQclear when it goes).
+struct PgResultDeleter {
+  void operator()(::pg_result* result) const;
+};
+using PgResult = std::unique_ptr<::pg_result, PgResultDeleter>;
 
 // The prepared-statement name of a statement given by its text: the same text, the same
 // name on every connection, so a connection prepares each text once.
