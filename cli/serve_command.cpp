@@ -28,7 +28,8 @@ namespace {
 constexpr const char* kServeUsage =
     "Usage: folio [--db URL] serve [--listen HOST:PORT] [--workers N] [--max-connections N]\n"
     "                              [--queue N] [--group-commits N] [--web-root DIR]\n"
-    "                              [--no-pipelined-reads] [--login-limits USER,ADDRESS,SECONDS]\n"
+    "                              [--no-pipelined-reads] [--no-pipelined-writes]\n"
+    "                              [--login-limits USER,ADDRESS,SECONDS]\n"
     "                              [--trusted-proxies IP,...] [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
@@ -50,6 +51,12 @@ constexpr const char* kServeUsage =
     "  --no-pipelined-reads   PostgreSQL: a GET of one entity waits for the database on its\n"
     "                         connection thread, instead of going out with the other\n"
     "                         connections' GETs on that thread's own store connection\n"
+    "                         (and updates do not wait either: see the next)\n"
+    "  --no-pipelined-writes  PostgreSQL: an update of one entity blocks its connection\n"
+    "                         thread until it commits, instead of reading through that\n"
+    "                         thread's store connection and handing its write to group\n"
+    "                         commit while the thread serves other requests (needs\n"
+    "                         --group-commits of at least 1)\n"
     "  --login-limits U,A,S   failed logins allowed per user name (U) and per client\n"
     "                         address (A) within S seconds; beyond, 429 until the window\n"
     "                         ends (default 10,50,900)\n"
@@ -137,6 +144,7 @@ int run_serve_command(const CliContext& context) {
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   bool pipelined_reads = true;
+  bool pipelined_writes = true;
   for (std::size_t i = 0; i < context.args.size(); ++i) {
     const auto& a = context.args[i];
     if (a == "--help" || a == "-h") {
@@ -147,6 +155,8 @@ int run_serve_command(const CliContext& context) {
       migrate = false;
     } else if (a == "--no-pipelined-reads") {
       pipelined_reads = false;
+    } else if (a == "--no-pipelined-writes") {
+      pipelined_writes = false;
     } else if (!take_option(context.args, i, "--listen", listen) &&
                !take_option(context.args, i, "--workers", workers) &&
                !take_option(context.args, i, "--max-connections", max_connections) &&
@@ -172,6 +182,7 @@ int run_serve_command(const CliContext& context) {
     options.max_queued = static_cast<std::size_t>(parse_number(queue, 1, 1000000));
     store_options.connections = options.workers;
     options.pipelined_reads = pipelined_reads;
+    options.pipelined_writes = pipelined_writes;
     limits = parse_login_limits(login_limits);
     options.trusted_proxies = parse_addresses(trusted_proxies);
     store_options.group_commits = parse_number(group_commits, 0, 64);

@@ -188,9 +188,11 @@ bool ActorAndEntityRead::take(const std::vector<store::SqlRow>& rows) {
     }
     result_.actor = remembered_->actor;
     result_.loaded = loaded_entity(spec_, rows.front(), 1);
+    actor_epoch_ = remembered_->epoch;
     return true;
   }
   result_ = actor_from_token_rows(token_, rows);
+  actor_epoch_ = result_.access_epoch;
   if (result_.actor) result_.loaded = loaded_entity(spec_, rows.front(), kTokenColumns);
   return true;
 }

@@ -5,6 +5,8 @@
 // and by an event loop's StatementPipe alike.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -12,6 +14,10 @@
 
 #include "commands/access.h"
 #include "commands/actor_cache.h"
+
+namespace folio::store {
+class StatementPipe;
+}
 
 namespace folio::commands {
 
@@ -26,6 +32,8 @@ class ActorAndEntityRead {
   // statement sql() and params() name now must run too.
   bool take(const std::vector<store::SqlRow>& rows);
   ActorAndEntity& result() { return result_; }
+  // Once over: the access epoch at which the actor was read or confirmed.
+  std::int64_t actor_epoch() const { return actor_epoch_; }
 
  private:
   void read_with_token();
@@ -37,6 +45,14 @@ class ActorAndEntityRead {
   const char* sql_ = nullptr;
   std::vector<store::SqlValue> params_;
   ActorAndEntity result_;
+  std::int64_t actor_epoch_ = 0;
 };
+
+// Runs a read of `id` with `token` through `pipe` (store/statement_pipe.h), statement after
+// statement, on the pipe's thread; `done` gets the finished read, or nullptr when the pipe
+// could not carry it (then read the usual way, load_actor_and_entity, which meets the same
+// failure). `pipe` must outlive the read.
+void read_through_pipe(store::StatementPipe& pipe, TokenCheck token, const events::EntitySpec& spec,
+                       std::string id, std::function<void(ActorAndEntityRead*)> done);
 
 }  // namespace folio::commands

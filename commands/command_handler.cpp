@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "commands/actor_and_entity_read.h"
 #include "commands/conflict_log.h"
 #include "commands/decide.h"
 #include "commands/rules.h"
 #include "commands/validation.h"
 #include "events/timestamp.h"
 #include "projections/read_model.h"
+#include "store/statement_pipe.h"
 
 namespace folio::commands {
 
@@ -321,6 +323,29 @@ void CommandHandler::remember(const EntitySpec& spec, const EntityState& state) 
   }
 }
 
+std::optional<CommandHandler::RememberedRows> CommandHandler::remembered_rows(
+    const TokenCheck& token, const UpdateEntity& command) const {
+  const EntitySpec& spec = *command.spec;
+  if (!rememberable(spec)) return std::nullopt;
+  auto who = remembered_actor(token);
+  auto state = remembered_.find(projections::stream_id_of(spec, command.id));
+  if (!who || !state || state->version != *command.expected_version) return std::nullopt;
+  return RememberedRows{std::move(who), std::move(state)};
+}
+
+namespace {
+// update_in on rows loaded before its unit of work (remembered, or read through a pipe), as
+// `actor`.
+Outcome update_on_loaded(Transaction& tx, const CommandContext& context,
+                         const UpdateEntity& command, const FieldMap& fields, const Actor& actor,
+                         const LoadedEntity& loaded) {
+  CommandContext as = context;
+  as.actor = actor;
+  return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields, "",
+                   &loaded);
+}
+}  // namespace
+
 // An update decided on remembered rows, without reading them: the token's actor
 // (ActorCache) and the entity's state at exactly the version the client sent (a state at a
 // version never changes). The write then also requires the row still at that version and
@@ -332,27 +357,87 @@ std::optional<Outcome> CommandHandler::update_from_remembered(const TokenCheck& 
                                                               const UpdateEntity& command,
                                                               const FieldMap& fields,
                                                               std::optional<Actor>& actor) {
-  const EntitySpec& spec = *command.spec;
-  if (!rememberable(spec)) return std::nullopt;
-  const auto who = remembered_actor(token);
-  const auto state = remembered_.find(projections::stream_id_of(spec, command.id));
-  if (!who || !state || state->version != *command.expected_version) return std::nullopt;
-  CommandContext as = context;
-  as.actor = who->actor;
-  const LoadedEntity loaded{*state, "", who->epoch};
+  const auto rows = remembered_rows(token, command);
+  if (!rows) return std::nullopt;
   Outcome outcome;
   try {
     store_.transact(store::Access::lazy_write, [&](Transaction& tx) {
-      outcome = update_in(tx, as, spec, command.id, *command.expected_version, fields, "", &loaded);
+      outcome = update_on_loaded(tx, context, command, fields, rows->who->actor,
+                                 LoadedEntity{*rows->state, "", rows->who->epoch});
       return outcome.ok() ? Verdict::commit : Verdict::rollback;
     });
   } catch (const store::UniqueViolation&) {
     return std::nullopt;
   }
   if (!outcome.ok()) return std::nullopt;
-  actor = who->actor;
-  remember(spec, outcome.entity);
+  actor = rows->who->actor;
+  remember(*command.spec, outcome.entity);
   return outcome;
+}
+
+bool CommandHandler::update_through_pipe(const TokenCheck& token, const CommandContext& context,
+                                         const UpdateEntity& command, store::StatementPipe& pipe,
+                                         std::function<void(PipedUpdate&)> done) {
+  const EntitySpec& spec = *command.spec;
+  ValidatedFields validated = validate_update(command);
+  if (!validated.errors.empty() || !password_hash_of(spec, validated).empty() ||
+      spec.scope == events::ScopeKind::admin_only) {
+    return false;
+  }
+  if (const auto rows = remembered_rows(token, command)) {
+    const LoadedEntity loaded{*rows->state, "", rows->who->epoch};
+    return send_update(pipe, context, command, validated.fields, rows->who->actor, loaded, done);
+  }
+  // The actor and the row read through the pipe first, as a GET reads them. The write then
+  // requires the row at its version and the access epoch at the actor's, as for remembered
+  // rows: whatever moved between the read and the write makes it not happen.
+  read_through_pipe(
+      pipe, token, spec, command.id,
+      [this, &pipe, context, command, fields = std::move(validated.fields),
+       done = std::move(done)](ActorAndEntityRead* read) mutable {
+        PipedUpdate run_again;
+        if (!read || !read->result().actor) return done(run_again);  // the usual way answers
+        const ActorAndEntity& result = read->result();
+        if (result.loaded.entity) remember(*command.spec, *result.loaded.entity);
+        LoadedEntity loaded = result.loaded;
+        loaded.remembered_at_epoch = read->actor_epoch();
+        if (!send_update(pipe, context, command, fields, *result.actor, loaded, done)) {
+          done(run_again);
+        }
+      });
+  return true;
+}
+
+bool CommandHandler::send_update(store::StatementPipe& pipe, const CommandContext& context,
+                                 const UpdateEntity& command, const FieldMap& fields,
+                                 const Actor& actor, const LoadedEntity& loaded,
+                                 std::function<void(PipedUpdate&)>& done) {
+  if (loaded.remembered_at_epoch == 0) return false;  // the write could not check the actor
+  Outcome outcome;
+  std::unique_ptr<store::PipedWrite> write;
+  try {
+    write = store_.capture_write([&](Transaction& tx) {
+      outcome = update_on_loaded(tx, context, command, fields, actor, loaded);
+      return outcome.ok() ? Verdict::commit : Verdict::rollback;
+    });
+  } catch (const std::exception&) {
+    return false;  // the usual way meets it again and answers it
+  }
+  if (!write) return false;
+  pipe.submit_write(
+      std::move(write),
+      [this, spec = command.spec, outcome = std::move(outcome), actor, done = std::move(done)](
+          store::WriteAnswer answer, std::int64_t position) mutable {
+        PipedUpdate result;
+        if (answer == store::WriteAnswer::in_doubt) {
+          result.kind = PipedUpdate::Kind::in_doubt;
+        } else if (answer == store::WriteAnswer::committed && position > 0) {
+          remember(*spec, outcome.entity);
+          result = {PipedUpdate::Kind::done, std::move(outcome), std::move(actor)};
+        }
+        done(result);
+      });
+  return true;
 }
 
 std::string CommandHandler::password_hash_of(const EntitySpec& spec,

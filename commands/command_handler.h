@@ -5,6 +5,9 @@
 // Thread-safety: safe to call from many threads; each call is its own unit of work.
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include "commands/actor_cache.h"
 #include "commands/commands.h"
 #include "commands/passwords.h"
@@ -12,7 +15,23 @@
 #include "commands/validation.h"
 #include "store/event_store.h"
 
+namespace folio::store {
+class StatementPipe;
+}
+
 namespace folio::commands {
+
+// What became of an update sent through a pipe (CommandHandler::update_through_pipe).
+struct PipedUpdate {
+  enum class Kind {
+    done,       // committed: `outcome` (a success), decided as `actor`
+    run_again,  // nothing was written: run update_as for the answer
+    in_doubt,   // the connection broke after the write was sent: it may have committed
+  };
+  Kind kind = Kind::run_again;
+  Outcome outcome;
+  Actor actor;
+};
 
 class CommandHandler {
  public:
@@ -31,6 +50,15 @@ class CommandHandler {
   // the outcome means nothing. Validation errors are only reported to a valid token.
   Outcome update_as(const TokenCheck& token, const CommandContext& context,
                     const UpdateEntity& command, std::optional<Actor>& actor);
+  // update_as without waiting for the store, for an event loop: the actor and the row are
+  // remembered (update_from_remembered) or read through `pipe` (store/statement_pipe.h), the
+  // update is decided on them, its one write goes through `pipe`, and `done` runs from the
+  // pipe once it committed or turned out not written (a row or access epoch that moved, a
+  // refusal, a decision that needs more reads: then run update_as for the answer). False,
+  // without calling `done`, for a command that cannot go this way: then run update_as.
+  bool update_through_pipe(const TokenCheck& token, const CommandContext& context,
+                           const UpdateEntity& command, store::StatementPipe& pipe,
+                           std::function<void(PipedUpdate&)> done);
   Outcome remove(const CommandContext& context, const DeleteEntity& command);
 
   // Each item is decided and written on its own (its own transaction), in order; a failed
@@ -52,10 +80,23 @@ class CommandHandler {
                       std::optional<Actor>& actor);
   std::string password_hash_of(const events::EntitySpec& spec,
                                const ValidatedFields& validated) const;
+  // The token's remembered actor and the entity's remembered state at the version the
+  // command expects, if both are remembered (update_from_remembered).
+  struct RememberedRows {
+    std::shared_ptr<const ActorCache::Entry> who;
+    std::shared_ptr<const projections::EntityState> state;
+  };
+  std::optional<RememberedRows> remembered_rows(const TokenCheck& token,
+                                                const UpdateEntity& command) const;
   std::optional<Outcome> update_from_remembered(const TokenCheck& token,
                                                 const CommandContext& context,
                                                 const UpdateEntity& command, const FieldMap& fields,
                                                 std::optional<Actor>& actor);
+  // update_through_pipe's decision and write; false (`done` untouched) when the update
+  // cannot be decided on `loaded` alone or is refused.
+  bool send_update(store::StatementPipe& pipe, const CommandContext& context,
+                   const UpdateEntity& command, const FieldMap& fields, const Actor& actor,
+                   const LoadedEntity& loaded, std::function<void(PipedUpdate&)>& done);
   static bool rememberable(const events::EntitySpec& spec);
   void remember(const events::EntitySpec& spec, const projections::EntityState& state);
 

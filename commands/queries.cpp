@@ -32,43 +32,6 @@ Outcome token_read_outcome(const events::EntitySpec& spec, const std::string& id
   return Outcome::success(std::move(*entity), false);
 }
 
-// One read through a StatementPipe, kept alive by the callbacks it is waiting for.
-struct PipedRead {
-  PipedRead(TokenCheck t, const events::EntitySpec& s, std::string i,
-            std::function<void(EntityQueries::TokenRead*)> d)
-      : token(std::move(t)), spec(s), id(std::move(i)), read(token, spec, id), done(std::move(d)) {}
-  const TokenCheck token;
-  const events::EntitySpec& spec;
-  const std::string id;
-  ActorAndEntityRead read;
-  const std::function<void(EntityQueries::TokenRead*)> done;
-};
-
-void send_next_statement(store::StatementPipe& pipe, std::shared_ptr<PipedRead> piped) {
-  PipedRead& p = *piped;
-  pipe.submit(p.read.sql(), p.read.params(),
-              [&pipe, piped = std::move(piped)](const std::vector<store::SqlRow>* rows) mutable {
-                // Only reading the rows is guarded: `done` runs exactly once, outside.
-                EntityQueries::TokenRead answer;
-                bool understood = rows != nullptr;
-                bool over = true;
-                if (understood) {
-                  try {
-                    over = piped->read.take(*rows);
-                    if (over) {
-                      answer.outcome = token_read_outcome(piped->spec, piped->id,
-                                                          piped->read.result(), answer.actor);
-                    }
-                  } catch (const std::exception&) {
-                    understood = false;  // rows of an unexpected shape: the usual way
-                  }
-                }
-                if (!understood) return piped->done(nullptr);
-                if (!over) return send_next_statement(pipe, std::move(piped));
-                piped->done(&answer);
-              });
-}
-
 }  // namespace
 
 Outcome EntityQueries::get(const Actor& actor, const events::EntitySpec& spec,
@@ -107,8 +70,13 @@ Outcome EntityQueries::get_with_token(const TokenCheck& token, const events::Ent
 void EntityQueries::get_with_token(store::StatementPipe& pipe, TokenCheck token,
                                    const events::EntitySpec& spec, std::string id,
                                    std::function<void(TokenRead*)> done) {
-  send_next_statement(
-      pipe, std::make_shared<PipedRead>(std::move(token), spec, std::move(id), std::move(done)));
+  read_through_pipe(pipe, std::move(token), spec, id,
+                    [&spec, id, done = std::move(done)](ActorAndEntityRead* read) {
+                      if (!read) return done(nullptr);
+                      TokenRead answer;
+                      answer.outcome = token_read_outcome(spec, id, read->result(), answer.actor);
+                      done(&answer);
+                    });
 }
 
 Outcome EntityQueries::list(const Actor& actor, const events::EntitySpec& spec,

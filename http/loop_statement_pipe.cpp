@@ -11,12 +11,16 @@ namespace asio = boost::asio;
 
 LoopStatementPipe::LoopStatementPipe(asio::io_context& loop,
                                      std::unique_ptr<store::StatementPipe> pipe)
-    : loop_(loop), pipe_(std::move(pipe)) {
+    : loop_(loop), pipe_(std::move(pipe)), answers_(std::make_shared<AnswerTarget>(&loop)) {
   pipe_->set_before_close([this] { forget_socket(); });
   asio::post(loop_, [this] { pipe_->open(); });
 }
 
 LoopStatementPipe::~LoopStatementPipe() {
+  {
+    std::lock_guard lock(answers_->mutex);
+    answers_->loop = nullptr;  // answers of writes still out are dropped
+  }
   forget_socket();
   pipe_->set_before_close({});
 }
@@ -40,6 +44,19 @@ void LoopStatementPipe::forget_socket() {
 void LoopStatementPipe::submit(const char* sql, std::span<const store::SqlValue> params,
                                Done done) {
   pipe_->submit(sql, params, std::move(done));
+  schedule_flush();
+}
+
+void LoopStatementPipe::submit_write(std::unique_ptr<store::PipedWrite> write, WriteDone done) {
+  pipe_->submit_write(std::move(write), [target = answers_, done = std::move(done)](
+                                            store::WriteAnswer answer, std::int64_t position) {
+    std::lock_guard lock(target->mutex);
+    if (target->loop)
+      asio::post(*target->loop, [done, answer, position] { done(answer, position); });
+  });
+}
+
+void LoopStatementPipe::schedule_flush() {
   if (flush_posted_) return;
   // Posted behind the handlers already queued: the requests read in this turn of the loop
   // are submitted by the time it runs.

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "store/statement_pipe.h"
@@ -20,6 +21,8 @@ class LoopStatementPipe final : public store::StatementPipe {
 
   // Queues the statement and schedules the flush; `done` runs on the loop's thread.
   void submit(const char* sql, std::span<const store::SqlValue> params, Done done) override;
+  // `done` runs on the loop's thread.
+  void submit_write(std::unique_ptr<store::PipedWrite> write, WriteDone done) override;
   // The loop flushes, reads and opens by itself (open: once it runs); the wrapped pipe's.
   void open() override { pipe_->open(); }
   bool flush() override;
@@ -29,6 +32,7 @@ class LoopStatementPipe final : public store::StatementPipe {
   void set_before_close(std::function<void()>) override {}
 
  private:
+  void schedule_flush();  // once the loop has handled the events ready now
   void flush_now();
   void read_now();
   bool ready(short events) const;  // the socket is readable (POLLIN) or writable now
@@ -39,8 +43,16 @@ class LoopStatementPipe final : public store::StatementPipe {
   void watch(bool output_waits);
   void forget_socket();  // before the pipe closes it
 
+  // Where the answers of writes go, from other threads; loop is null once this pipe is gone.
+  struct AnswerTarget {
+    explicit AnswerTarget(boost::asio::io_context* l) : loop(l) {}
+    std::mutex mutex;
+    boost::asio::io_context* loop;
+  };
+
   boost::asio::io_context& loop_;
   std::unique_ptr<store::StatementPipe> pipe_;
+  const std::shared_ptr<AnswerTarget> answers_;
   std::optional<boost::asio::posix::stream_descriptor> socket_;
   bool watching_duplicate_ = false;  // socket_ holds a dup() of the pipe's descriptor
   unsigned generation_ = 0;          // of socket_: a wait on an older socket finds it changed

@@ -228,14 +228,16 @@ Response get(Call& call, const EntitySpec& spec, const std::string& id) {
   return entity_response(status::ok, spec, outcome.entity);
 }
 
-// PUT/PATCH of one entity (`pending` as for create()).
-Response update(Call& call, const EntitySpec& spec, const std::string& id,
-                const PendingToken* pending = nullptr) {
-  const auto refuse = [&](Response r) { return refused(call, pending, std::move(r)); };
-  Response error;
+// The command of a PUT/PATCH of one entity, from its body, If-Match or ?version=; nullopt,
+// with `error` the answer, for a malformed request.
+std::optional<commands::UpdateEntity> update_command(const Call& call, const EntitySpec& spec,
+                                                     const std::string& id, Response& error) {
   const auto body = parse_json_body(call.request, error);
-  if (!body) return refuse(std::move(error));
-  if (!body->is_object()) return refuse(bad_request("The body must be a JSON object."));
+  if (!body) return std::nullopt;
+  if (!body->is_object()) {
+    error = bad_request("The body must be a JSON object.");
+    return std::nullopt;
+  }
   const json::object& object = body->get_object();
   std::vector<commands::FieldError> errors;
   const auto version = version_from(call, &object, errors);
@@ -246,8 +248,20 @@ Response update(Call& call, const EntitySpec& spec, const std::string& id,
   }
   commands::UpdateEntity command{&spec, id, version,
                                  json_to_fields(object, {"id", "version"}, errors)};
-  if (!errors.empty()) return refuse(validation_problem(errors));
-  const auto outcome = execute(call, pending, command, &commands::CommandHandler::update,
+  if (!errors.empty()) {
+    error = validation_problem(errors);
+    return std::nullopt;
+  }
+  return command;
+}
+
+// PUT/PATCH of one entity (`pending` as for create()).
+Response update(Call& call, const EntitySpec& spec, const std::string& id,
+                const PendingToken* pending = nullptr) {
+  Response error;
+  const auto command = update_command(call, spec, id, error);
+  if (!command) return refused(call, pending, std::move(error));
+  const auto outcome = execute(call, pending, *command, &commands::CommandHandler::update,
                                &commands::CommandHandler::update_as);
   if (!outcome) return unauthenticated();
   if (!outcome->ok()) {
@@ -707,11 +721,71 @@ Response handle_request(const Request& request, const std::string& request_id,
   });
 }
 
+namespace {
+
+// The GET of one entity through the pipe (handle_request_through_pipe).
+void read_through_pipe(const Request& request, const std::string& request_id,
+                       const std::string& client_address, Services& services,
+                       store::StatementPipe& pipe, std::shared_ptr<const Target> target,
+                       const EntitySpec& spec, commands::TokenCheck token, PipeAnswer answer) {
+  auto read_done = [&request, request_id, client_address, &services, target, &spec,
+                    answer = std::move(answer)](commands::EntityQueries::TokenRead* read) {
+    RouteInfo info;
+    if (!read) {  // the pipe failed: the usual way, which meets the failure and answers it
+      Response response = handle_request(request, request_id, client_address, services, info);
+      return answer(std::move(response), info);
+    }
+    Call call{request, verb::get, *target, services, info, {}, request_id, client_address};
+    const std::string route = "/api/v1/" + std::string(spec.collection) + "/{id}";
+    Response response =
+        guarded(request_id, info, [&] { return token_read_response(call, spec, route, *read); });
+    answer(std::move(response), info);
+  };
+  const std::string id = target->segments[3];
+  commands::EntityQueries::get_with_token(pipe, std::move(token), spec, id, std::move(read_done));
+}
+
+// The PUT/PATCH of one entity through the pipe, when the command can be decided without
+// reading the store (CommandHandler::update_through_pipe). False: answer it the usual way.
+bool update_through_pipe(const Request& request, const std::string& request_id,
+                         const std::string& client_address, Services& services,
+                         store::StatementPipe& pipe, const Target& target, const EntitySpec& spec,
+                         const commands::TokenCheck& token, PipeAnswer& answer) {
+  RouteInfo parse_info;
+  const Call call{request, request.method(), target,        services, parse_info,
+                  {},      request_id,       client_address};
+  Response error;
+  const auto command = update_command(call, spec, target.segments[3], error);
+  if (!command) return false;  // the usual way answers it, after its check of the token
+  auto done = [&request, request_id, client_address, &services, &spec,
+               answer](commands::PipedUpdate& result) {
+    RouteInfo info;
+    if (result.kind == commands::PipedUpdate::Kind::run_again) {
+      Response response = handle_request(request, request_id, client_address, services, info);
+      return answer(std::move(response), info);
+    }
+    info.route = "/api/v1/" + std::string(spec.collection) + "/{id}";
+    if (result.kind == commands::PipedUpdate::Kind::in_doubt) {
+      Response response = guarded(request_id, info, []() -> Response {
+        throw store::StoreOutcomeUnknown("the pipeline's connection broke after the write");
+      });
+      return answer(std::move(response), info);
+    }
+    info.user_id = result.actor.user_id;
+    answer(entity_response(status::ok, spec, result.outcome.entity), info);
+  };
+  return services.commands.update_through_pipe(token, context_of(call), *command, pipe,
+                                               std::move(done));
+}
+
+}  // namespace
+
 bool handle_request_through_pipe(const Request& request, const std::string& request_id,
                                  const std::string& client_address, Services& services,
-                                 store::StatementPipe& pipe,
-                                 std::function<void(Response, const RouteInfo&)> answer) {
-  if (request.method() != verb::get) return false;
+                                 store::StatementPipe& pipe, bool writes, PipeAnswer answer) {
+  const verb method = request.method();
+  const bool write = method == verb::patch || method == verb::put;
+  if (method != verb::get && !(writes && write)) return false;
   auto target = std::make_shared<const Target>(parse_target(request.target()));
   const auto& seg = target->segments;
   if (target->malformed || !target->query.empty() || seg.size() != 4 || seg[0] != "api" ||
@@ -724,21 +798,12 @@ bool handle_request_through_pipe(const Request& request, const std::string& requ
   }
   auto token = services.auth.token_check(request[beast_http::field::authorization]);
   if (!token) return false;
-  auto read_done = [&request, request_id, client_address, &services, target, spec,
-                    answer = std::move(answer)](commands::EntityQueries::TokenRead* read) {
-    RouteInfo info;
-    if (!read) {  // the pipe failed: the usual way, which meets the failure and answers it
-      Response response = handle_request(request, request_id, client_address, services, info);
-      return answer(std::move(response), info);
-    }
-    Call call{request, verb::get, *target, services, info, {}, request_id, client_address};
-    const std::string route = "/api/v1/" + std::string(spec->collection) + "/{id}";
-    Response response =
-        guarded(request_id, info, [&] { return token_read_response(call, *spec, route, *read); });
-    answer(std::move(response), info);
-  };
-  commands::EntityQueries::get_with_token(pipe, std::move(*token), *spec, seg[3],
-                                          std::move(read_done));
+  if (write) {
+    return update_through_pipe(request, request_id, client_address, services, pipe, *target, *spec,
+                               *token, answer);
+  }
+  read_through_pipe(request, request_id, client_address, services, pipe, std::move(target), *spec,
+                    std::move(*token), std::move(answer));
   return true;
 }
 

@@ -42,13 +42,15 @@ Response handle_request(const Request& request, const std::string& request_id,
                         const std::string& client_address, Services& services, RouteInfo& info);
 
 // Starts answering `request` without waiting for the store when it is a GET of one entity
-// with a bearer token: its statements go through `pipe`, and `answer` runs later with the
-// response, on the pipe's thread (the response handle_request would give; when the pipe
-// fails, handle_request's own). `request` must live until then. False, and nothing done,
-// for every other request: answer those with handle_request.
+// with a bearer token, or (with `writes`) a PUT/PATCH of one that can be decided without
+// reading the store (CommandHandler::update_through_pipe): its statements go through
+// `pipe`, and `answer` runs later with the response, on the pipe's thread (the response
+// handle_request would give; when the pipe fails, handle_request's own). `request` must live
+// until then. False, and nothing done, for every other request: answer those with
+// handle_request.
+using PipeAnswer = std::function<void(Response, const RouteInfo&)>;
 bool handle_request_through_pipe(const Request& request, const std::string& request_id,
                                  const std::string& client_address, Services& services,
-                                 store::StatementPipe& pipe,
-                                 std::function<void(Response, const RouteInfo&)> answer);
+                                 store::StatementPipe& pipe, bool writes, PipeAnswer answer);
 
 }  // namespace folio::http

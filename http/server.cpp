@@ -185,6 +185,7 @@ class Session : public std::enable_shared_from_this<Session> {
       const bool piped =
           pipe_ && handle_request_through_pipe(
                        request_, request_id_, client_address_, server_.services, *pipe_,
+                       server_.options.pipelined_writes,
                        [self = shared_from_this()](Response response, const RouteInfo& info) {
                          self->answered(std::move(response), info);
                        });

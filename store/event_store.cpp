@@ -19,6 +19,8 @@ constexpr const char* kHeadPosition = "SELECT MAX(global_position) FROM events";
 
 std::unique_ptr<StatementPipe> EventStore::open_statement_pipe() { return nullptr; }
 
+std::unique_ptr<PipedWrite> EventStore::capture_write(const Work&) { return nullptr; }
+
 void EventStore::transact(Access access, const Work& work) {
   const auto started = std::chrono::steady_clock::now();
   struct Record {

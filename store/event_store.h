@@ -146,6 +146,7 @@ enum class Access {
 enum class Verdict { commit, rollback };
 
 class StatementPipe;
+class PipedWrite;
 
 // One figure of a store's own, for /metrics: a Prometheus series without labels.
 struct StoreStatistic {
@@ -176,6 +177,14 @@ class EventStore {
   // A pipe for reads that answer later (statement_pipe.h), for one event loop; nullptr
   // when this store's reads do not wait for a server (SQLite).
   virtual std::unique_ptr<StatementPipe> open_statement_pipe();
+
+  // The one write of `work`, captured instead of sent, for a pipe of this store to commit
+  // with its batch (StatementPipe::submit_write). nullptr when `work` does anything else
+  // (a read, a lock, a second write), returns Verdict::rollback, or this store has no pipes:
+  // then run it with transact(Access::lazy_write, work). `work` runs once; the positions of
+  // its append are 0, and all it decided holds only once the pipe answers `committed` with
+  // a position (0: the write changed nothing, as for a version that moved meanwhile).
+  virtual std::unique_ptr<PipedWrite> capture_write(const Work& work);
 
   // How long units of work took, from the call of transact to its return (waits for a
   // connection or a writer's batch included), as a histogram: reads (read_statement,

@@ -10,6 +10,7 @@
 #include "store/database_url.h"
 #include "store/postgres/pg_statement_pipe.h"
 #include "store/postgres/pg_transaction.h"
+#include "store/postgres/pg_write_capture.h"
 #include "store/sql_transaction.h"
 
 namespace folio::store::postgres {
@@ -125,7 +126,19 @@ void PgEventStore::run_lazily(pqxx::transaction_base& tx, PgTransaction& folio_t
 }
 
 std::unique_ptr<StatementPipe> PgEventStore::open_statement_pipe() {
-  return std::make_unique<PgStatementPipe>(url_, &pipe_counters_);
+  return std::make_unique<PgStatementPipe>(url_, &pipe_counters_, group_.get(),
+                                           [this] { notify_committed(); });
+}
+
+std::unique_ptr<PipedWrite> PgEventStore::capture_write(const Work& work) {
+  if (!group_) return nullptr;  // the pipes' writes go through it
+  PgWriteCapture capture;
+  try {
+    if (work(capture) != Verdict::commit) return nullptr;
+  } catch (const NotCapturable&) {
+    return nullptr;
+  }
+  return capture.take();
 }
 
 std::vector<StoreStatistic> PgEventStore::statistics() const {
@@ -142,6 +155,9 @@ std::vector<StoreStatistic> PgEventStore::statistics() const {
       {"folio_store_pipelined_failures_total",
        "Reads the pipelines could not answer (run again the usual way).", true,
        count(pipe_counters_.failed)},
+      {"folio_store_pipelined_writes_total",
+       "Writes the event loops handed to group commit without waiting for them.", true,
+       count(pipe_counters_.writes)},
   };
   if (group_) {
     const auto group = group_->stats();

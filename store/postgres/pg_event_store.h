@@ -26,6 +26,7 @@ class PgEventStore final : public EventStore {
 
   std::string dialect() const override { return "postgresql"; }
   std::unique_ptr<StatementPipe> open_statement_pipe() override;
+  std::unique_ptr<PipedWrite> capture_write(const Work& work) override;
   std::vector<StoreStatistic> statistics() const override;
 
  protected:

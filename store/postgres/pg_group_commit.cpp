@@ -24,18 +24,17 @@ void GroupWrite::add(const char* value, int length, int format) {
 }
 
 void GroupWrite::add_text(std::string_view text) {
-  // libpq reads text parameters up to their NUL: every caller passes a std::string's view.
-  add(text.data(), 0, 0);
+  add(copies_.emplace_back(text).c_str(), 0, 0);  // libpq reads text up to its NUL
 }
 
 void GroupWrite::add_null() { add(nullptr, 0, 0); }
 
 void GroupWrite::add_integer(std::int64_t value) {
-  add(integers_.emplace_back(std::to_string(value)).c_str(), 0, 0);
+  add(copies_.emplace_back(std::to_string(value)).c_str(), 0, 0);
 }
 
 void GroupWrite::add_binary(std::string_view bytes) {
-  add(bytes.data(), static_cast<int>(bytes.size()), 1);
+  add(copies_.emplace_back(bytes).data(), static_cast<int>(bytes.size()), 1);
 }
 
 // One libpq connection of the group and the statements prepared on it.
@@ -70,7 +69,21 @@ class PgGroupCommit::Connection {
 PgGroupCommit::PgGroupCommit(std::string url, int max_batches)
     : url_(std::move(url)), max_batches_(std::max(1, max_batches)) {}
 
-PgGroupCommit::~PgGroupCommit() = default;
+PgGroupCommit::~PgGroupCommit() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  async_waiting_.notify_all();
+  if (sender_.joinable()) sender_.join();
+  for (GroupWrite* write : waiting_) {  // no batch will take them now
+    const std::unique_ptr<GroupWrite> owned(write);
+    if (owned->done_) {
+      owned->outcome_ = GroupWrite::Outcome::run_alone;
+      owned->done_(*owned);
+    }
+  }
+}
 
 PgGroupCommit::Stats PgGroupCommit::stats() const {
   std::lock_guard lock(mutex_);
@@ -106,41 +119,85 @@ void PgGroupCommit::run(GroupWrite& write) {
     }
     // Lead: this write first (it may be behind a full batch's worth), then what waits
     // before it, oldest first.
-    std::vector<GroupWrite*> batch{&write};
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), &write));
-    while (!waiting_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(waiting_.front());
-      waiting_.pop_front();
-    }
     taken = true;
-    ++running_;
-    // More than one batch's worth waits and another batch may start: wake its leader.
-    if (!waiting_.empty() && running_ < max_batches_) waiting_.front()->answered_.notify_one();
-    auto connection = take_connection();
-    lock.unlock();
-    BatchAnswer batch_answer{GroupWrite::Outcome::run_alone, ""};
-    try {
-      if (!connection || !connection->usable()) connection = std::make_unique<Connection>(url_);
-    } catch (const std::exception& e) {  // nothing was sent: each runs alone
-      batch_answer.error = e.what();
-    }
-    if (connection) {
-      try {
-        batch_answer = send(batch, *connection);
-      } catch (const std::exception& e) {  // perhaps after the Sync: never run them again
-        connection->close();
-        batch_answer = {GroupWrite::Outcome::in_doubt, e.what()};
-      }
-    }
-    lock.lock();
-    --running_;
-    if (connection && connection->usable()) idle_.push_back(std::move(connection));
-    answer(batch, batch_answer);
-    for (GroupWrite* member : batch) {
-      if (member != &write) member->answered_.notify_one();
-    }
-    if (!waiting_.empty()) waiting_.front()->answered_.notify_one();  // the next leader
+    lead(lock, &write);
   }
+}
+
+void PgGroupCommit::run_async(std::unique_ptr<GroupWrite> write,
+                              std::function<void(GroupWrite&)> done) {
+  write->done_ = std::move(done);
+  std::lock_guard lock(mutex_);
+  if (!sender_.joinable()) sender_ = std::thread([this] { send_async_writes(); });
+  waiting_.push_back(write.release());  // owned by the group until answered (lead)
+  wake_next_leader();
+}
+
+void PgGroupCommit::wake_next_leader() {
+  if (waiting_.empty() || running_ >= max_batches_) return;
+  if (waiting_.front()->done_) {
+    async_waiting_.notify_one();
+  } else {
+    waiting_.front()->answered_.notify_one();
+  }
+}
+
+void PgGroupCommit::send_async_writes() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    async_waiting_.wait(lock, [this] {
+      return stopping_ || (!waiting_.empty() && running_ < max_batches_ && waiting_.front()->done_);
+    });
+    if (stopping_) return;
+    GroupWrite* first = waiting_.front();
+    waiting_.pop_front();
+    lead(lock, first);
+  }
+}
+
+void PgGroupCommit::lead(std::unique_lock<std::mutex>& lock, GroupWrite* first) {
+  std::vector<GroupWrite*> batch{first};
+  while (!waiting_.empty() && batch.size() < kMaxBatch) {
+    batch.push_back(waiting_.front());
+    waiting_.pop_front();
+  }
+  ++running_;
+  // More than one batch's worth waits and another batch may start: wake its leader.
+  wake_next_leader();
+  auto connection = take_connection();
+  lock.unlock();
+  BatchAnswer batch_answer{GroupWrite::Outcome::run_alone, ""};
+  try {
+    if (!connection || !connection->usable()) connection = std::make_unique<Connection>(url_);
+  } catch (const std::exception& e) {  // nothing was sent: each runs alone
+    batch_answer.error = e.what();
+  }
+  if (connection) {
+    try {
+      batch_answer = send(batch, *connection);
+    } catch (const std::exception& e) {  // perhaps after the Sync: never run them again
+      connection->close();
+      batch_answer = {GroupWrite::Outcome::in_doubt, e.what()};
+    }
+  }
+  lock.lock();
+  --running_;
+  if (connection && connection->usable()) idle_.push_back(std::move(connection));
+  answer(batch, batch_answer);
+  std::vector<std::unique_ptr<GroupWrite>> answered_async;
+  for (GroupWrite* member : batch) {
+    if (member->done_) {
+      answered_async.emplace_back(member);
+    } else if (member != first) {
+      member->answered_.notify_one();
+    }
+  }
+  wake_next_leader();
+  if (answered_async.empty()) return;
+  lock.unlock();
+  for (auto& member : answered_async) member->done_(*member);
+  lock.lock();
 }
 
 void PgGroupCommit::run_batch(std::vector<GroupWrite*> batch) {

@@ -17,17 +17,22 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
+
+#include "store/statement_pipe.h"
 
 namespace folio::store::postgres {
 
 // One statement waiting for a batch: a prepared statement (name and text, both outliving the
-// write) and its parameters, in libpq's form.
-class GroupWrite {
+// write) and its parameters, in libpq's form, copied (a write may outlive its unit of work's
+// values: PgStatementPipe sends it later).
+class GroupWrite : public PipedWrite {
  public:
   enum class Outcome {
     pending,
@@ -36,16 +41,24 @@ class GroupWrite {
     in_doubt,   // the connection broke after the batch was sent: it may have committed
   };
 
-  GroupWrite(const char* statement_name, const char* statement_sql, std::string_view sort_key)
-      : name_(statement_name), sql_(statement_sql), sort_key_(sort_key) {}
+  GroupWrite(const char* statement_name, const char* statement_sql, std::string sort_key)
+      : name_(statement_name), sql_(statement_sql), sort_key_(std::move(sort_key)) {}
   GroupWrite(const GroupWrite&) = delete;
   GroupWrite& operator=(const GroupWrite&) = delete;
 
-  // Parameters in order; each viewed value must outlive the write.
+  // Parameters in order (copied).
   void add_text(std::string_view text);
   void add_null();
   void add_integer(std::int64_t value);
   void add_binary(std::string_view bytes);
+
+  const char* name() const { return name_; }
+  const char* sql() const { return sql_; }
+  const std::string& sort_key() const { return sort_key_; }
+  int count() const { return static_cast<int>(values_.size()); }
+  const char* const* values() const { return values_.data(); }
+  const int* lengths() const { return lengths_.data(); }
+  const int* formats() const { return formats_.data(); }
 
   Outcome outcome() const { return outcome_; }
   std::int64_t position() const { return position_; }
@@ -57,8 +70,8 @@ class GroupWrite {
 
   const char* name_;
   const char* sql_;
-  const std::string_view sort_key_;
-  std::deque<std::string> integers_;  // texts of the integer parameters (stable addresses)
+  const std::string sort_key_;
+  std::deque<std::string> copies_;  // of the parameters (a deque: stable addresses)
   std::vector<const char*> values_;
   std::vector<int> lengths_;
   std::vector<int> formats_;
@@ -66,6 +79,7 @@ class GroupWrite {
   std::int64_t position_ = 0;
   std::string error_;
   std::condition_variable answered_;
+  std::function<void(GroupWrite&)> done_;  // run_async's
 };
 
 class PgGroupCommit {
@@ -78,6 +92,11 @@ class PgGroupCommit {
   // Sends `write` with the writes waiting beside it and returns when its batch is answered:
   // see GroupWrite::Outcome.
   void run(GroupWrite& write);
+
+  // run() without waiting: `done` runs once the write's batch is answered, on the thread
+  // that sent the batch (a thread of the group's own, started with the first such write,
+  // or a caller of run() that led it). It must be quick and must not call the group.
+  void run_async(std::unique_ptr<GroupWrite> write, std::function<void(GroupWrite&)> done);
 
   // One batch on one of the group's connections, now (tests: a batch of a chosen shape).
   void run_batch(std::vector<GroupWrite*> batch);
@@ -96,6 +115,12 @@ class PgGroupCommit {
     std::string error;
   };
   std::unique_ptr<Connection> take_connection();  // under mutex_
+  // Under mutex_ (`lock`, released while the batch is out): sends `first` and what waits
+  // behind it as one batch and answers them.
+  void lead(std::unique_lock<std::mutex>& lock, GroupWrite* first);
+  // Under mutex_: wakes whoever should lead the next batch, if one may start.
+  void wake_next_leader();
+  void send_async_writes();  // the thread that leads batches for run_async's writes
   // Under mutex_: the members' outcomes, and the stats.
   void answer(const std::vector<GroupWrite*>& batch, const BatchAnswer& answer);
   BatchAnswer send(std::vector<GroupWrite*>& batch, Connection& connection);
@@ -106,7 +131,10 @@ class PgGroupCommit {
   std::deque<GroupWrite*> waiting_;
   int running_ = 0;
   std::vector<std::unique_ptr<Connection>> idle_;
-  Stats stats_;  // under mutex_
+  Stats stats_;                            // under mutex_
+  std::condition_variable async_waiting_;  // for sender_: a run_async write may lead
+  bool stopping_ = false;
+  std::thread sender_;
 };
 
 }  // namespace folio::store::postgres

@@ -39,8 +39,9 @@ std::vector<SqlRow> rows_of(const PGresult* result) {
 }
 }  // namespace
 
-PgStatementPipe::PgStatementPipe(std::string url, PipeCounters* counters)
-    : url_(std::move(url)), counters_(counters) {}
+PgStatementPipe::PgStatementPipe(std::string url, PipeCounters* counters, PgGroupCommit* group,
+                                 std::function<void()> on_commit)
+    : url_(std::move(url)), counters_(counters), group_(group), on_commit_(std::move(on_commit)) {}
 
 PgStatementPipe::~PgStatementPipe() {
   if (conn_) {
@@ -113,6 +114,27 @@ void PgStatementPipe::submit(const char* sql, std::span<const SqlValue> params, 
   }
   expected_.push_back(Expected{.done = std::move(done)});
   unsynced_ = true;
+}
+
+void PgStatementPipe::submit_write(std::unique_ptr<PipedWrite> write, WriteDone done) {
+  std::unique_ptr<GroupWrite> group_write(dynamic_cast<GroupWrite*>(write.get()));
+  if (!group_write) throw StoreUsageError("a write captured by another store sent to PostgreSQL");
+  write.release();
+  if (!group_) return done(WriteAnswer::failed, 0);
+  if (counters_) ++counters_->writes;
+  // Not `this`: a write may be answered after its pipe has gone (the group outlives pipes).
+  group_->run_async(std::move(group_write),
+                    [on_commit = on_commit_, done = std::move(done)](GroupWrite& answered) {
+                      switch (answered.outcome()) {
+                        case GroupWrite::Outcome::done:
+                          if (answered.position() > 0 && on_commit) on_commit();
+                          return done(WriteAnswer::committed, answered.position());
+                        case GroupWrite::Outcome::in_doubt:
+                          return done(WriteAnswer::in_doubt, 0);
+                        default:
+                          return done(WriteAnswer::failed, 0);
+                      }
+                    });
 }
 
 bool PgStatementPipe::flush() {

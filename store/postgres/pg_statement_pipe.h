@@ -5,17 +5,21 @@
 // sees every commit acknowledged before it was sent.
 // A failed statement makes PostgreSQL skip the rest of its batch: those are answered with
 // nullptr and their callers run them again the usual way (reads only: nothing is lost).
+// Writes go to the store's group commit instead (pg_group_commit.h), which batches them with
+// those of every other loop and of the blocking units of work: fewer, larger commits.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "store/postgres/pg_group_commit.h"
 #include "store/postgres/pg_values.h"
 #include "store/statement_pipe.h"
 
@@ -28,20 +32,27 @@ struct PipeCounters {
   std::atomic<std::int64_t> batches{0};     // flushes that sent statements
   std::atomic<std::int64_t> statements{0};  // answered with rows
   std::atomic<std::int64_t> failed{0};      // answered nullptr (run again the usual way)
+  std::atomic<std::int64_t> writes{0};      // sent to group commit (submit_write)
 };
 
 class PgStatementPipe final : public StatementPipe {
  public:
   // Connects when the first statement is queued, and again after the connection breaks
   // (at most once a second while connecting fails; meanwhile statements fail at once).
-  // `counters`, if given, must outlive the pipe.
-  explicit PgStatementPipe(std::string url, PipeCounters* counters = nullptr);
+  // `counters` and `group`, if given, must outlive the pipe. Without `group`, every write
+  // fails (and runs the usual way). `on_commit` runs after a write committed (the store's
+  // commit listeners), on the thread that learnt it.
+  explicit PgStatementPipe(std::string url, PipeCounters* counters = nullptr,
+                           PgGroupCommit* group = nullptr, std::function<void()> on_commit = {});
   ~PgStatementPipe() override;
 
   void open() override {
     if (!conn_) connect();
   }
   void submit(const char* sql, std::span<const SqlValue> params, Done done) override;
+  // Hands `write` (PgEventStore::capture_write's) to the group commit: `done` runs on the
+  // thread that sent its batch.
+  void submit_write(std::unique_ptr<PipedWrite> write, WriteDone done) override;
   bool flush() override;
   void on_readable() override;
   std::size_t pending() const override { return expected_.size(); }
@@ -68,6 +79,8 @@ class PgStatementPipe final : public StatementPipe {
 
   const std::string url_;
   PipeCounters* const counters_;
+  PgGroupCommit* const group_;
+  const std::function<void()> on_commit_;
   ::pg_conn* conn_ = nullptr;
   std::set<std::string> prepared_;  // on conn_
   std::deque<Expected> expected_;

@@ -375,40 +375,85 @@ std::optional<std::int64_t> PgTransaction::check_and_insert_one(
   }
 }
 
+namespace {
+struct OneStatement {
+  const char* name;
+  const char* sql;
+};
+
+// check_and_insert_one's statement: with `along`'s write, or without.
+OneStatement one_statement(bool create, const WriteAlong* along) {
+  if (!along)
+    return create ? OneStatement{kCreateAndInsert.name, kCreateAndInsert.sql}
+                  : OneStatement{kBumpAndInsert.name, kBumpAndInsert.sql};
+  const NamedStatement& statement = with_along_statement(along->sql, create);
+  return {statement.name.c_str(), statement.sql.c_str()};
+}
+}  // namespace
+
+std::unique_ptr<GroupWrite> one_statement_write(const std::string& stream_id,
+                                                const std::string& entity_type,
+                                                std::int64_t expected, const NewEvent& event,
+                                                const std::string& recorded_at,
+                                                const EventMetadata& metadata,
+                                                const WriteAlong* along) {
+  const OneStatement statement = one_statement(expected == 0, along);
+  // The parameters of insert_one's exec_prepared, in libpq's form.
+  auto write = std::make_unique<GroupWrite>(statement.name, statement.sql, stream_id);
+  write->add_text(stream_id);
+  write->add_integer(expected);
+  write->add_text(event.event_type);
+  write->add_integer(event.schema_version);
+  write->add_binary(event.payload);
+  write->add_text(recorded_at);
+  write->add_text(metadata.user_id);
+  write->add_text(metadata.request_id);
+  if (metadata.command_id.empty()) {
+    write->add_null();
+  } else {
+    write->add_text(metadata.command_id);
+  }
+  write->add_binary(canonical_event_bytes(stream_id, expected + 1, event, recorded_at, metadata));
+  if (expected == 0) write->add_text(entity_type);
+  const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
+  for (const char* value : along_values.values()) {
+    if (value) {
+      write->add_text(value);
+    } else {
+      write->add_null();
+    }
+  }
+  return write;
+}
+
 std::int64_t PgTransaction::insert_one(const std::string& stream_id, const std::string& entity_type,
                                        std::int64_t expected, const NewEvent& event,
                                        const std::string& recorded_at,
                                        const EventMetadata& metadata, const WriteAlong* along) {
   const bool create = expected == 0;
-  const char* name = create ? kCreateAndInsert.name : kBumpAndInsert.name;
-  const char* statement_sql = create ? kCreateAndInsert.sql : kBumpAndInsert.sql;
-  if (along) {
-    const NamedStatement& statement = with_along_statement(along->sql, create);
-    tx_.conn().prepare(statement.name, statement.sql);
-    name = statement.name.c_str();
-    statement_sql = statement.sql.c_str();
-  }
-  const std::string canonical =
-      canonical_event_bytes(stream_id, expected + 1, event, recorded_at, metadata);
   if (autocommitted_ && group_) {
-    const auto position = insert_one_in_group(name, statement_sql, stream_id, entity_type, expected,
-                                              event, recorded_at, metadata, canonical, along);
+    const auto position =
+        insert_one_in_group(stream_id, entity_type, expected, event, recorded_at, metadata, along);
     if (position) return *position;  // else its batch failed: run it alone, as without a group
   }
+  const OneStatement statement = one_statement(create, along);
+  if (along) tx_.conn().prepare(statement.name, statement.sql);
+  const std::string canonical =
+      canonical_event_bytes(stream_id, expected + 1, event, recorded_at, metadata);
   const pqxx::binarystring payload(event.payload.data(), event.payload.size());
   const pqxx::binarystring hash_input(canonical.data(), canonical.size());
   const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
   const auto along_params = pqxx::prepare::make_dynamic_params(along_values.values());
   try {
     const auto rows =
-        create
-            ? tx_.exec_prepared(name, stream_id, expected, event.event_type, event.schema_version,
-                                payload, recorded_at, metadata.user_id, metadata.request_id,
-                                text_or_null(metadata.command_id), hash_input, entity_type,
-                                along_params)
-            : tx_.exec_prepared(name, stream_id, expected, event.event_type, event.schema_version,
-                                payload, recorded_at, metadata.user_id, metadata.request_id,
-                                text_or_null(metadata.command_id), hash_input, along_params);
+        create ? tx_.exec_prepared(statement.name, stream_id, expected, event.event_type,
+                                   event.schema_version, payload, recorded_at, metadata.user_id,
+                                   metadata.request_id, text_or_null(metadata.command_id),
+                                   hash_input, entity_type, along_params)
+               : tx_.exec_prepared(statement.name, stream_id, expected, event.event_type,
+                                   event.schema_version, payload, recorded_at, metadata.user_id,
+                                   metadata.request_id, text_or_null(metadata.command_id),
+                                   hash_input, along_params);
     // With `along` one row always (its position NULL when nothing was written).
     return rows.empty() || rows[0][0].is_null() ? 0 : rows[0][0].as<std::int64_t>();
   } catch (const pqxx::unique_violation& e) {
@@ -418,40 +463,17 @@ std::int64_t PgTransaction::insert_one(const std::string& stream_id, const std::
 }
 
 std::optional<std::int64_t> PgTransaction::insert_one_in_group(
-    const char* name, const char* sql, const std::string& stream_id, const std::string& entity_type,
-    std::int64_t expected, const NewEvent& event, const std::string& recorded_at,
-    const EventMetadata& metadata, std::string_view canonical, const WriteAlong* along) {
-  // The parameters of insert_one's exec_prepared, in libpq's form.
-  GroupWrite write(name, sql, stream_id);
-  write.add_text(stream_id);
-  write.add_integer(expected);
-  write.add_text(event.event_type);
-  write.add_integer(event.schema_version);
-  write.add_binary(event.payload);
-  write.add_text(recorded_at);
-  write.add_text(metadata.user_id);
-  write.add_text(metadata.request_id);
-  if (metadata.command_id.empty()) {
-    write.add_null();
-  } else {
-    write.add_text(metadata.command_id);
-  }
-  write.add_binary(canonical);
-  if (expected == 0) write.add_text(entity_type);
-  const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
-  for (const char* value : along_values.values()) {
-    if (value) {
-      write.add_text(value);
-    } else {
-      write.add_null();
-    }
-  }
-  group_->run(write);
-  switch (write.outcome()) {
+    const std::string& stream_id, const std::string& entity_type, std::int64_t expected,
+    const NewEvent& event, const std::string& recorded_at, const EventMetadata& metadata,
+    const WriteAlong* along) {
+  const auto write =
+      one_statement_write(stream_id, entity_type, expected, event, recorded_at, metadata, along);
+  group_->run(*write);
+  switch (write->outcome()) {
     case GroupWrite::Outcome::done:
-      return write.position();
+      return write->position();
     case GroupWrite::Outcome::in_doubt:
-      throw pqxx::in_doubt_error(write.error());
+      throw pqxx::in_doubt_error(write->error());
     default:
       return std::nullopt;
   }

@@ -12,6 +12,16 @@ namespace folio::store::postgres {
 
 void prepare_event_store_statements(pqxx::connection_base& connection);
 
+// check_and_insert_one's statement (with `along`'s write, if any; expected 0: a creation)
+// and its parameters, ready to be sent later: by group commit, or by a pipe (see
+// PgEventStore::capture_write).
+std::unique_ptr<GroupWrite> one_statement_write(const std::string& stream_id,
+                                                const std::string& entity_type,
+                                                std::int64_t expected, const NewEvent& event,
+                                                const std::string& recorded_at,
+                                                const EventMetadata& metadata,
+                                                const WriteAlong* along);
+
 class PgTransaction final : public SqlTransaction {
  public:
   // `lazy`: tx is the pqxx::nontransaction of an Access::lazy_write unit: statements run
@@ -72,13 +82,14 @@ class PgTransaction final : public SqlTransaction {
                           std::int64_t expected, const NewEvent& event,
                           const std::string& recorded_at, const EventMetadata& metadata,
                           const WriteAlong* along);
-  // insert_one's statement `name` (text `sql`) in a batch of the group: its position, or
-  // nullopt when the batch failed and wrote nothing. Throws pqxx::in_doubt_error.
-  std::optional<std::int64_t> insert_one_in_group(
-      const char* name, const char* sql, const std::string& stream_id,
-      const std::string& entity_type, std::int64_t expected, const NewEvent& event,
-      const std::string& recorded_at, const EventMetadata& metadata, std::string_view canonical,
-      const WriteAlong* along);
+  // insert_one's statement in a batch of the group: its position, or nullopt when the batch
+  // failed and wrote nothing. Throws pqxx::in_doubt_error.
+  std::optional<std::int64_t> insert_one_in_group(const std::string& stream_id,
+                                                  const std::string& entity_type,
+                                                  std::int64_t expected, const NewEvent& event,
+                                                  const std::string& recorded_at,
+                                                  const EventMetadata& metadata,
+                                                  const WriteAlong* along);
   // Before a statement that needs the transaction (see the constructor).
   void need_transaction();
 

@@ -150,8 +150,11 @@ TEST_P(HttpObservability, EveryConflictCounterStartsAtZeroAndTheStoreReportsItsW
         count);
   }
   if (GetParam() == Backend::postgres) {
-    // The creation and the update went through group commit, the GET through a pipeline.
+    // The creation and the update went through group commit, the update (decided on the
+    // rows the creation left) without blocking its loop; the GET through the loop's pipeline.
     EXPECT_GE(sample(m, "folio_store_group_commit_writes_total"), 2) << m;
+    EXPECT_GE(sample(m, "folio_store_pipelined_writes_total"), 1) << m;
+
     EXPECT_GE(sample(m, "folio_store_group_commit_batches_total"), 1) << m;
     EXPECT_GE(sample(m, "folio_store_pipelined_statements_total"), 1) << m;
     EXPECT_GE(sample(m, "folio_store_pipelined_batches_total"), 1) << m;

@@ -7,7 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <thread>
@@ -243,6 +247,43 @@ TEST_P(GroupCommit, AUnitWhoseWriteFailsInABatchGetsItsOwnErrorAndTheOthersCommi
     EXPECT_NE(i % 4, 3) << "a refused creation was written: " << e.stream_id;
   }
   EXPECT_EQ(count_rows(), 1 + appended.load());
+}
+
+TEST_P(GroupCommit, AsynchronousWritesAreAnsweredOnceEachAndAFailedBatchWritesNothing) {
+  sql("INSERT INTO gc_rows VALUES ('taken', 7)");
+  std::mutex mutex;
+  std::condition_variable told;
+  std::map<std::string, std::pair<Outcome, std::int64_t>> answers;
+  int calls = 0;
+  const auto submit = [&](const std::string& key, std::int64_t n) {
+    auto write = std::make_unique<GroupWrite>(kInsertName, kInsert, key);
+    write->add_text(key);
+    write->add_integer(n);
+    group_->run_async(std::move(write), [&, key](GroupWrite& answered) {
+      std::lock_guard lock(mutex);
+      answers[key] = {answered.outcome(), answered.position()};
+      ++calls;
+      told.notify_all();
+    });
+  };
+  const auto wait_for = [&](int n) {
+    std::unique_lock lock(mutex);
+    return told.wait_for(lock, std::chrono::seconds(10), [&] { return calls >= n; });
+  };
+  for (int i = 1; i <= 20; ++i) submit("k" + std::to_string(i), i);
+  ASSERT_TRUE(wait_for(20));
+  for (int i = 1; i <= 20; ++i) {
+    const auto& [outcome, position] = answers.at("k" + std::to_string(i));
+    EXPECT_EQ(outcome, Outcome::done);
+    EXPECT_EQ(position, i);  // the statement's answer: RETURNING n
+  }
+  EXPECT_EQ(count_rows(), 21);
+  submit("taken", 99);  // a unique violation: its batch fails, the write is to run alone
+  ASSERT_TRUE(wait_for(21));
+  EXPECT_EQ(answers.at("taken").first, Outcome::run_alone);
+  EXPECT_EQ(count_rows(), 21);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(calls, 21) << "each write is answered once";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GroupCommit, ::testing::Values(Backend::postgres),
