@@ -377,67 +377,172 @@ std::optional<Outcome> CommandHandler::update_from_remembered(const TokenCheck& 
 
 bool CommandHandler::update_through_pipe(const TokenCheck& token, const CommandContext& context,
                                          const UpdateEntity& command, store::StatementPipe& pipe,
-                                         std::function<void(PipedUpdate&)> done) {
+                                         std::function<void(PipedOutcome&)> done) {
   const EntitySpec& spec = *command.spec;
   ValidatedFields validated = validate_update(command);
   if (!validated.errors.empty() || !password_hash_of(spec, validated).empty() ||
       spec.scope == events::ScopeKind::admin_only) {
     return false;
   }
+  DecideOnRow decide = [command, fields = std::move(validated.fields)](
+                           Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
+    return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields, "",
+                     &row);
+  };
   if (const auto rows = remembered_rows(token, command)) {
-    const LoadedEntity loaded{*rows->state, "", rows->who->epoch};
-    return send_update(pipe, context, command, validated.fields, rows->who->actor, loaded, done);
+    CommandContext as = context;
+    as.actor = rows->who->actor;
+    return send_decided(pipe, as, spec, LoadedEntity{*rows->state, "", rows->who->epoch}, decide,
+                        done);
   }
-  // The actor and the row read through the pipe first, as a GET reads them. The write then
-  // requires the row at its version and the access epoch at the actor's, as for remembered
-  // rows: whatever moved between the read and the write makes it not happen.
-  read_through_pipe(
-      pipe, token, spec, command.id,
-      [this, &pipe, context, command, fields = std::move(validated.fields),
-       done = std::move(done)](ActorAndEntityRead* read) mutable {
-        PipedUpdate run_again;
-        if (!read || !read->result().actor) return done(run_again);  // the usual way answers
-        const ActorAndEntity& result = read->result();
-        if (result.loaded.entity) remember(*command.spec, *result.loaded.entity);
-        LoadedEntity loaded = result.loaded;
-        loaded.remembered_at_epoch = read->actor_epoch();
-        if (!send_update(pipe, context, command, fields, *result.actor, loaded, done)) {
-          done(run_again);
-        }
-      });
+  decide_through_pipe(token, context, spec, command.id, pipe, std::move(decide), std::move(done));
   return true;
 }
 
-bool CommandHandler::send_update(store::StatementPipe& pipe, const CommandContext& context,
-                                 const UpdateEntity& command, const FieldMap& fields,
-                                 const Actor& actor, const LoadedEntity& loaded,
-                                 std::function<void(PipedUpdate&)>& done) {
+bool CommandHandler::create_through_pipe(const TokenCheck& token, const CommandContext& context,
+                                         const CreateEntity& command, store::StatementPipe& pipe,
+                                         std::function<void(PipedOutcome&)> done) {
+  const EntitySpec& spec = *command.spec;
+  ValidatedFields validated = validate_create(command);
+  if (!validated.errors.empty() || !password_hash_of(spec, validated).empty() ||
+      spec.scope == events::ScopeKind::admin_only) {
+    return false;
+  }
+  std::string id = command.id.empty() ? new_id() : command.id;
+  DecideOnRow decide = [spec = command.spec, id, validated = std::move(validated)](
+                           Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
+    return create_in(tx, as, *spec, id, validated, "", &row);
+  };
+  decide_through_pipe(token, context, spec, id, pipe, std::move(decide), std::move(done));
+  return true;
+}
+
+// The actor and the row read through the pipe, as a GET reads them; then send_decided. The
+// write requires the row at its version and the access epoch at the actor's, as for
+// remembered rows: whatever moved between the read and the write makes it not happen.
+void CommandHandler::decide_through_pipe(const TokenCheck& token, const CommandContext& context,
+                                         const EntitySpec& spec, const std::string& id,
+                                         store::StatementPipe& pipe, DecideOnRow decide,
+                                         std::function<void(PipedOutcome&)> done) {
+  read_through_pipe(pipe, token, spec, id,
+                    [this, &pipe, &spec, context, decide = std::move(decide),
+                     done = std::move(done)](ActorAndEntityRead* read) mutable {
+                      PipedOutcome run_again;
+                      if (!read || !read->result().actor) return done(run_again);
+                      const ActorAndEntity& result = read->result();
+                      if (result.loaded.entity) remember(spec, *result.loaded.entity);
+                      CommandContext as = context;
+                      as.actor = *result.actor;
+                      LoadedEntity loaded = result.loaded;
+                      loaded.remembered_at_epoch = read->actor_epoch();
+                      if (!send_decided(pipe, as, spec, loaded, decide, done)) done(run_again);
+                    });
+}
+
+bool CommandHandler::send_decided(store::StatementPipe& pipe, const CommandContext& as,
+                                  const EntitySpec& spec, const LoadedEntity& loaded,
+                                  const DecideOnRow& decide,
+                                  std::function<void(PipedOutcome&)>& done) {
   if (loaded.remembered_at_epoch == 0) return false;  // the write could not check the actor
   Outcome outcome;
   std::unique_ptr<store::PipedWrite> write;
   try {
     write = store_.capture_write([&](Transaction& tx) {
-      outcome = update_on_loaded(tx, context, command, fields, actor, loaded);
+      outcome = decide(tx, as, loaded);
       return outcome.ok() ? Verdict::commit : Verdict::rollback;
     });
   } catch (const std::exception&) {
     return false;  // the usual way meets it again and answers it
   }
   if (!write) return false;
-  pipe.submit_write(
-      std::move(write),
-      [this, spec = command.spec, outcome = std::move(outcome), actor, done = std::move(done)](
-          store::WriteAnswer answer, std::int64_t position) mutable {
-        PipedUpdate result;
-        if (answer == store::WriteAnswer::in_doubt) {
-          result.kind = PipedUpdate::Kind::in_doubt;
-        } else if (answer == store::WriteAnswer::committed && position > 0) {
-          remember(*spec, outcome.entity);
-          result = {PipedUpdate::Kind::done, std::move(outcome), std::move(actor)};
-        }
-        done(result);
-      });
+  pipe.submit_write(std::move(write), [this, &spec, outcome = std::move(outcome), actor = as.actor,
+                                       done = std::move(done)](store::WriteAnswer answer,
+                                                               std::int64_t position) mutable {
+    PipedOutcome result;
+    if (answer == store::WriteAnswer::in_doubt) {
+      result.kind = PipedOutcome::Kind::in_doubt;
+    } else if (answer == store::WriteAnswer::committed && position > 0) {
+      remember(spec, outcome.entity);
+      result = {PipedOutcome::Kind::done, std::move(outcome), std::move(actor)};
+    }
+    done(result);
+  });
   return true;
+}
+
+bool CommandHandler::update_async(const TokenCheck& token, const CommandContext& context,
+                                  const UpdateEntity& command,
+                                  std::function<void(PipedOutcome&)> done) {
+  ValidatedFields validated = validate_update(command);
+  if (!validated.errors.empty() || !password_hash_of(*command.spec, validated).empty()) {
+    return false;
+  }
+  return decide_async(
+      token, context, *command.spec, command.id,
+      [command, fields = std::move(validated.fields)](Transaction& tx, const CommandContext& as,
+                                                      const LoadedEntity& row) {
+        return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields, "",
+                         &row);
+      },
+      std::move(done));
+}
+
+bool CommandHandler::create_async(const TokenCheck& token, const CommandContext& context,
+                                  const CreateEntity& command,
+                                  std::function<void(PipedOutcome&)> done) {
+  ValidatedFields validated = validate_create(command);
+  if (!validated.errors.empty() || !password_hash_of(*command.spec, validated).empty()) {
+    return false;
+  }
+  std::string id = command.id.empty() ? new_id() : command.id;
+  return decide_async(
+      token, context, *command.spec, id,
+      [spec = command.spec, id, validated = std::move(validated)](
+          Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
+        return create_in(tx, as, *spec, id, validated, "", &row);
+      },
+      std::move(done));
+}
+
+// run_as as a unit of work of the store's own thread (EventStore::transact_async).
+bool CommandHandler::decide_async(const TokenCheck& token, const CommandContext& context,
+                                  const EntitySpec& spec, const std::string& id, DecideOnRow decide,
+                                  std::function<void(PipedOutcome&)> done) {
+  // What the unit reads and decides, kept for `done`; the unit runs on the store's thread.
+  struct Unit {
+    TokenCheck token;
+    CommandContext context;
+    DecideOnRow decide;
+    ActorAndEntity read;
+    Outcome outcome;
+  };
+  auto unit = std::make_shared<Unit>(Unit{token, context, std::move(decide), {}, {}});
+  unit->token.remember_now = false;  // remembered once the unit is over (see run_as)
+  auto work = [unit, &spec, id](Transaction& tx) {
+    unit->read = load_actor_and_entity(tx, unit->token, spec, id);
+    if (!unit->read.actor) return Verdict::rollback;
+    CommandContext as = unit->context;
+    as.actor = *unit->read.actor;
+    unit->outcome = unit->decide(tx, as, unit->read.loaded);
+    return unit->outcome.ok() ? Verdict::commit : Verdict::rollback;
+  };
+  auto finish = [this, unit, token, &spec, done = std::move(done)](std::exception_ptr error) {
+    PipedOutcome result;  // run_again
+    if (!error && unit->read.actor) {
+      remember_actor(token, unit->read);
+      if (unit->outcome.ok()) {
+        remember(spec, unit->outcome.entity);
+      } else if (unit->read.loaded.entity) {
+        remember(spec, *unit->read.loaded.entity);
+      }
+      if (unit->outcome.kind == Outcome::Kind::conflict) {
+        log_conflict(unit->outcome.conflict, unit->read.actor->user_id, unit->context.request_id);
+      }
+      result = {PipedOutcome::Kind::done, std::move(unit->outcome), *unit->read.actor};
+    }
+    done(result);
+  };
+  return store_.transact_async(std::move(work), std::move(finish));
 }
 
 std::string CommandHandler::password_hash_of(const EntitySpec& spec,

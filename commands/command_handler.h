@@ -21,10 +21,11 @@ class StatementPipe;
 
 namespace folio::commands {
 
-// What became of an update sent through a pipe (CommandHandler::update_through_pipe).
-struct PipedUpdate {
+// What became of a command sent through a pipe or run by the store's own thread
+// (CommandHandler::update_through_pipe and the like).
+struct PipedOutcome {
   enum class Kind {
-    done,       // committed: `outcome` (a success), decided as `actor`
+    done,       // decided as `actor`: `outcome` (through a pipe, always a success)
     run_again,  // nothing was written: run update_as for the answer
     in_doubt,   // the connection broke after the write was sent: it may have committed
   };
@@ -52,13 +53,28 @@ class CommandHandler {
                     const UpdateEntity& command, std::optional<Actor>& actor);
   // update_as without waiting for the store, for an event loop: the actor and the row are
   // remembered (update_from_remembered) or read through `pipe` (store/statement_pipe.h), the
-  // update is decided on them, its one write goes through `pipe`, and `done` runs from the
-  // pipe once it committed or turned out not written (a row or access epoch that moved, a
-  // refusal, a decision that needs more reads: then run update_as for the answer). False,
-  // without calling `done`, for a command that cannot go this way: then run update_as.
+  // update is decided on them, its one write goes through `pipe`, and `done` runs on the
+  // thread that learnt its fate once it committed (done: a success) or turned out not
+  // written (a row or access epoch that moved, a refusal, a decision that needs more reads:
+  // run_again; then run update_as for the answer). False, without calling `done`, for a
+  // command that cannot go this way: then run update_as.
   bool update_through_pipe(const TokenCheck& token, const CommandContext& context,
                            const UpdateEntity& command, store::StatementPipe& pipe,
-                           std::function<void(PipedUpdate&)> done);
+                           std::function<void(PipedOutcome&)> done);
+  // The same for create_as (the row is always read through the pipe).
+  bool create_through_pipe(const TokenCheck& token, const CommandContext& context,
+                           const CreateEntity& command, store::StatementPipe& pipe,
+                           std::function<void(PipedOutcome&)> done);
+  // update_as as a unit of work the store runs on its own thread without the caller
+  // waiting (EventStore::transact_async: SQLite's writer). `done` runs on that thread with
+  // the outcome (any: a conflict, a refusal), or run_again when the unit threw (a unique
+  // violation to retry, a store failure) or the token is not valid: then run update_as for
+  // the answer. False, without calling `done`, when the store cannot: run update_as.
+  bool update_async(const TokenCheck& token, const CommandContext& context,
+                    const UpdateEntity& command, std::function<void(PipedOutcome&)> done);
+  // The same for create_as.
+  bool create_async(const TokenCheck& token, const CommandContext& context,
+                    const CreateEntity& command, std::function<void(PipedOutcome&)> done);
   Outcome remove(const CommandContext& context, const DeleteEntity& command);
 
   // Each item is decided and written on its own (its own transaction), in order; a failed
@@ -92,11 +108,24 @@ class CommandHandler {
                                                 const CommandContext& context,
                                                 const UpdateEntity& command, const FieldMap& fields,
                                                 std::optional<Actor>& actor);
-  // update_through_pipe's decision and write; false (`done` untouched) when the update
-  // cannot be decided on `loaded` alone or is refused.
-  bool send_update(store::StatementPipe& pipe, const CommandContext& context,
-                   const UpdateEntity& command, const FieldMap& fields, const Actor& actor,
-                   const LoadedEntity& loaded, std::function<void(PipedUpdate&)>& done);
+  // A command's decision and write on its entity's row (update_in, create_in), as the
+  // actor in the context.
+  using DecideOnRow =
+      std::function<Outcome(store::Transaction&, const CommandContext&, const LoadedEntity&)>;
+  // Reads the token's actor and the row through `pipe`, then send_decided.
+  void decide_through_pipe(const TokenCheck& token, const CommandContext& context,
+                           const events::EntitySpec& spec, const std::string& id,
+                           store::StatementPipe& pipe, DecideOnRow decide,
+                           std::function<void(PipedOutcome&)> done);
+  // Decides on `loaded` as `as.actor` and sends the one write through `pipe`; false (`done`
+  // untouched) when the command cannot be decided on `loaded` alone or is refused.
+  bool send_decided(store::StatementPipe& pipe, const CommandContext& as,
+                    const events::EntitySpec& spec, const LoadedEntity& loaded,
+                    const DecideOnRow& decide, std::function<void(PipedOutcome&)>& done);
+  // run_as's read and `decide` as one unit of work of the store's own thread.
+  bool decide_async(const TokenCheck& token, const CommandContext& context,
+                    const events::EntitySpec& spec, const std::string& id, DecideOnRow decide,
+                    std::function<void(PipedOutcome&)> done);
   static bool rememberable(const events::EntitySpec& spec);
   void remember(const events::EntitySpec& spec, const projections::EntityState& state);
 

@@ -9,18 +9,15 @@ namespace folio::http {
 
 namespace asio = boost::asio;
 
-LoopStatementPipe::LoopStatementPipe(asio::io_context& loop,
+LoopStatementPipe::LoopStatementPipe(asio::io_context& loop, std::shared_ptr<LoopMailbox> mailbox,
                                      std::unique_ptr<store::StatementPipe> pipe)
-    : loop_(loop), pipe_(std::move(pipe)), answers_(std::make_shared<AnswerTarget>(&loop)) {
+    : loop_(loop), pipe_(std::move(pipe)), mailbox_(std::move(mailbox)) {
   pipe_->set_before_close([this] { forget_socket(); });
   asio::post(loop_, [this] { pipe_->open(); });
 }
 
 LoopStatementPipe::~LoopStatementPipe() {
-  {
-    std::lock_guard lock(answers_->mutex);
-    answers_->loop = nullptr;  // answers of writes still out are dropped
-  }
+  mailbox_->close();  // answers of writes still out are dropped
   forget_socket();
   pipe_->set_before_close({});
 }
@@ -48,11 +45,9 @@ void LoopStatementPipe::submit(const char* sql, std::span<const store::SqlValue>
 }
 
 void LoopStatementPipe::submit_write(std::unique_ptr<store::PipedWrite> write, WriteDone done) {
-  pipe_->submit_write(std::move(write), [target = answers_, done = std::move(done)](
+  pipe_->submit_write(std::move(write), [mailbox = mailbox_, done = std::move(done)](
                                             store::WriteAnswer answer, std::int64_t position) {
-    std::lock_guard lock(target->mutex);
-    if (target->loop)
-      asio::post(*target->loop, [done, answer, position] { done(answer, position); });
+    mailbox->post([done, answer, position] { done(answer, position); });
   });
 }
 

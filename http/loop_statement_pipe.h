@@ -7,16 +7,18 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <memory>
-#include <mutex>
 #include <optional>
 
+#include "http/loop_mailbox.h"
 #include "store/statement_pipe.h"
 
 namespace folio::http {
 
 class LoopStatementPipe final : public store::StatementPipe {
  public:
-  LoopStatementPipe(boost::asio::io_context& loop, std::unique_ptr<store::StatementPipe> pipe);
+  // `mailbox` posts to `loop`.
+  LoopStatementPipe(boost::asio::io_context& loop, std::shared_ptr<LoopMailbox> mailbox,
+                    std::unique_ptr<store::StatementPipe> pipe);
   ~LoopStatementPipe() override;
 
   // Queues the statement and schedules the flush; `done` runs on the loop's thread.
@@ -43,16 +45,9 @@ class LoopStatementPipe final : public store::StatementPipe {
   void watch(bool output_waits);
   void forget_socket();  // before the pipe closes it
 
-  // Where the answers of writes go, from other threads; loop is null once this pipe is gone.
-  struct AnswerTarget {
-    explicit AnswerTarget(boost::asio::io_context* l) : loop(l) {}
-    std::mutex mutex;
-    boost::asio::io_context* loop;
-  };
-
   boost::asio::io_context& loop_;
   std::unique_ptr<store::StatementPipe> pipe_;
-  const std::shared_ptr<AnswerTarget> answers_;
+  const std::shared_ptr<LoopMailbox> mailbox_;  // the answers of writes come through it
   std::optional<boost::asio::posix::stream_descriptor> socket_;
   bool watching_duplicate_ = false;  // socket_ holds a dup() of the pipe's descriptor
   unsigned generation_ = 0;          // of socket_: a wait on an older socket finds it changed

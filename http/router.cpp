@@ -147,13 +147,16 @@ std::optional<Outcome> execute(
   return outcome;
 }
 
-// POST of a new entity. With `pending`, the caller is not authenticated yet.
-Response create(Call& call, const EntitySpec& spec, const PendingToken* pending = nullptr) {
-  const auto refuse = [&](Response r) { return refused(call, pending, std::move(r)); };
-  Response error;
+// The command of a POST of a new entity, from its body; nullopt, with `error` the answer,
+// for a malformed request.
+std::optional<commands::CreateEntity> create_command(const Call& call, const EntitySpec& spec,
+                                                     Response& error) {
   const auto body = parse_json_body(call.request, error);
-  if (!body) return refuse(std::move(error));
-  if (!body->is_object()) return refuse(bad_request("The body must be a JSON object."));
+  if (!body) return std::nullopt;
+  if (!body->is_object()) {
+    error = bad_request("The body must be a JSON object.");
+    return std::nullopt;
+  }
   const json::object& object = body->get_object();
   std::vector<commands::FieldError> errors;
   commands::CreateEntity command{&spec, "", std::nullopt, {}};
@@ -172,16 +175,31 @@ Response create(Call& call, const EntitySpec& spec, const PendingToken* pending 
     }
   }
   command.fields = json_to_fields(object, {"id", "version"}, errors);
-  if (!errors.empty()) return refuse(validation_problem(errors));
-  const auto outcome = execute(call, pending, command, &commands::CommandHandler::create,
+  if (!errors.empty()) {
+    error = validation_problem(errors);
+    return std::nullopt;
+  }
+  return command;
+}
+
+// The answer to a creation that succeeded: 201 with its Location, or 200 for a repeat.
+Response created_response(const EntitySpec& spec, const commands::EntityState& entity,
+                          bool created) {
+  Response r = entity_response(created ? status::created : status::ok, spec, entity);
+  r.set(beast_http::field::location, "/api/v1/" + std::string(spec.collection) + "/" + entity.id);
+  return r;
+}
+
+// POST of a new entity. With `pending`, the caller is not authenticated yet.
+Response create(Call& call, const EntitySpec& spec, const PendingToken* pending = nullptr) {
+  Response error;
+  const auto command = create_command(call, spec, error);
+  if (!command) return refused(call, pending, std::move(error));
+  const auto outcome = execute(call, pending, *command, &commands::CommandHandler::create,
                                &commands::CommandHandler::create_as);
   if (!outcome) return unauthenticated();
   if (!outcome->ok()) return outcome_problem(*outcome, spec);
-  Response r =
-      entity_response(outcome->created ? status::created : status::ok, spec, outcome->entity);
-  r.set(beast_http::field::location,
-        "/api/v1/" + std::string(spec.collection) + "/" + outcome->entity.id);
-  return r;
+  return created_response(spec, outcome->entity, outcome->created);
 }
 
 Response list(Call& call, const EntitySpec& spec) {
@@ -723,7 +741,7 @@ Response handle_request(const Request& request, const std::string& request_id,
 
 namespace {
 
-// The GET of one entity through the pipe (handle_request_through_pipe).
+// The GET of one entity through the pipe (handle_request_without_blocking).
 void read_through_pipe(const Request& request, const std::string& request_id,
                        const std::string& client_address, Services& services,
                        store::StatementPipe& pipe, std::shared_ptr<const Target> target,
@@ -745,65 +763,97 @@ void read_through_pipe(const Request& request, const std::string& request_id,
   commands::EntityQueries::get_with_token(pipe, std::move(token), spec, id, std::move(read_done));
 }
 
-// The PUT/PATCH of one entity through the pipe, when the command can be decided without
-// reading the store (CommandHandler::update_through_pipe). False: answer it the usual way.
-bool update_through_pipe(const Request& request, const std::string& request_id,
-                         const std::string& client_address, Services& services,
-                         store::StatementPipe& pipe, const Target& target, const EntitySpec& spec,
-                         const commands::TokenCheck& token, PipeAnswer& answer) {
+// A POST of a new entity or a PUT/PATCH of one without the loop waiting
+// (handle_request_without_blocking). False: answer it the usual way.
+bool write_without_blocking(const Request& request, const std::string& request_id,
+                            const std::string& client_address, Services& services,
+                            const LoopServices& loop, const Target& target, const EntitySpec& spec,
+                            const commands::TokenCheck& token, PipeAnswer& answer) {
+  const bool create = target.segments.size() == 3;
   RouteInfo parse_info;
   const Call call{request, request.method(), target,        services, parse_info,
                   {},      request_id,       client_address};
   Response error;
-  const auto command = update_command(call, spec, target.segments[3], error);
-  if (!command) return false;  // the usual way answers it, after its check of the token
-  auto done = [&request, request_id, client_address, &services, &spec,
-               answer](commands::PipedUpdate& result) {
+  std::optional<commands::CreateEntity> creation;
+  std::optional<commands::UpdateEntity> update;
+  if (create) {
+    creation = create_command(call, spec, error);
+  } else {
+    update = update_command(call, spec, target.segments[3], error);
+  }
+  if (!creation && !update) return false;  // the usual way answers it, after the token check
+  auto done = [&request, request_id, client_address, &services, &spec, create,
+               answer](commands::PipedOutcome& result) {
     RouteInfo info;
-    if (result.kind == commands::PipedUpdate::Kind::run_again) {
+    if (result.kind == commands::PipedOutcome::Kind::run_again) {
       Response response = handle_request(request, request_id, client_address, services, info);
       return answer(std::move(response), info);
     }
-    info.route = "/api/v1/" + std::string(spec.collection) + "/{id}";
-    if (result.kind == commands::PipedUpdate::Kind::in_doubt) {
+    info.route = "/api/v1/" + std::string(spec.collection) + (create ? "" : "/{id}");
+    if (result.kind == commands::PipedOutcome::Kind::in_doubt) {
       Response response = guarded(request_id, info, []() -> Response {
         throw store::StoreOutcomeUnknown("the pipeline's connection broke after the write");
       });
       return answer(std::move(response), info);
     }
     info.user_id = result.actor.user_id;
-    answer(entity_response(status::ok, spec, result.outcome.entity), info);
+    const Outcome& outcome = result.outcome;
+    if (outcome.ok()) {
+      return answer(create ? created_response(spec, outcome.entity, outcome.created)
+                           : entity_response(status::ok, spec, outcome.entity),
+                    info);
+    }
+    if (outcome.kind == Outcome::Kind::conflict) {
+      services.metrics.record_conflict(std::string(spec.type));
+    }
+    answer(outcome_problem(outcome, spec), info);
   };
-  return services.commands.update_through_pipe(token, context_of(call), *command, pipe,
-                                               std::move(done));
+  auto& commands = services.commands;
+  const auto context = context_of(call);
+  if (loop.pipe) {
+    return create
+               ? commands.create_through_pipe(token, context, *creation, *loop.pipe,
+                                              std::move(done))
+               : commands.update_through_pipe(token, context, *update, *loop.pipe, std::move(done));
+  }
+  // The store's thread answers: back to the loop.
+  auto on_loop = [post = loop.post, done = std::move(done)](commands::PipedOutcome& result) {
+    post([done, result = std::move(result)]() mutable { done(result); });
+  };
+  return create ? commands.create_async(token, context, *creation, std::move(on_loop))
+                : commands.update_async(token, context, *update, std::move(on_loop));
 }
 
 }  // namespace
 
-bool handle_request_through_pipe(const Request& request, const std::string& request_id,
-                                 const std::string& client_address, Services& services,
-                                 store::StatementPipe& pipe, bool writes, PipeAnswer answer) {
+bool handle_request_without_blocking(const Request& request, const std::string& request_id,
+                                     const std::string& client_address, Services& services,
+                                     const LoopServices& loop, PipeAnswer answer) {
   const verb method = request.method();
-  const bool write = method == verb::patch || method == verb::put;
-  if (method != verb::get && !(writes && write)) return false;
+  const bool read = method == verb::get && loop.pipe;
+  const bool write =
+      loop.writes && (method == verb::patch || method == verb::put || method == verb::post);
+  if (!read && !write) return false;
   auto target = std::make_shared<const Target>(parse_target(request.target()));
   const auto& seg = target->segments;
-  if (target->malformed || !target->query.empty() || seg.size() != 4 || seg[0] != "api" ||
-      seg[1] != "v1") {
+  const bool one = seg.size() == 4, all = seg.size() == 3;
+  if (target->malformed || !target->query.empty() || !(method == verb::post ? all : one) ||
+      seg[0] != "api" || seg[1] != "v1") {
     return false;
   }
   const EntitySpec* spec = events::find_entity_by_collection(seg[2]);
-  if (!spec || spec->scope == events::ScopeKind::admin_only || !commands::is_uuid(seg[3])) {
+  if (!spec || spec->scope == events::ScopeKind::admin_only ||
+      (one && !commands::is_uuid(seg[3]))) {
     return false;
   }
   auto token = services.auth.token_check(request[beast_http::field::authorization]);
   if (!token) return false;
   if (write) {
-    return update_through_pipe(request, request_id, client_address, services, pipe, *target, *spec,
-                               *token, answer);
+    return write_without_blocking(request, request_id, client_address, services, loop, *target,
+                                  *spec, *token, answer);
   }
-  read_through_pipe(request, request_id, client_address, services, pipe, std::move(target), *spec,
-                    std::move(*token), std::move(answer));
+  read_through_pipe(request, request_id, client_address, services, *loop.pipe, std::move(target),
+                    *spec, std::move(*token), std::move(answer));
   return true;
 }
 

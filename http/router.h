@@ -41,16 +41,25 @@ bool is_slow_request(const Request& request);
 Response handle_request(const Request& request, const std::string& request_id,
                         const std::string& client_address, Services& services, RouteInfo& info);
 
-// Starts answering `request` without waiting for the store when it is a GET of one entity
-// with a bearer token, or (with `writes`) a PUT/PATCH of one that can be decided without
-// reading the store (CommandHandler::update_through_pipe): its statements go through
-// `pipe`, and `answer` runs later with the response, on the pipe's thread (the response
-// handle_request would give; when the pipe fails, handle_request's own). `request` must live
-// until then. False, and nothing done, for every other request: answer those with
-// handle_request.
+// What an event loop offers the requests it answers without waiting for the store.
+struct LoopServices {
+  store::StatementPipe* pipe = nullptr;  // PostgreSQL: the loop's (loop_statement_pipe.h)
+  bool writes = true;                    // updates may go without waiting, too
+  // Runs work on the loop's thread later; callable from any thread.
+  std::function<void(std::function<void()>)> post;
+};
+
+// Starts answering `request` without the loop waiting for the store, when it is
+// - a GET of one entity with a bearer token, through loop.pipe;
+// - (with loop.writes) a PUT/PATCH of one entity: through loop.pipe when it can be decided
+//   without more reads (CommandHandler::update_through_pipe), else as a unit of work of the
+//   store's own thread where the store has one (SQLite: CommandHandler::update_async).
+// `answer` runs later with the response, on the loop's thread (the response handle_request
+// would give; when the fast way fails, handle_request's own). `request` must live until
+// then. False, and nothing done, for every other request: answer those with handle_request.
 using PipeAnswer = std::function<void(Response, const RouteInfo&)>;
-bool handle_request_through_pipe(const Request& request, const std::string& request_id,
-                                 const std::string& client_address, Services& services,
-                                 store::StatementPipe& pipe, bool writes, PipeAnswer answer);
+bool handle_request_without_blocking(const Request& request, const std::string& request_id,
+                                     const std::string& client_address, Services& services,
+                                     const LoopServices& loop, PipeAnswer answer);
 
 }  // namespace folio::http

@@ -83,8 +83,11 @@ struct Server::Impl {
   // One event loop per connection thread; a connection stays on the loop that accepted it.
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> loops_busy;
-  // Each loop's pipe for reads (PostgreSQL), beside `loops`; empty when the store has none.
+  // Beside `loops`: each loop's way in from other threads, its pipe for reads (PostgreSQL;
+  // empty when the store has none), and what its requests may use of them (router.h).
+  std::vector<std::shared_ptr<LoopMailbox>> mailboxes;
   std::vector<std::unique_ptr<LoopStatementPipe>> pipes;
+  std::vector<LoopServices> loop_services;
   std::size_t next_loop = 0;    // round robin; only the acceptor's thread touches it
   std::thread shutdown_waiter;  // begin_shutdown's: waits for in-flight requests
   WorkerPool pool;              // slow requests; last: destroyed (joined) first
@@ -99,9 +102,18 @@ struct Server::Impl {
     for (int i = 0; i < o.workers; ++i) {
       loops.push_back(std::make_unique<asio::io_context>(1));
       loops_busy.push_back(asio::make_work_guard(*loops.back()));
-      auto pipe = o.pipelined_reads ? s.store.open_statement_pipe() : nullptr;
-      if (pipe)
-        pipes.push_back(std::make_unique<LoopStatementPipe>(*loops.back(), std::move(pipe)));
+      auto mailbox = mailboxes.emplace_back(std::make_shared<LoopMailbox>(*loops.back()));
+      auto store_pipe = o.pipelined_reads ? s.store.open_statement_pipe() : nullptr;
+      LoopStatementPipe* pipe = nullptr;
+      if (store_pipe) {
+        pipe = pipes
+                   .emplace_back(std::make_unique<LoopStatementPipe>(*loops.back(), mailbox,
+                                                                     std::move(store_pipe)))
+                   .get();
+      }
+      loop_services.push_back({pipe, o.pipelined_writes, [mailbox](std::function<void()> work) {
+                                 mailbox->post(std::move(work));
+                               }});
     }
     const tcp::endpoint endpoint(asio::ip::make_address(o.host), o.port);
     acceptor.open(endpoint.protocol());
@@ -109,6 +121,10 @@ struct Server::Impl {
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
     services.metrics.set_in_flight_gauge(&in_flight);
+  }
+
+  ~Impl() {
+    for (auto& mailbox : mailboxes) mailbox->close();  // before the loops go
   }
 
   std::size_t pick_loop() { return next_loop++ % loops.size(); }
@@ -123,9 +139,9 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // `pipe`: its loop's, or null.
-  Session(tcp::socket socket, Server::Impl& server, store::StatementPipe* pipe)
-      : stream_(std::move(socket)), server_(server), pipe_(pipe) {
+  // `loop`: what its loop offers (router.h).
+  Session(tcp::socket socket, Server::Impl& server, const LoopServices& loop)
+      : stream_(std::move(socket)), server_(server), loop_(loop) {
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_address_ = peer.address().to_string();
@@ -182,13 +198,11 @@ class Session : public std::enable_shared_from_this<Session> {
     method_ = method_label(request_);
     server_.in_flight.fetch_add(1);
     if (!is_slow_request(request_)) {  // here, on this connection's thread
-      const bool piped =
-          pipe_ && handle_request_through_pipe(
-                       request_, request_id_, client_address_, server_.services, *pipe_,
-                       server_.options.pipelined_writes,
-                       [self = shared_from_this()](Response response, const RouteInfo& info) {
-                         self->answered(std::move(response), info);
-                       });
+      const bool piped = handle_request_without_blocking(
+          request_, request_id_, client_address_, server_.services, loop_,
+          [self = shared_from_this()](Response response, const RouteInfo& info) {
+            self->answered(std::move(response), info);
+          });
       return piped ? void() : answer();
     }
     auto self = shared_from_this();
@@ -295,7 +309,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   Server::Impl& server_;
-  store::StatementPipe* const pipe_;  // GETs of one entity go through it (router.h)
+  const LoopServices& loop_;  // for requests answered without waiting (router.h)
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Request request_;                                // the request being answered
@@ -320,8 +334,7 @@ void Server::Impl::do_accept() {
       if (!stopping.load() && ec != asio::error::operation_aborted) do_accept();
       return;
     }
-    auto session = std::make_shared<Session>(std::move(socket), *this,
-                                             pipes.empty() ? nullptr : pipes[loop].get());
+    auto session = std::make_shared<Session>(std::move(socket), *this, loop_services[loop]);
     const bool too_many = connections.load() > options.max_connections;
     // The session runs on its own loop's thread from here on.
     asio::post(session->executor(),

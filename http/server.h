@@ -32,8 +32,9 @@ struct ServerOptions {
   // PostgreSQL: each loop sends the statements of GETs of one entity through a connection of
   // its own in pipeline mode instead of waiting for each (http/loop_statement_pipe.h).
   bool pipelined_reads = true;
-  // With pipelined reads: so do updates of one entity decided on remembered rows (their one
-  // statement commits with the loop's batch: CommandHandler::update_through_pipe).
+  // A creation or an update of one entity does not block its loop either (router.h,
+  // handle_request_without_blocking): PostgreSQL, with pipelined reads: read through the
+  // loop's pipe and written through group commit; SQLite: run on the store's writer thread.
   bool pipelined_writes = true;
   // Peers (IP addresses) whose X-Forwarded-For names the client (load balancers).
   std::vector<std::string> trusted_proxies;

@@ -21,27 +21,38 @@ std::unique_ptr<StatementPipe> EventStore::open_statement_pipe() { return nullpt
 
 std::unique_ptr<PipedWrite> EventStore::capture_write(const Work&) { return nullptr; }
 
+bool EventStore::run_unit_async(Work, std::function<void(std::exception_ptr)>) { return false; }
+
+void EventStore::TimingCounters::record(std::chrono::steady_clock::time_point started) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  const double seconds = static_cast<double>(micros) / 1e6;
+  for (std::size_t i = 0; i < UnitTimings::kBounds.size(); ++i) {
+    if (seconds <= UnitTimings::kBounds[i]) at_most[i].fetch_add(1, std::memory_order_relaxed);
+  }
+  count.fetch_add(1, std::memory_order_relaxed);
+  this->micros.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
+}
+
 void EventStore::transact(Access access, const Work& work) {
-  const auto started = std::chrono::steady_clock::now();
   struct Record {
     TimingCounters& counters;
-    std::chrono::steady_clock::time_point started;
-    ~Record() {  // returned or threw: both took this long
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - started)
-                              .count();
-      const double seconds = static_cast<double>(micros) / 1e6;
-      for (std::size_t i = 0; i < UnitTimings::kBounds.size(); ++i) {
-        if (seconds <= UnitTimings::kBounds[i])
-          counters.at_most[i].fetch_add(1, std::memory_order_relaxed);
-      }
-      counters.count.fetch_add(1, std::memory_order_relaxed);
-      counters.micros.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
-    }
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    ~Record() { counters.record(started); }  // returned or threw: both took this long
   };
   const bool writes = access != Access::read_statement && access != Access::read_only;
-  Record record{timings_[writes ? 1 : 0], started};
+  Record record{timings_[writes ? 1 : 0]};
   run_unit(access, work);
+}
+
+bool EventStore::transact_async(Work work, std::function<void(std::exception_ptr)> done) {
+  return run_unit_async(std::move(work),
+                        [&counters = timings_[1], started = std::chrono::steady_clock::now(),
+                         done = std::move(done)](std::exception_ptr error) {
+                          counters.record(started);
+                          done(error);
+                        });
 }
 
 EventStore::UnitTimings EventStore::unit_timings(bool writes) const {

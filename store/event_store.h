@@ -10,7 +10,9 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -186,6 +188,14 @@ class EventStore {
   // a position (0: the write changed nothing, as for a version that moved meanwhile).
   virtual std::unique_ptr<PipedWrite> capture_write(const Work& work);
 
+  // transact(Access::read_write, work) without waiting for it, where this store runs units
+  // of work on a thread of its own (SQLite: its writer, with its next batch): `done` runs on
+  // that thread once the unit committed or rolled back, with nullptr or what `work` or the
+  // commit threw (as transact would have thrown it). `work` and `done` must own what they
+  // use; `done` must be quick. False, and nothing done, when this store cannot (PostgreSQL;
+  // a full queue): use transact. Timed as transact's writes.
+  bool transact_async(Work work, std::function<void(std::exception_ptr)> done);
+
   // How long units of work took, from the call of transact to its return (waits for a
   // connection or a writer's batch included), as a histogram: reads (read_statement,
   // read_only) or writes (the others). Thread-safe.
@@ -220,6 +230,8 @@ class EventStore {
  protected:
   // transact's work, by each backend.
   virtual void run_unit(Access access, const Work& work) = 0;
+  // transact_async's, by a backend that can (false by default).
+  virtual bool run_unit_async(Work work, std::function<void(std::exception_ptr)> done);
   void notify_committed();
 
  private:
@@ -229,6 +241,7 @@ class EventStore {
     std::array<std::atomic<std::uint64_t>, UnitTimings::kBounds.size()> at_most{};
     std::atomic<std::uint64_t> count{0};
     std::atomic<std::uint64_t> micros{0};
+    void record(std::chrono::steady_clock::time_point started);  // one unit, started then
   };
   std::array<TimingCounters, 2> timings_;  // [0] reads, [1] writes
 };

@@ -156,7 +156,7 @@ std::vector<StoreStatistic> PgEventStore::statistics() const {
        "Reads the pipelines could not answer (run again the usual way).", true,
        count(pipe_counters_.failed)},
       {"folio_store_pipelined_writes_total",
-       "Writes the event loops handed to group commit without waiting for them.", true,
+       "Creations and updates the event loops handed to group commit without waiting.", true,
        count(pipe_counters_.writes)},
   };
   if (group_) {

@@ -1,7 +1,7 @@
 #include "store/sqlite/sqlite_event_store.h"
 
-#include <exception>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 
 #include "store/sqlite/sqlite_connection.h"
@@ -47,11 +47,14 @@ class Completion {
   bool done_ = false;
 };
 
-// One caller's unit of work, living on the caller's stack until `done` is signalled.
+// One caller's unit of work, living on the caller's stack until `done` is signalled; or,
+// from transact_async, owned by the queue and then the writer until `on_done` has run.
 struct SqliteEventStore::PendingWork {
   const Work* work;
   std::exception_ptr error;
   Completion done;
+  Work owned_work;
+  std::function<void(std::exception_ptr)> on_done;
 };
 
 SqliteEventStore::SqliteEventStore(std::string path, const StoreOptions& options)
@@ -97,7 +100,7 @@ void SqliteEventStore::run_unit(Access access, const Work& work) {
     return;
   }
 
-  PendingWork pending{&work, nullptr};
+  PendingWork pending{&work, nullptr, {}, {}, {}};
   {
     std::unique_lock lock(queue_mutex_);
     queue_space_.wait(lock, [&] { return queue_.size() < kMaxQueuedWork || stopping_; });
@@ -107,6 +110,21 @@ void SqliteEventStore::run_unit(Access access, const Work& work) {
   queue_ready_.notify_one();
   pending.done.wait();
   if (pending.error) std::rethrow_exception(pending.error);
+}
+
+bool SqliteEventStore::run_unit_async(Work work, std::function<void(std::exception_ptr)> done) {
+  auto pending = std::make_unique<PendingWork>();
+  pending->owned_work = std::move(work);
+  pending->work = &pending->owned_work;
+  pending->on_done = std::move(done);
+  {
+    std::lock_guard lock(queue_mutex_);
+    // A caller that must not wait is not made to wait for space: it runs the usual way.
+    if (stopping_ || queue_.size() >= kMaxQueuedWork) return false;
+    queue_.push_back(pending.release());
+  }
+  queue_ready_.notify_one();
+  return true;
 }
 
 void SqliteEventStore::writer_loop() {
@@ -123,7 +141,14 @@ void SqliteEventStore::writer_loop() {
     }
     queue_space_.notify_all();
     run_batch(batch);
-    for (PendingWork* p : batch) p->done.signal();
+    for (PendingWork* p : batch) {
+      if (p->on_done) {
+        const std::unique_ptr<PendingWork> owned(p);
+        owned->on_done(owned->error);
+      } else {
+        p->done.signal();
+      }
+    }
     batch.clear();
   }
 }

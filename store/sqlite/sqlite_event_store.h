@@ -31,6 +31,7 @@ class SqliteEventStore final : public EventStore {
 
  protected:
   void run_unit(Access access, const Work& work) override;
+  bool run_unit_async(Work work, std::function<void(std::exception_ptr)> done) override;
 
  private:
   struct PendingWork;
