@@ -23,19 +23,8 @@ using Status = AppendResult::Status;
 
 // Sets the epoch to $1 if it is $2: one row changed, or none.
 constexpr const char* kGuardedRow = "UPDATE access_epoch SET epoch = $1 WHERE epoch = $2";
-constexpr const char* kEpoch = "SELECT epoch FROM access_epoch";
-
 class AppendWith : public StoreTest {
  protected:
-  std::int64_t epoch() {
-    std::int64_t value = 0;
-    store_->transact(Access::read_statement, [&](Transaction& tx) {
-      value = std::get<std::int64_t>(tx.query(kEpoch, {}).at(0).at(0));
-      return Verdict::commit;
-    });
-    return value;
-  }
-
   // append_with of one event, the row guarded by `if_epoch`, in a lazy_write unit.
   AppendResult append_with(const std::string& stream, ExpectedVersion expected,
                            std::int64_t set_epoch, std::int64_t if_epoch) {
@@ -51,7 +40,7 @@ class AppendWith : public StoreTest {
 };
 
 TEST_P(AppendWith, WritesTheRowAndTheEventTogether) {
-  ASSERT_EQ(epoch(), 1);
+  ASSERT_EQ(access_epoch(), 1);
   const auto created = append_with("project-a", ExpectedVersion::no_stream(), 5, 1);
   EXPECT_EQ(created.status, Status::appended);
   EXPECT_EQ(created.stream_version, 1);
@@ -59,7 +48,7 @@ TEST_P(AppendWith, WritesTheRowAndTheEventTogether) {
   EXPECT_EQ(updated.status, Status::appended);
   EXPECT_EQ(updated.stream_version, 2);
   EXPECT_GT(updated.first_position, created.first_position);
-  EXPECT_EQ(epoch(), 6);
+  EXPECT_EQ(access_epoch(), 6);
   const auto events = store_->read_stream("project-a");
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1].payload, "with-row");
@@ -74,7 +63,7 @@ TEST_P(AppendWith, WritesNothingWhenItsRowDidNotChange) {
   EXPECT_EQ(r.status, Status::version_mismatch);
   EXPECT_EQ(r.stream_version, 1);
   EXPECT_TRUE(SameEvents(everything(), before));
-  EXPECT_EQ(epoch(), 1);
+  EXPECT_EQ(access_epoch(), 1);
 }
 
 // The row's guard holds but the stream's does not: a read model and a stream that disagree
@@ -85,7 +74,7 @@ TEST_P(AppendWith, RefusesARowWhoseStreamDisagreesAndWritesNeither) {
   const auto before = everything();
   EXPECT_THROW(append_with("project-a", ExpectedVersion::exactly(1), 9, 1), store::StoreCorrupt);
   EXPECT_TRUE(SameEvents(everything(), before));
-  EXPECT_EQ(epoch(), 1);
+  EXPECT_EQ(access_epoch(), 1);
 }
 
 // A command run again: its row has moved on (its guard fails), and the answer is the
@@ -106,7 +95,7 @@ TEST_P(AppendWith, ARepeatedCommandIdWritesNothingAndAnswersTheOriginal) {
   EXPECT_EQ(repeated.status, Status::duplicate);
   EXPECT_EQ(repeated.first_position, original.first_position);
   EXPECT_EQ(everything().size(), 1u);
-  EXPECT_EQ(epoch(), 2);
+  EXPECT_EQ(access_epoch(), 2);
 }
 
 // What a lazy_write unit began, it ends: a rollback verdict or an exception leaves nothing.
@@ -117,17 +106,17 @@ TEST_P(AppendWith, LazyWriteUnitsRollBackWhatTheyBegan) {
     EXPECT_EQ(tx.execute(kGuardedRow, params), 1u);
     return Verdict::rollback;
   });
-  EXPECT_EQ(epoch(), 1);
+  EXPECT_EQ(access_epoch(), 1);
   EXPECT_THROW(store_->transact(Access::lazy_write,
                                 [&](Transaction& tx) -> Verdict {
                                   EXPECT_EQ(tx.execute(kGuardedRow, params), 1u);
                                   throw std::runtime_error("the unit fails");
                                 }),
                std::runtime_error);
-  EXPECT_EQ(epoch(), 1);
+  EXPECT_EQ(access_epoch(), 1);
   // The connection is usable and outside any transaction afterwards.
   EXPECT_EQ(append_with("project-a", ExpectedVersion::no_stream(), 8, 1).status, Status::appended);
-  EXPECT_EQ(epoch(), 8);
+  EXPECT_EQ(access_epoch(), 8);
 }
 
 // On PostgreSQL the one-statement write of a lazy_write unit commits by itself, so nothing
@@ -145,7 +134,7 @@ TEST_P(AppendWith, NothingIsWrittenAfterAnAutocommittedWrite) {
                                   return Verdict::commit;
                                 }),
                store::StoreUsageError);
-  EXPECT_EQ(epoch(), 3);  // the append_with's row, and not the later write
+  EXPECT_EQ(access_epoch(), 3);  // the append_with's row, and not the later write
   EXPECT_EQ(everything().size(), 1u);
 }
 
@@ -167,7 +156,7 @@ TEST_P(AppendWith, ADatabaseErrorInABegunLazyUnitLeavesTheConnectionClean) {
                                           }),
                  store::UniqueViolation);
   }
-  EXPECT_EQ(epoch(), 1);  // rolled back, seen from another connection
+  EXPECT_EQ(access_epoch(), 1);  // rolled back, seen from another connection
   AppendResult result;
   one_connection->transact(Access::lazy_write, [&](Transaction& tx) {
     result =
@@ -176,7 +165,7 @@ TEST_P(AppendWith, ADatabaseErrorInABegunLazyUnitLeavesTheConnectionClean) {
     return Verdict::commit;
   });
   EXPECT_EQ(result.status, Status::appended);
-  EXPECT_EQ(epoch(), 7);  // committed, seen from another connection
+  EXPECT_EQ(access_epoch(), 7);  // committed, seen from another connection
   EXPECT_EQ(everything().size(), 1u);
 }
 
@@ -209,7 +198,7 @@ TEST_P(AppendWith, ARepeatedCommandIdWhoseRowGuardPassesIsADuplicate) {
     return updated.ok() ? Verdict::commit : Verdict::rollback;
   });
   ASSERT_EQ(updated.status, Status::appended);
-  EXPECT_EQ(epoch(), 3);
+  EXPECT_EQ(access_epoch(), 3);
   AppendResult repeated_later;
   const std::vector<SqlValue> next{std::int64_t{4}, std::int64_t{3}};  // would pass
   store_->transact(Access::lazy_write, [&](Transaction& tx) {
@@ -220,7 +209,7 @@ TEST_P(AppendWith, ARepeatedCommandIdWhoseRowGuardPassesIsADuplicate) {
   });
   EXPECT_EQ(repeated_later.status, Status::duplicate);
   EXPECT_EQ(repeated_later.first_position, updated.first_position);
-  EXPECT_EQ(epoch(), 3);
+  EXPECT_EQ(access_epoch(), 3);
   EXPECT_EQ(everything().size(), 2u);
 }
 

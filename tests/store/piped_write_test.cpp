@@ -28,7 +28,7 @@ using store::Verdict;
 using store::WriteAnswer;
 
 constexpr const char* kGuardedRow = "UPDATE access_epoch SET epoch = $1 WHERE epoch = $2";
-constexpr const char* kEpoch = "SELECT epoch FROM access_epoch";
+constexpr const char* kEpoch = "SELECT epoch FROM access_epoch";  // a read
 
 // What a write's `done` was told, from whichever thread told it.
 struct WriteOutcome {
@@ -66,14 +66,6 @@ class PipedWrite : public StoreTest {
       return result.ok() ? Verdict::commit : Verdict::rollback;
     });
   }
-  std::int64_t epoch() {
-    std::int64_t value = 0;
-    store_->transact(Access::read_statement, [&](Transaction& tx) {
-      value = std::get<std::int64_t>(tx.query(kEpoch, {}).at(0).at(0));
-      return Verdict::commit;
-    });
-    return value;
-  }
   bool postgres() const { return GetParam() == Backend::postgres; }
 };
 
@@ -86,7 +78,7 @@ TEST_P(PipedWrite, ACapturedWriteCommitsThroughThePipeWithItsPosition) {
   }
   ASSERT_NE(write, nullptr);
   EXPECT_EQ(store_->stream_version("project-a"), 0) << "capturing sends nothing";
-  EXPECT_EQ(epoch(), 1);
+  EXPECT_EQ(access_epoch(), 1);
   const auto pipe = store_->open_statement_pipe();
   WriteOutcome outcome;
   pipe->submit_write(std::move(write), outcome.done());
@@ -98,7 +90,7 @@ TEST_P(PipedWrite, ACapturedWriteCommitsThroughThePipeWithItsPosition) {
   EXPECT_EQ(events[0].stream_id, "project-a");
   EXPECT_EQ(events[0].stream_version, 1);
   EXPECT_EQ(events[0].metadata.user_id, "user-1");
-  EXPECT_EQ(epoch(), 5);
+  EXPECT_EQ(access_epoch(), 5);
   EXPECT_EQ(outcome.calls, 1);
 }
 
@@ -120,7 +112,7 @@ TEST_P(PipedWrite, AWriteWhoseGuardMovedAnswersZeroAndWritesNothing) {
   EXPECT_EQ(b.answer, WriteAnswer::committed);
   EXPECT_EQ(b.position, 0) << "the second's row and stream had moved";
   EXPECT_EQ(everything().size(), 1u);
-  EXPECT_EQ(epoch(), 5);
+  EXPECT_EQ(access_epoch(), 5);
 }
 
 TEST_P(PipedWrite, AUnitThatDoesMoreThanItsOneWriteIsNotCaptured) {
@@ -145,7 +137,7 @@ TEST_P(PipedWrite, AUnitThatDoesMoreThanItsOneWriteIsNotCaptured) {
   });
   EXPECT_EQ(rolls_back, nullptr);
   EXPECT_TRUE(everything().empty());
-  EXPECT_EQ(epoch(), 1);
+  EXPECT_EQ(access_epoch(), 1);
 }
 
 TEST_P(PipedWrite, ManyWritesFromManyThreadsEachCommitOnceInTheirStreams) {

@@ -138,6 +138,17 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 
   std::vector<events::RecordedEvent> everything() { return store_->read_all(0, 1'000'000); }
 
+  // The access epoch (migration 0006): a one-row table the append_with tests use as the
+  // row written with an event, guarded by its value as a read model's row by its version.
+  std::int64_t access_epoch() {
+    std::int64_t value = 0;
+    store_->transact(store::Access::read_statement, [&](store::Transaction& tx) {
+      value = std::get<std::int64_t>(tx.query("SELECT epoch FROM access_epoch", {}).at(0).at(0));
+      return store::Verdict::commit;
+    });
+    return value;
+  }
+
   // Declared in this order so the store closes before its database is removed.
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<store::EventStore> store_;
