@@ -45,10 +45,12 @@ void LoopStatementPipe::submit(const char* sql, std::span<const store::SqlValue>
 }
 
 void LoopStatementPipe::submit_write(std::unique_ptr<store::PipedWrite> write, WriteDone done) {
-  pipe_->submit_write(std::move(write), [mailbox = mailbox_, done = std::move(done)](
-                                            store::WriteAnswer answer, std::int64_t position) {
-    mailbox->post([done, answer, position] { done(answer, position); });
-  });
+  pipe_->submit_write(
+      std::move(write), [mailbox = mailbox_, done = std::move(done)](
+                            store::WriteAnswer answer, std::int64_t position) mutable {
+        // Moved, not copied: what `done` holds is let go on the loop, not on the sender's thread.
+        mailbox->post([done = std::move(done), answer, position] { done(answer, position); });
+      });
 }
 
 void LoopStatementPipe::schedule_flush() {

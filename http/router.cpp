@@ -817,8 +817,10 @@ bool write_without_blocking(const Request& request, const std::string& request_i
                : commands.update_through_pipe(token, context, *update, *loop.pipe, std::move(done));
   }
   // The store's thread answers: back to the loop.
-  auto on_loop = [post = loop.post, done = std::move(done)](commands::PipedOutcome& result) {
-    post([done, result = std::move(result)]() mutable { done(result); });
+  auto on_loop = [post = loop.post,
+                  done = std::move(done)](commands::PipedOutcome& result) mutable {
+    // Moved, not copied: the session it holds is let go on the loop, not on the store's thread.
+    post([done = std::move(done), result = std::move(result)]() mutable { done(result); });
   };
   return create ? commands.create_async(token, context, *creation, std::move(on_loop))
                 : commands.update_async(token, context, *update, std::move(on_loop));

@@ -196,7 +196,12 @@ void PgGroupCommit::lead(std::unique_lock<std::mutex>& lock, GroupWrite* first) 
   wake_next_leader();
   if (answered_async.empty()) return;
   lock.unlock();
-  for (auto& member : answered_async) member->done_(*member);
+  for (auto& member : answered_async) {
+    try {
+      member->done_(*member);
+    } catch (...) {  // the leader must go on; done's own contract is not to throw
+    }
+  }
   lock.lock();
 }
 

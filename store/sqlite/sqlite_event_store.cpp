@@ -144,7 +144,10 @@ void SqliteEventStore::writer_loop() {
     for (PendingWork* p : batch) {
       if (p->on_done) {
         const std::unique_ptr<PendingWork> owned(p);
-        owned->on_done(owned->error);
+        try {
+          owned->on_done(owned->error);
+        } catch (...) {  // the writer must go on; on_done's own contract is not to throw
+        }
       } else {
         p->done.signal();
       }
