@@ -333,18 +333,49 @@ std::optional<CommandHandler::RememberedRows> CommandHandler::remembered_rows(
   return RememberedRows{std::move(who), std::move(state)};
 }
 
+CommandHandler::Decision CommandHandler::update_decision(const UpdateEntity& command,
+                                                         FieldMap fields) {
+  return {command.id, [command, fields = std::move(fields)](
+                          Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
+            return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields,
+                             "", &row);
+          }};
+}
+
+CommandHandler::Decision CommandHandler::create_decision(const CreateEntity& command,
+                                                         ValidatedFields validated) {
+  std::string id = command.id.empty() ? new_id() : command.id;
+  return {id, [spec = command.spec, id, validated = std::move(validated)](
+                  Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
+            return create_in(tx, as, *spec, id, validated, "", &row);
+          }};
+}
+
 namespace {
-// update_in on rows loaded before its unit of work (remembered, or read through a pipe), as
-// `actor`.
-Outcome update_on_loaded(Transaction& tx, const CommandContext& context,
-                         const UpdateEntity& command, const FieldMap& fields, const Actor& actor,
-                         const LoadedEntity& loaded) {
-  CommandContext as = context;
-  as.actor = actor;
-  return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields, "",
-                   &loaded);
+// Commands that may go without blocking their caller: valid, without a password to hash,
+// not on the admin-only types (whose writes move the access epoch).
+bool goes_without_blocking(const EntitySpec& spec, const ValidatedFields& validated,
+                           const std::string& password_hash) {
+  return validated.errors.empty() && password_hash.empty() &&
+         spec.scope != events::ScopeKind::admin_only;
 }
 }  // namespace
+
+std::optional<CommandHandler::Decision> CommandHandler::decision_of(
+    const UpdateEntity& command) const {
+  ValidatedFields validated = validate_update(command);
+  if (!goes_without_blocking(*command.spec, validated, password_hash_of(*command.spec, validated)))
+    return std::nullopt;
+  return update_decision(command, std::move(validated.fields));
+}
+
+std::optional<CommandHandler::Decision> CommandHandler::decision_of(
+    const CreateEntity& command) const {
+  ValidatedFields validated = validate_create(command);
+  if (!goes_without_blocking(*command.spec, validated, password_hash_of(*command.spec, validated)))
+    return std::nullopt;
+  return create_decision(command, std::move(validated));
+}
 
 // An update decided on remembered rows, without reading them: the token's actor
 // (ActorCache) and the entity's state at exactly the version the client sent (a state at a
@@ -362,8 +393,10 @@ std::optional<Outcome> CommandHandler::update_from_remembered(const TokenCheck& 
   Outcome outcome;
   try {
     store_.transact(store::Access::lazy_write, [&](Transaction& tx) {
-      outcome = update_on_loaded(tx, context, command, fields, rows->who->actor,
-                                 LoadedEntity{*rows->state, "", rows->who->epoch});
+      CommandContext as = context;
+      as.actor = rows->who->actor;
+      outcome = update_decision(command, fields)
+                    .decide(tx, as, LoadedEntity{*rows->state, "", rows->who->epoch});
       return outcome.ok() ? Verdict::commit : Verdict::rollback;
     });
   } catch (const store::UniqueViolation&) {
@@ -378,42 +411,24 @@ std::optional<Outcome> CommandHandler::update_from_remembered(const TokenCheck& 
 bool CommandHandler::update_through_pipe(const TokenCheck& token, const CommandContext& context,
                                          const UpdateEntity& command, store::StatementPipe& pipe,
                                          std::function<void(PipedOutcome&)> done) {
-  const EntitySpec& spec = *command.spec;
-  ValidatedFields validated = validate_update(command);
-  if (!validated.errors.empty() || !password_hash_of(spec, validated).empty() ||
-      spec.scope == events::ScopeKind::admin_only) {
-    return false;
-  }
-  DecideOnRow decide = [command, fields = std::move(validated.fields)](
-                           Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
-    return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields, "",
-                     &row);
-  };
+  auto decision = decision_of(command);
+  if (!decision) return false;
   if (const auto rows = remembered_rows(token, command)) {
     CommandContext as = context;
     as.actor = rows->who->actor;
-    return send_decided(pipe, as, spec, LoadedEntity{*rows->state, "", rows->who->epoch}, decide,
-                        done);
+    return send_decided(pipe, as, *command.spec, LoadedEntity{*rows->state, "", rows->who->epoch},
+                        decision->decide, done);
   }
-  decide_through_pipe(token, context, spec, command.id, pipe, std::move(decide), std::move(done));
+  decide_through_pipe(token, context, *command.spec, std::move(*decision), pipe, std::move(done));
   return true;
 }
 
 bool CommandHandler::create_through_pipe(const TokenCheck& token, const CommandContext& context,
                                          const CreateEntity& command, store::StatementPipe& pipe,
                                          std::function<void(PipedOutcome&)> done) {
-  const EntitySpec& spec = *command.spec;
-  ValidatedFields validated = validate_create(command);
-  if (!validated.errors.empty() || !password_hash_of(spec, validated).empty() ||
-      spec.scope == events::ScopeKind::admin_only) {
-    return false;
-  }
-  std::string id = command.id.empty() ? new_id() : command.id;
-  DecideOnRow decide = [spec = command.spec, id, validated = std::move(validated)](
-                           Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
-    return create_in(tx, as, *spec, id, validated, "", &row);
-  };
-  decide_through_pipe(token, context, spec, id, pipe, std::move(decide), std::move(done));
+  auto decision = decision_of(command);
+  if (!decision) return false;
+  decide_through_pipe(token, context, *command.spec, std::move(*decision), pipe, std::move(done));
   return true;
 }
 
@@ -425,11 +440,11 @@ bool CommandHandler::create_through_pipe(const TokenCheck& token, const CommandC
 // that commits between them does not stop it. Not closed yet: the row's INSERT would need
 // an epoch guard of its own (projections/read_model.cpp, update_at_epoch's counterpart).
 void CommandHandler::decide_through_pipe(const TokenCheck& token, const CommandContext& context,
-                                         const EntitySpec& spec, const std::string& id,
-                                         store::StatementPipe& pipe, DecideOnRow decide,
+                                         const EntitySpec& spec, Decision decision,
+                                         store::StatementPipe& pipe,
                                          std::function<void(PipedOutcome&)> done) {
-  read_through_pipe(pipe, token, spec, id,
-                    [this, &pipe, &spec, context, decide = std::move(decide),
+  read_through_pipe(pipe, token, spec, decision.id,
+                    [this, &pipe, &spec, context, decide = std::move(decision.decide),
                      done = std::move(done)](ActorAndEntityRead* read) mutable {
                       PipedOutcome run_again;
                       if (!read || !read->result().actor) return done(run_again);
@@ -477,40 +492,22 @@ bool CommandHandler::send_decided(store::StatementPipe& pipe, const CommandConte
 bool CommandHandler::update_async(const TokenCheck& token, const CommandContext& context,
                                   const UpdateEntity& command,
                                   std::function<void(PipedOutcome&)> done) {
-  ValidatedFields validated = validate_update(command);
-  if (!validated.errors.empty() || !password_hash_of(*command.spec, validated).empty()) {
-    return false;
-  }
-  return decide_async(
-      token, context, *command.spec, command.id,
-      [command, fields = std::move(validated.fields)](Transaction& tx, const CommandContext& as,
-                                                      const LoadedEntity& row) {
-        return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields, "",
-                         &row);
-      },
-      std::move(done));
+  auto decision = decision_of(command);
+  return decision &&
+         decide_async(token, context, *command.spec, std::move(*decision), std::move(done));
 }
 
 bool CommandHandler::create_async(const TokenCheck& token, const CommandContext& context,
                                   const CreateEntity& command,
                                   std::function<void(PipedOutcome&)> done) {
-  ValidatedFields validated = validate_create(command);
-  if (!validated.errors.empty() || !password_hash_of(*command.spec, validated).empty()) {
-    return false;
-  }
-  std::string id = command.id.empty() ? new_id() : command.id;
-  return decide_async(
-      token, context, *command.spec, id,
-      [spec = command.spec, id, validated = std::move(validated)](
-          Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
-        return create_in(tx, as, *spec, id, validated, "", &row);
-      },
-      std::move(done));
+  auto decision = decision_of(command);
+  return decision &&
+         decide_async(token, context, *command.spec, std::move(*decision), std::move(done));
 }
 
 // run_as as a unit of work of the store's own thread (EventStore::transact_async).
 bool CommandHandler::decide_async(const TokenCheck& token, const CommandContext& context,
-                                  const EntitySpec& spec, const std::string& id, DecideOnRow decide,
+                                  const EntitySpec& spec, Decision decision,
                                   std::function<void(PipedOutcome&)> done) {
   // What the unit reads and decides, kept for `done`; the unit runs on the store's thread.
   struct Unit {
@@ -520,9 +517,9 @@ bool CommandHandler::decide_async(const TokenCheck& token, const CommandContext&
     ActorAndEntity read;
     Outcome outcome;
   };
-  auto unit = std::make_shared<Unit>(Unit{token, context, std::move(decide), {}, {}});
+  auto unit = std::make_shared<Unit>(Unit{token, context, std::move(decision.decide), {}, {}});
   unit->token.remember_now = false;  // remembered once the unit is over (see run_as)
-  auto work = [unit, &spec, id](Transaction& tx) {
+  auto work = [unit, &spec, id = std::move(decision.id)](Transaction& tx) {
     unit->read = load_actor_and_entity(tx, unit->token, spec, id);
     if (!unit->read.actor) return Verdict::rollback;
     CommandContext as = unit->context;

@@ -112,19 +112,30 @@ class CommandHandler {
   // actor in the context.
   using DecideOnRow =
       std::function<Outcome(store::Transaction&, const CommandContext&, const LoadedEntity&)>;
+  struct Decision {
+    std::string id;  // of the entity (a creation's: the new id)
+    DecideOnRow decide;
+  };
+  // update_in and create_in as a Decision, on rows loaded before their unit of work
+  // (remembered, or read through a pipe).
+  static Decision update_decision(const UpdateEntity& command, FieldMap fields);
+  static Decision create_decision(const CreateEntity& command, ValidatedFields validated);
+  // The decision of a command that may go without blocking its caller; nullopt for the
+  // others (invalid, a password to hash, the admin-only types): run those the usual way.
+  std::optional<Decision> decision_of(const UpdateEntity& command) const;
+  std::optional<Decision> decision_of(const CreateEntity& command) const;
   // Reads the token's actor and the row through `pipe`, then send_decided.
   void decide_through_pipe(const TokenCheck& token, const CommandContext& context,
-                           const events::EntitySpec& spec, const std::string& id,
-                           store::StatementPipe& pipe, DecideOnRow decide,
-                           std::function<void(PipedOutcome&)> done);
+                           const events::EntitySpec& spec, Decision decision,
+                           store::StatementPipe& pipe, std::function<void(PipedOutcome&)> done);
   // Decides on `loaded` as `as.actor` and sends the one write through `pipe`; false (`done`
   // untouched) when the command cannot be decided on `loaded` alone or is refused.
   bool send_decided(store::StatementPipe& pipe, const CommandContext& as,
                     const events::EntitySpec& spec, const LoadedEntity& loaded,
                     const DecideOnRow& decide, std::function<void(PipedOutcome&)>& done);
-  // run_as's read and `decide` as one unit of work of the store's own thread.
+  // run_as's read and the decision as one unit of work of the store's own thread.
   bool decide_async(const TokenCheck& token, const CommandContext& context,
-                    const events::EntitySpec& spec, const std::string& id, DecideOnRow decide,
+                    const events::EntitySpec& spec, Decision decision,
                     std::function<void(PipedOutcome&)> done);
   static bool rememberable(const events::EntitySpec& spec);
   void remember(const events::EntitySpec& spec, const projections::EntityState& state);

@@ -41,7 +41,14 @@ void LoopStatementPipe::forget_socket() {
 void LoopStatementPipe::submit(const char* sql, std::span<const store::SqlValue> params,
                                Done done) {
   pipe_->submit(sql, params, std::move(done));
-  schedule_flush();
+  if (flush_posted_) return;
+  // Posted behind the handlers already queued: the requests read in this turn of the loop
+  // are submitted by the time it runs.
+  flush_posted_ = true;
+  asio::post(loop_, [this] {
+    flush_posted_ = false;
+    flush_now();
+  });
 }
 
 void LoopStatementPipe::submit_write(std::unique_ptr<store::PipedWrite> write, WriteDone done) {
@@ -51,17 +58,6 @@ void LoopStatementPipe::submit_write(std::unique_ptr<store::PipedWrite> write, W
         // Moved, not copied: what `done` holds is let go on the loop, not on the sender's thread.
         mailbox->post([done = std::move(done), answer, position] { done(answer, position); });
       });
-}
-
-void LoopStatementPipe::schedule_flush() {
-  if (flush_posted_) return;
-  // Posted behind the handlers already queued: the requests read in this turn of the loop
-  // are submitted by the time it runs.
-  flush_posted_ = true;
-  asio::post(loop_, [this] {
-    flush_posted_ = false;
-    flush_now();
-  });
 }
 
 bool LoopStatementPipe::flush() { return pipe_->flush(); }

@@ -34,7 +34,6 @@ class LoopStatementPipe final : public store::StatementPipe {
   void set_before_close(std::function<void()>) override {}
 
  private:
-  void schedule_flush();  // once the loop has handled the events ready now
   void flush_now();
   void read_now();
   bool ready(short events) const;  // the socket is readable (POLLIN) or writable now

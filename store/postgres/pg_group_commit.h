@@ -52,14 +52,6 @@ class GroupWrite : public PipedWrite {
   void add_integer(std::int64_t value);
   void add_binary(std::string_view bytes);
 
-  const char* name() const { return name_; }
-  const char* sql() const { return sql_; }
-  const std::string& sort_key() const { return sort_key_; }
-  int count() const { return static_cast<int>(values_.size()); }
-  const char* const* values() const { return values_.data(); }
-  const int* lengths() const { return lengths_.data(); }
-  const int* formats() const { return formats_.data(); }
-
   Outcome outcome() const { return outcome_; }
   std::int64_t position() const { return position_; }
   const std::string& error() const { return error_; }

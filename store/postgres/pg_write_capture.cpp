@@ -9,7 +9,7 @@ namespace folio::store::postgres {
 AppendResult PgWriteCapture::append_with(const std::string& stream_id, ExpectedVersion expected,
                                          const NewEvent& event, const EventMetadata& metadata,
                                          const WriteAlong& along) {
-  if (written_ || expected.kind() == ExpectedVersion::Kind::any) throw NotCapturable();
+  if (write_ || expected.kind() == ExpectedVersion::Kind::any) throw NotCapturable();
   const std::string entity_type = events::entity_type_of_stream(stream_id);
   if (entity_type.empty()) throw NotCapturable();  // the usual way refuses it with the reason
   const std::int64_t from =
@@ -18,7 +18,6 @@ AppendResult PgWriteCapture::append_with(const std::string& stream_id, ExpectedV
   const std::string recorded_at =
       metadata.recorded_at.empty() ? events::now_timestamp() : metadata.recorded_at;
   write_ = one_statement_write(stream_id, entity_type, from, event, recorded_at, metadata, &along);
-  written_ = true;
   return AppendResult{AppendResult::Status::appended, from + 1, 0, 0};
 }
 

@@ -45,7 +45,6 @@ class PgWriteCapture final : public Transaction {
 
  private:
   std::unique_ptr<GroupWrite> write_;
-  bool written_ = false;
 };
 
 }  // namespace folio::store::postgres
