@@ -30,7 +30,8 @@ constexpr const char* kServeUsage =
     "                              [--queue N] [--group-commits N] [--web-root DIR]\n"
     "                              [--no-pipelined-reads] [--no-pipelined-writes]\n"
     "                              [--login-limits USER,ADDRESS,SECONDS]\n"
-    "                              [--trusted-proxies IP,...] [--no-migrate]\n"
+    "                              [--trusted-proxies IP,...] [--shutdown-grace SECONDS]\n"
+    "                              [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -63,6 +64,10 @@ constexpr const char* kServeUsage =
     "  --trusted-proxies IP,...  load balancers whose X-Forwarded-For (its last address)\n"
     "                         names the client, for the login limits and the log\n"
     "                         (default: none; the TCP peer is the client)\n"
+    "  --shutdown-grace SECONDS  on SIGINT/SIGTERM, how long requests in flight may take to\n"
+    "                         finish before the connections close (default 10; writes\n"
+    "                         already sent to the store are still waited for, answered\n"
+    "                         or not)\n"
     "  --web-root DIR         the built web console, served at / (default $FOLIO_WEB_ROOT,\n"
     "                         else " FOLIO_DEFAULT_WEB_ROOT
     ")\n"
@@ -141,6 +146,7 @@ int run_serve_command(const CliContext& context) {
   std::string group_commits = "1";
   std::string login_limits = "10,50,900";
   std::string trusted_proxies;
+  std::string shutdown_grace = "10";
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   bool pipelined_reads = true;
@@ -164,6 +170,7 @@ int run_serve_command(const CliContext& context) {
                !take_option(context.args, i, "--group-commits", group_commits) &&
                !take_option(context.args, i, "--login-limits", login_limits) &&
                !take_option(context.args, i, "--trusted-proxies", trusted_proxies) &&
+               !take_option(context.args, i, "--shutdown-grace", shutdown_grace) &&
                !take_option(context.args, i, "--web-root", web_root)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
@@ -186,11 +193,13 @@ int run_serve_command(const CliContext& context) {
     limits = parse_login_limits(login_limits);
     options.trusted_proxies = parse_addresses(trusted_proxies);
     store_options.group_commits = parse_number(group_commits, 0, 64);
+    options.shutdown_grace = std::chrono::seconds(parse_number(shutdown_grace, 0, 3600));
   } catch (const std::exception&) {
     context.err
         << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
            "--max-connections and --queue 1..1000000, --group-commits 0..64, --login-limits\n"
-           "three positive numbers U,A,S, --trusted-proxies IP addresses\n";
+           "three positive numbers U,A,S, --trusted-proxies IP addresses, --shutdown-grace\n"
+           "0..3600\n";
     return 2;
   }
 

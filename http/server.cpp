@@ -352,7 +352,7 @@ void Server::Impl::begin_shutdown() {
   // Let in-flight requests finish (bounded wait), then stop the event loops. run() joins
   // this thread after the loops.
   shutdown_waiter = std::thread([this] {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + options.shutdown_grace;
     while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -379,6 +379,15 @@ void Server::run() {
   for (auto& t : threads) t.join();  // the loops end when shutdown_waiter stops them
   if (impl_->shutdown_waiter.joinable()) impl_->shutdown_waiter.join();
   impl_->pool.shutdown();
+  if (const int unanswered = impl_->in_flight.load(); unanswered > 0) {
+    spdlog::warn(
+        R"({{"event":"shutdown_grace_ended","unanswered":{},"message":"connections )"
+        R"(closed with requests unanswered; waiting for writes already sent to the store"}})",
+        unanswered);
+  }
+  // Writes still out past the grace period answer into the loops' mailboxes, still open (their
+  // answers wait there unrun and go with the loops); nothing they use may go before them.
+  impl_->services.store.wait_for_async_writes();
 }
 
 void Server::stop() {

@@ -29,6 +29,10 @@ struct ServerOptions {
   std::size_t header_limit = 16 << 10;
   std::chrono::seconds read_timeout{30};  // to receive a whole request
   std::chrono::seconds idle_timeout{60};  // keep-alive connection without a request
+  // On shutdown, how long requests in flight may take to finish before the event loops stop
+  // (and their connections close). Writes already handed to the store are waited for
+  // beyond it, answered or not: what they touch must outlive them.
+  std::chrono::seconds shutdown_grace{10};
   // PostgreSQL: each loop sends the statements of GETs of one entity through a connection of
   // its own in pipeline mode instead of waiting for each (http/loop_statement_pipe.h).
   bool pipelined_reads = true;

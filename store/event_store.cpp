@@ -1,6 +1,7 @@
 #include "store/event_store.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <stdexcept>
 
 #include "store/database_url.h"
@@ -47,12 +48,36 @@ void EventStore::transact(Access access, const Work& work) {
 }
 
 bool EventStore::transact_async(Work work, std::function<void(std::exception_ptr)> done) {
-  return run_unit_async(std::move(work),
-                        [&counters = timings_[1], started = std::chrono::steady_clock::now(),
-                         done = std::move(done)](std::exception_ptr error) {
-                          counters.record(started);
-                          done(error);
-                        });
+  {
+    std::lock_guard lock(async_mutex_);
+    ++async_unanswered_;
+  }
+  auto answered = [this] {
+    std::lock_guard lock(async_mutex_);
+    if (--async_unanswered_ == 0) async_answered_.notify_all();
+  };
+  const bool taken =
+      run_unit_async(std::move(work), [this, answered, started = std::chrono::steady_clock::now(),
+                                       done = std::move(done)](std::exception_ptr error) {
+        timings_[1].record(started);
+        try {
+          done(error);
+        } catch (...) {
+          answered();
+          throw;
+        }
+        answered();
+      });
+  if (!taken) answered();
+  return taken;
+}
+
+void EventStore::wait_for_async_writes() {
+  {
+    std::unique_lock lock(async_mutex_);
+    async_answered_.wait(lock, [this] { return async_unanswered_ == 0; });
+  }
+  wait_for_piped_writes();
 }
 
 EventStore::UnitTimings EventStore::unit_timings(bool writes) const {

@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -196,6 +197,11 @@ class EventStore {
   // a full queue): use transact. Timed as transact's writes.
   bool transact_async(Work work, std::function<void(std::exception_ptr)> done);
 
+  // Returns once every write handed over without waiting (transact_async, and the captured
+  // writes of this store's pipes) has been answered: its `done` has returned. A server
+  // that stops calls it before what those callbacks use goes away.
+  void wait_for_async_writes();
+
   // How long units of work took, from the call of transact to its return (waits for a
   // connection or a writer's batch included), as a histogram: reads (read_statement,
   // read_only) or writes (the others). Thread-safe.
@@ -233,8 +239,14 @@ class EventStore {
   // transact_async's, by a backend that can (false by default).
   virtual bool run_unit_async(Work work, std::function<void(std::exception_ptr)> done);
   void notify_committed();
+  // wait_for_async_writes' part for the writes a backend's pipes hand over (none by default).
+  virtual void wait_for_piped_writes() {}
 
  private:
+  // transact_async's units whose `done` has not returned yet.
+  std::mutex async_mutex_;
+  std::condition_variable async_answered_;
+  int async_unanswered_ = 0;
   std::mutex listeners_mutex_;  // uncontended: commits are far apart next to this
   std::vector<std::function<void()>> commit_listeners_;
   struct TimingCounters {

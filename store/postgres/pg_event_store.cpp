@@ -125,6 +125,10 @@ void PgEventStore::run_lazily(pqxx::transaction_base& tx, PgTransaction& folio_t
   notify_committed();
 }
 
+void PgEventStore::wait_for_piped_writes() {
+  if (group_) group_->wait_for_async_writes();
+}
+
 std::unique_ptr<StatementPipe> PgEventStore::open_statement_pipe() {
   return std::make_unique<PgStatementPipe>(url_, &pipe_counters_, group_.get(),
                                            [this] { notify_committed(); });

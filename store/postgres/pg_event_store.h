@@ -31,6 +31,7 @@ class PgEventStore final : public EventStore {
 
  protected:
   void run_unit(Access access, const Work& work) override;
+  void wait_for_piped_writes() override;
 
  private:
   std::unique_ptr<pqxx::connection> acquire();

@@ -129,6 +129,7 @@ void PgGroupCommit::run_async(std::unique_ptr<GroupWrite> write,
                               std::function<void(GroupWrite&)> done) {
   write->done_ = std::move(done);
   std::lock_guard lock(mutex_);
+  ++async_unanswered_;
   if (!sender_.joinable()) sender_ = std::thread([this] { send_async_writes(); });
   waiting_.push_back(write.release());  // owned by the group until answered (lead)
   wake_next_leader();
@@ -195,6 +196,7 @@ void PgGroupCommit::lead(std::unique_lock<std::mutex>& lock, GroupWrite* first) 
   }
   wake_next_leader();
   if (answered_async.empty()) return;
+  const std::size_t batch_async_count = answered_async.size();
   lock.unlock();
   for (auto& member : answered_async) {
     try {
@@ -202,7 +204,15 @@ void PgGroupCommit::lead(std::unique_lock<std::mutex>& lock, GroupWrite* first) 
     } catch (...) {  // the leader must go on; done's own contract is not to throw
     }
   }
+  answered_async.clear();
   lock.lock();
+  async_unanswered_ -= static_cast<int>(batch_async_count);
+  if (async_unanswered_ == 0) async_answered_.notify_all();
+}
+
+void PgGroupCommit::wait_for_async_writes() {
+  std::unique_lock lock(mutex_);
+  async_answered_.wait(lock, [this] { return async_unanswered_ == 0; });
 }
 
 void PgGroupCommit::run_batch(std::vector<GroupWrite*> batch) {

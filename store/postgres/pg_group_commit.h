@@ -90,6 +90,10 @@ class PgGroupCommit {
   // or a caller of run() that led it). It must be quick and must not call the group.
   void run_async(std::unique_ptr<GroupWrite> write, std::function<void(GroupWrite&)> done);
 
+  // Returns once every run_async write handed over so far has been answered (its `done`
+  // has returned): a server that stops waits here before what the callbacks touch goes.
+  void wait_for_async_writes();
+
   // One batch on one of the group's connections, now (tests: a batch of a chosen shape).
   void run_batch(std::vector<GroupWrite*> batch);
 
@@ -123,8 +127,10 @@ class PgGroupCommit {
   std::deque<GroupWrite*> waiting_;
   int running_ = 0;
   std::vector<std::unique_ptr<Connection>> idle_;
-  Stats stats_;                            // under mutex_
-  std::condition_variable async_waiting_;  // for sender_: a run_async write may lead
+  Stats stats_;                             // under mutex_
+  std::condition_variable async_waiting_;   // for sender_: a run_async write may lead
+  int async_unanswered_ = 0;                // run_async writes whose `done` has not returned
+  std::condition_variable async_answered_;  // async_unanswered_ fell to 0
   bool stopping_ = false;
   std::thread sender_;
 };

@@ -3,9 +3,12 @@
 // keep-alive connections and exits 0.
 #include <signal.h>
 
+#include <algorithm>
+#include <future>
 #include <set>
 #include <thread>
 
+#include "store/event_store.h"
 #include "tests/http/http_fixture.h"
 
 namespace folio::http_test {
@@ -136,6 +139,69 @@ TEST_P(HttpShutdown, TwoServersStartTogetherOnOneEmptyStore) {
   }
   EXPECT_EQ(created, 1);
   for (auto& s : servers) EXPECT_EQ(s->terminate(), 0) << s->stderr_text();
+}
+
+// A write already handed to the store when the grace period ends (here held up by a lock
+// another connection holds) is waited for: the server exits 0 once it is answered (before,
+// its answer reached a server already gone), and what it committed stays.
+TEST_P(HttpShutdown, AWriteStillOutWhenTheGraceEndsIsWaitedForBeforeExit) {
+  ASSERT_EQ(server_->terminate(), 0);
+  start_server({db_->url(), {"--shutdown-grace", "1"}, true});
+  Parents p;
+  const auto portfolio = create("portfolios", create_body("portfolios", p, 1));
+  const std::string id(portfolio.at("id").as_string());
+
+  const auto holder_store = db_->open_store();
+  std::promise<void> locked, release;
+  std::thread holder([&] {
+    holder_store->transact(store::Access::read_write, [&](store::Transaction& tx) {
+      const store::SqlValue key = id;
+      if (GetParam() == Backend::postgres) {  // the row the update's statement must change
+        tx.query("SELECT id FROM portfolios WHERE id = $1 FOR UPDATE", {&key, 1});
+      }  // SQLite: the unit's BEGIN IMMEDIATE holds the database's write lock
+      locked.set_value();
+      release.get_future().wait();
+      return store::Verdict::rollback;
+    });
+  });
+  locked.get_future().wait();
+
+  // Raw: the answer may never come (the connection closes with the grace period).
+  const std::string body = R"({"name":"late"})";
+  const std::string request =
+      "PATCH /api/v1/portfolios/" + id +
+      " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Authorization: Bearer " +
+      admin_.token() + "\r\nIf-Match: " + quoted(1) +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
+  std::string answer;
+  const unsigned short server_port = port();
+  std::thread writer([&] { answer = raw_exchange(server_port, request); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the PATCH waits on the lock
+  server_->send_signal(SIGTERM);
+  // Past the grace period the server is still there, waiting for the write.
+  EXPECT_EQ(server_->wait_exit(std::chrono::milliseconds(2500)), -1) << server_->stderr_text();
+  release.set_value();
+  holder.join();
+  EXPECT_EQ(server_->wait_exit(std::chrono::seconds(20)), 0) << server_->stderr_text();
+  writer.join();
+  const auto events = server_->log_events();
+  const auto said = [&](const char* event) {
+    return std::any_of(events.begin(), events.end(), [&](const auto& e) {
+      return e.contains("event") && e.at("event") == event;
+    });
+  };
+  EXPECT_TRUE(said("shutdown_grace_ended")) << server_->stdout_text();
+  EXPECT_TRUE(said("stopped"));
+
+  // The client may or may not have got its answer (the connection closed with the grace);
+  // the database has the write either way, once.
+  if (!answer.empty()) EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  start_server({db_->url(), {}, true});
+  const auto now = current("portfolios", id);
+  EXPECT_EQ(now.at("name"), "late");
+  EXPECT_EQ(now.at("version"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HttpShutdown,

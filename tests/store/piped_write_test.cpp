@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -178,6 +179,59 @@ TEST_P(PipedWrite, ManyWritesFromManyThreadsEachCommitOnceInTheirStreams) {
     ASSERT_EQ(events.size(), static_cast<std::size_t>(kWrites));
     for (int v = 0; v < kWrites; ++v) EXPECT_EQ(events[v].payload, std::to_string(v));
   }
+}
+
+// A stopping server waits with wait_for_async_writes until every write it handed over
+// without waiting (a captured write on PostgreSQL, transact_async's unit on SQLite) has been
+// answered, here one held up by a lock another connection holds.
+TEST_P(PipedWrite, WaitingForAsyncWritesReturnsOnlyOnceEachHasBeenAnswered) {
+  const auto other = db_->open_store();
+  std::promise<void> locked, release;
+  std::thread holder([&] {
+    other->transact(Access::read_write, [&](Transaction& tx) {
+      // PostgreSQL: the row the write must change; SQLite: BEGIN IMMEDIATE's write lock.
+      if (postgres()) tx.query("SELECT epoch FROM access_epoch FOR UPDATE", {});
+      locked.set_value();
+      release.get_future().wait();
+      return Verdict::rollback;
+    });
+  });
+  locked.get_future().wait();
+
+  WriteOutcome outcome;
+  if (postgres()) {
+    const auto pipe = store_->open_statement_pipe();
+    pipe->submit_write(capture(ExpectedVersion::no_stream(), 5, 1), outcome.done());
+  } else {
+    const std::vector<SqlValue> params{std::int64_t{5}, std::int64_t{1}};
+    const auto done = outcome.done();
+    ASSERT_TRUE(store_->transact_async(
+        [params](Transaction& tx) {
+          const auto result = tx.append_with("project-a", ExpectedVersion::no_stream(),
+                                             make_event("ProjectUpdated", "p"), make_metadata(),
+                                             {kGuardedRow, params});
+          return result.ok() ? Verdict::commit : Verdict::rollback;
+        },
+        [done](std::exception_ptr error) {
+          done(error ? WriteAnswer::failed : WriteAnswer::committed, 0);
+        }));
+  }
+  std::atomic<bool> returned{false};
+  std::thread waiter([&] {
+    store_->wait_for_async_writes();
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(returned.load()) << "returned while the write was still out";
+  release.set_value();
+  holder.join();
+  waiter.join();
+  {
+    std::lock_guard lock(outcome.mutex);
+    EXPECT_EQ(outcome.calls, 1) << "wait_for_async_writes returned before the answer";
+    EXPECT_EQ(outcome.answer, WriteAnswer::committed);
+  }
+  EXPECT_EQ(access_epoch(), 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PipedWrite,

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The C++ test suite under sanitizers (issue 11), each in a build directory of its own:
+#   scripts/test-sanitizers.sh address   # AddressSanitizer + UndefinedBehaviorSanitizer
+#                                        # (LeakSanitizer included), the whole C++ suite
+#   scripts/test-sanitizers.sh thread    # ThreadSanitizer, the concurrency suites
+# Every target is instrumented, the `folio` binary the HTTP tests start included, so a report
+# in a server fails its test (the fixture expects exit 0). Any report fails the run: there
+# are no suppressions. Needs FOLIO_TEST_PG_URL (scripts/test.sh sets it; or start a cluster
+# with scripts/pg-cluster.sh start). Extra arguments go to ctest, e.g. -R Store.
+# Build directories: build-asan, build-tsan ($FOLIO_SANITIZER_BUILD_DIR overrides).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+kind="${1:-}"
+case "$kind" in
+  address)
+    sanitize="address,undefined"
+    build_dir="${FOLIO_SANITIZER_BUILD_DIR:-build-asan}"
+    # The web console's suites test JavaScript; the C++ suite is what the sanitizer sees.
+    selection=(-LE web)
+    ;;
+  thread)
+    sanitize="thread"
+    build_dir="${FOLIO_SANITIZER_BUILD_DIR:-build-tsan}"
+    # The suites whose tests run threads against each other: the store's (group commit,
+    # pipes, followers), the commands' concurrency, catch-up, and the server's.
+    selection=(-LE web -R 'Concurren|GroupCommit|Pipe|Piped|Follower|CatchUp|Shutdown|Conflict|Rebuild')
+    ;;
+  -h | --help)
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "usage: scripts/test-sanitizers.sh address|thread [ctest arguments]" >&2
+    exit 2
+    ;;
+esac
+shift
+
+if [[ -z "${FOLIO_TEST_PG_URL:-}" ]]; then
+  echo "scripts/test-sanitizers.sh: FOLIO_TEST_PG_URL is not set (scripts/pg-cluster.sh start)" >&2
+  exit 2
+fi
+
+say "configuring $build_dir with -fsanitize=$sanitize"
+# -O1: the sanitizers' own advice (usable speed, exact reports); no benchmarks.
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+  -DFOLIO_SANITIZE="$sanitize" -DFOLIO_BUILD_BENCH=OFF >/dev/null
+say "building (cmake --build $build_dir)"
+cmake --build "$build_dir"
+
+# halt_on_error / abort: the first report fails the process and so its test.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_init_order=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+
+say "ctest --test-dir $build_dir ${selection[*]} $*"
+ctest --test-dir "$build_dir" --output-on-failure -j2 "${selection[@]}" "$@"
