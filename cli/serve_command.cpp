@@ -31,7 +31,8 @@ constexpr const char* kServeUsage =
     "                              [--no-pipelined-reads] [--no-pipelined-writes]\n"
     "                              [--login-limits USER,ADDRESS,SECONDS]\n"
     "                              [--trusted-proxies IP,...] [--shutdown-grace SECONDS]\n"
-    "                              [--no-migrate]\n"
+    "                              [--header-timeout S] [--read-timeout S] [--idle-timeout S]\n"
+    "                              [--evict-waiting-after-ms MS] [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -58,6 +59,16 @@ constexpr const char* kServeUsage =
     "                         requests meanwhile (PostgreSQL: its reads go through the thread's\n"
     "                         store connection, its write to group commit; SQLite: it\n"
     "                         runs on the writer thread)\n"
+    "  --header-timeout S     a new connection's request line and headers must arrive\n"
+    "                         within S seconds (default 10)\n"
+    "  --read-timeout S       a request's body, and the writing of a response, within S\n"
+    "                         seconds (default 30)\n"
+    "  --idle-timeout S       a keep-alive connection's next request within S seconds\n"
+    "                         (default 60)\n"
+    "  --evict-waiting-after-ms MS  at --max-connections, a new connection closes the\n"
+    "                         connection that has waited longest for a request (idle, or\n"
+    "                         its headers still arriving) if it has waited MS ms (default\n"
+    "                         1000); only when none has is the new one answered 503\n"
     "  --login-limits U,A,S   failed logins allowed per user name (U) and per client\n"
     "                         address (A) within S seconds; beyond, 429 until the window\n"
     "                         ends (default 10,50,900)\n"
@@ -147,6 +158,10 @@ int run_serve_command(const CliContext& context) {
   std::string login_limits = "10,50,900";
   std::string trusted_proxies;
   std::string shutdown_grace = "10";
+  std::string header_timeout = "10";
+  std::string read_timeout = "30";
+  std::string idle_timeout = "60";
+  std::string evict_after = "1000";
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   bool pipelined_reads = true;
@@ -171,6 +186,10 @@ int run_serve_command(const CliContext& context) {
                !take_option(context.args, i, "--login-limits", login_limits) &&
                !take_option(context.args, i, "--trusted-proxies", trusted_proxies) &&
                !take_option(context.args, i, "--shutdown-grace", shutdown_grace) &&
+               !take_option(context.args, i, "--header-timeout", header_timeout) &&
+               !take_option(context.args, i, "--read-timeout", read_timeout) &&
+               !take_option(context.args, i, "--idle-timeout", idle_timeout) &&
+               !take_option(context.args, i, "--evict-waiting-after-ms", evict_after) &&
                !take_option(context.args, i, "--web-root", web_root)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
@@ -194,12 +213,16 @@ int run_serve_command(const CliContext& context) {
     options.trusted_proxies = parse_addresses(trusted_proxies);
     store_options.group_commits = parse_number(group_commits, 0, 64);
     options.shutdown_grace = std::chrono::seconds(parse_number(shutdown_grace, 0, 3600));
+    options.header_timeout = std::chrono::seconds(parse_number(header_timeout, 1, 3600));
+    options.read_timeout = std::chrono::seconds(parse_number(read_timeout, 1, 3600));
+    options.idle_timeout = std::chrono::seconds(parse_number(idle_timeout, 1, 3600));
+    options.evictable_after = std::chrono::milliseconds(parse_number(evict_after, 0, 3600000));
   } catch (const std::exception&) {
     context.err
         << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
            "--max-connections and --queue 1..1000000, --group-commits 0..64, --login-limits\n"
            "three positive numbers U,A,S, --trusted-proxies IP addresses, --shutdown-grace\n"
-           "0..3600\n";
+           "0..3600, the timeouts 1..3600, --evict-waiting-after-ms 0..3600000\n";
     return 2;
   }
 

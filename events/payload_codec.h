@@ -8,11 +8,43 @@
 #include <cereal/types/optional.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
-#include <sstream>
+#include <cstddef>
+#include <cstdint>
 #include <new>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+namespace folio::events::detail {
+// What is left of the payload decode_payload is decoding on this thread (no limit outside
+// it): no string in it can be longer.
+inline thread_local std::size_t payload_bytes_left = static_cast<std::size_t>(-1);
+}  // namespace folio::events::detail
+
+namespace cereal {
+// Strings from stored payloads: a length prefix longer than the payload itself is damage, and
+// is refused before anything is allocated for it (cereal's own load would first allocate as
+// much as the prefix says: gigabytes for a few garbage bytes). Chosen over cereal's template
+// for this archive, the only one payloads are read with.
+inline void CEREAL_LOAD_FUNCTION_NAME(PortableBinaryInputArchive& archive, std::string& text) {
+  size_type size = 0;
+  archive(make_size_tag(size));
+  if (size > folio::events::detail::payload_bytes_left) {
+    throw Exception("a string is longer than the payload holding it");
+  }
+  text.resize(static_cast<std::size_t>(size));
+  archive(binary_data(text.data(), static_cast<std::size_t>(size)));
+}
+
+// A boolean is one byte, 0 or 1: any other value read into a bool is undefined behaviour.
+inline void CEREAL_LOAD_FUNCTION_NAME(PortableBinaryInputArchive& archive, bool& value) {
+  std::uint8_t byte = 0;
+  archive(byte);
+  if (byte > 1) throw Exception("a boolean is neither 0 nor 1");
+  value = byte == 1;
+}
+}  // namespace cereal
 
 namespace folio::events {
 
@@ -37,6 +69,11 @@ template <class T>
 T decode_payload(std::string_view bytes) {
   std::istringstream in(std::string(bytes), std::ios::binary);
   T value{};
+  struct Bound {  // the payload's size bounds every string in it, while it is decoded
+    std::size_t before = detail::payload_bytes_left;
+    explicit Bound(std::size_t size) { detail::payload_bytes_left = size; }
+    ~Bound() { detail::payload_bytes_left = before; }
+  } bound(bytes.size());
   try {
     cereal::PortableBinaryInputArchive archive(in);
     archive(value);

@@ -11,14 +11,16 @@ std::string format_timestamp(std::chrono::system_clock::time_point t) {
 
 std::string format_timestamp(std::chrono::sys_time<std::chrono::milliseconds> t) {
   using namespace std::chrono;
-  const auto ms = t.time_since_epoch().count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  // Floored, not truncated: before 1970 the milliseconds stay 0..999 of the second before.
+  const auto whole = floor<seconds>(t);
+  const auto ms = (t - whole).count();
+  const std::time_t secs = static_cast<std::time_t>(whole.time_since_epoch().count());
   std::tm utc{};
   gmtime_r(&secs, &utc);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(ms % 1000));
+                static_cast<int>(ms));
   return buf;
 }
 

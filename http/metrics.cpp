@@ -84,6 +84,11 @@ std::string Metrics::render() const {
          "# TYPE folio_http_overloaded_total counter\n"
          "folio_http_overloaded_total "
       << overloads_.load() << "\n";
+  out << "# HELP folio_http_connections_evicted_total Connections waiting for a request that "
+         "were closed to make room for new ones at the connection limit.\n"
+         "# TYPE folio_http_connections_evicted_total counter\n"
+         "folio_http_connections_evicted_total "
+      << evictions_.load() << "\n";
   if (in_flight_) {
     out << "# HELP folio_http_in_flight Requests queued or being worked on.\n"
            "# TYPE folio_http_in_flight gauge\n"

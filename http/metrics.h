@@ -26,6 +26,8 @@ class Metrics {
                       std::chrono::microseconds duration);
   void record_conflict(const std::string& entity_type);
   void record_overload() { overloads_.fetch_add(1, std::memory_order_relaxed); }
+  // A connection waiting for a request closed to make room for a new one (server.h).
+  void record_eviction() { evictions_.fetch_add(1, std::memory_order_relaxed); }
   void set_in_flight_gauge(const std::atomic<int>* in_flight) { in_flight_ = in_flight; }
 
   // The lag of an asynchronous view (projections/catch_up_worker.h), read at every render.
@@ -49,10 +51,25 @@ class Metrics {
   // two compare and one writer renders both.
   using Histogram = store::EventStore::UnitTimings;
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t, std::less<>> requests_;
+  // (method, route, status) keys, compared as views so that a lookup needs no strings (and
+  // compiles with every standard library: std::less<> over tuples of different types does
+  // not with clang 14 and libstdc++ 12).
+  struct RequestKeyLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return view(a) < view(b);
+    }
+    template <class Key>
+    static std::tuple<std::string_view, std::string_view, unsigned> view(const Key& key) {
+      return {std::get<0>(key), std::get<1>(key), std::get<2>(key)};
+    }
+  };
+  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t, RequestKeyLess> requests_;
   std::map<std::string, Histogram, std::less<>> latency_by_route_;
   std::map<std::string, std::uint64_t> conflicts_;
   std::atomic<std::uint64_t> overloads_{0};
+  std::atomic<std::uint64_t> evictions_{0};
   const std::atomic<int>* in_flight_ = nullptr;
   std::map<std::string, std::function<ProjectionLag()>> projections_;
   const store::EventStore* store_ = nullptr;

@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/intrusive/list.hpp>
 #include <boost/json.hpp>
 #include <thread>
 
@@ -67,6 +68,24 @@ void log_access(std::string_view method, const RouteInfo& info, unsigned code,
                info.user_id);
 }
 
+// What making room sees of a session waiting for a request head (ServerOptions::
+// evictable_after). Linked into its loop's WaitingList while it waits; unlinks itself when
+// it stops waiting or is destroyed.
+class WaitingForRequest : public boost::intrusive::list_base_hook<
+                              boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+ public:
+  std::chrono::steady_clock::time_point waiting_since;
+  virtual void evict() = 0;  // closes the connection (on its loop's thread)
+
+ protected:
+  ~WaitingForRequest() = default;
+};
+
+// One loop's waiting sessions, longest waiting first (each joins at the back when it starts
+// to wait). Touched only on that loop's thread, so without a lock.
+using WaitingList =
+    boost::intrusive::list<WaitingForRequest, boost::intrusive::constant_time_size<false>>;
+
 }  // namespace
 
 struct Server::Impl {
@@ -77,6 +96,9 @@ struct Server::Impl {
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // requests read and not yet fully answered
   std::atomic<bool> stopping{false};
+  // Per loop, beside `loops` (declared before them: sessions unlink themselves when the
+  // loops destroy them).
+  std::vector<std::unique_ptr<WaitingList>> waiting;
   asio::io_context ioc;  // the acceptor and the signals, on the thread calling run()
   tcp::acceptor acceptor;
   asio::signal_set signals;
@@ -101,6 +123,7 @@ struct Server::Impl {
         pool(o.workers, o.max_queued) {
     for (int i = 0; i < o.workers; ++i) {
       loops.push_back(std::make_unique<asio::io_context>(1));
+      waiting.push_back(std::make_unique<WaitingList>());
       loops_busy.push_back(asio::make_work_guard(*loops.back()));
       auto mailbox = mailboxes.emplace_back(std::make_shared<LoopMailbox>(*loops.back()));
       auto store_pipe = o.pipelined_reads ? s.store.open_statement_pipe() : nullptr;
@@ -128,6 +151,20 @@ struct Server::Impl {
   }
 
   std::size_t pick_loop() { return next_loop++ % loops.size(); }
+  // On loop `loop`'s thread, at the connection limit: closes the connection of that loop
+  // that has waited longest for a request, if it has waited long enough. False if none has.
+  bool make_room(std::size_t loop) {
+    WaitingList& list = *waiting[loop];
+    if (list.empty()) return false;
+    WaitingForRequest& longest = list.front();
+    if (std::chrono::steady_clock::now() - longest.waiting_since < options.evictable_after) {
+      return false;
+    }
+    longest.unlink();
+    longest.evict();
+    services.metrics.record_eviction();
+    return true;
+  }
   void stop_loops() {
     for (auto& loop : loops) loop->stop();
   }
@@ -137,11 +174,11 @@ struct Server::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, public WaitingForRequest {
  public:
-  // `loop`: what its loop offers (router.h).
-  Session(tcp::socket socket, Server::Impl& server, const LoopServices& loop)
-      : stream_(std::move(socket)), server_(server), loop_(loop) {
+  // `loop`: what its loop offers (router.h); `waiting`: its loop's waiting sessions.
+  Session(tcp::socket socket, Server::Impl& server, const LoopServices& loop, WaitingList& waiting)
+      : stream_(std::move(socket)), server_(server), loop_(loop), waiting_(waiting) {
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_address_ = peer.address().to_string();
@@ -151,6 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start() { do_read(); }
   asio::any_io_executor executor() { return stream_.get_executor(); }
+  void evict() override { stream_.cancel(); }  // the read ends with operation_aborted
 
   void refuse_overloaded() {
     Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
@@ -167,9 +205,36 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_.options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
-    stream_.expires_after(first_request_ ? server_.options.read_timeout
+    stream_.expires_after(first_request_ ? server_.options.header_timeout
                                          : server_.options.idle_timeout);
     first_request_ = false;
+    waiting_since = std::chrono::steady_clock::now();
+    waiting_.push_back(*this);
+    beast_http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  // No Transfer-Encoding, or exactly one coding, chunked: the only one Folio reads.
+  bool transfer_encoding_is_plain() const {
+    const auto& head = parser_->get();
+    const auto count = head.count(beast_http::field::transfer_encoding);
+    if (count == 0) return true;
+    return count == 1 && beast::iequals(head[beast_http::field::transfer_encoding], "chunked");
+  }
+
+  // The head has arrived (or the read failed): the body, if any, within read_timeout.
+  void on_header(beast::error_code ec, std::size_t bytes) {
+    unlink();
+    if (!ec && !transfer_encoding_is_plain()) {
+      // RFC 9112 6.3: a request body whose length cannot be known for sure; reading on
+      // would leave its bytes to be read as the next request (request smuggling).
+      started_ = std::chrono::steady_clock::now();
+      return reply_and_close(status::bad_request, "bad_request", "Bad request",
+                             "Transfer-Encoding must be exactly \"chunked\".");
+    }
+    if (ec || parser_->is_done()) return on_read(ec, bytes);
+    stream_.expires_after(server_.options.read_timeout);
     beast_http::async_read(stream_, buffer_, *parser_,
                            beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
@@ -310,6 +375,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   Server::Impl& server_;
   const LoopServices& loop_;  // for requests answered without waiting (router.h)
+  WaitingList& waiting_;      // its loop's, joined while waiting for a request head
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Request request_;                                // the request being answered
@@ -334,11 +400,14 @@ void Server::Impl::do_accept() {
       if (!stopping.load() && ec != asio::error::operation_aborted) do_accept();
       return;
     }
-    auto session = std::make_shared<Session>(std::move(socket), *this, loop_services[loop]);
+    auto session =
+        std::make_shared<Session>(std::move(socket), *this, loop_services[loop], *waiting[loop]);
     const bool too_many = connections.load() > options.max_connections;
     // The session runs on its own loop's thread from here on.
-    asio::post(session->executor(),
-               [session, too_many] { too_many ? session->refuse_overloaded() : session->start(); });
+    asio::post(session->executor(), [this, session, too_many, loop] {
+      if (too_many && !make_room(loop)) return session->refuse_overloaded();
+      session->start();
+    });
     do_accept();
   });
 }

@@ -27,8 +27,18 @@ struct ServerOptions {
   int max_connections = 1024;        // beyond: the connection is answered 503 and closed
   std::size_t body_limit = 1 << 20;  // 1 MiB: beyond: 413
   std::size_t header_limit = 16 << 10;
-  std::chrono::seconds read_timeout{30};  // to receive a whole request
-  std::chrono::seconds idle_timeout{60};  // keep-alive connection without a request
+  // A connection's first request head (request line and headers) must arrive within
+  // header_timeout of the connection; a request's body within read_timeout of its head;
+  // a keep-alive connection's next request head within idle_timeout. Writing a response
+  // may take read_timeout.
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds idle_timeout{60};
+  // At max_connections, a new connection closes the one that has waited longest for a
+  // request head (idle keep-alive, or a head still arriving: what slow clients hold), if it
+  // has waited at least this long, instead of being refused; only when there is none is it
+  // answered 503. A well-behaved client sends its request at once and is never the one.
+  std::chrono::milliseconds evictable_after{1000};
   // On shutdown, how long requests in flight may take to finish before the event loops stop
   // (and their connections close). Writes already handed to the store are waited for
   // beyond it, answered or not: what they touch must outlive them.

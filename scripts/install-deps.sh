@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Folio needs to build, test and benchmark (chromium: the
-# browser of the web console's end-to-end tests; Node.js 20.19+ and npm for the console come
+# browser of the web console's end-to-end tests; clang-14 with its sanitizer runtimes and
+# libFuzzer: scripts/test-sanitizers.sh; Node.js 20.19+ and npm for the console come
 # with the machine image, see scripts/build-web.sh).
 # Quiet and fast when everything is already installed: apt-get runs only for
 # packages that dpkg does not report as installed. Uses sudo only when not root.
@@ -13,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev libsodium-dev
   postgresql-15 wrk
   chromium
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 
 missing=()

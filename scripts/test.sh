@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole suite: installs missing Debian packages, builds Folio, starts a private
 # PostgreSQL 15 cluster (stopped again on exit, including on failure or Ctrl-C), and
-# runs every test through ctest. Extra arguments are passed to ctest, e.g.
+# runs every test through ctest; then the C++ suite again under AddressSanitizer +
+# UndefinedBehaviorSanitizer with a short run of every fuzz target, and the concurrency
+# suites under ThreadSanitizer (scripts/test-sanitizers.sh, docs/fuzzing.md).
+# Extra arguments are passed to ctest (the normal suite only), e.g.
 #   scripts/test.sh -R Conformance
-# Exits with ctest's status.
+# FOLIO_SKIP_SANITIZERS=1 skips the sanitizer runs (a quick local run; CI runs them).
+# Exits non-zero when any run failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +39,10 @@ say "FOLIO_TEST_PG_URL=$FOLIO_TEST_PG_URL"
 say "ctest --test-dir $build_dir --output-on-failure -j2 $*"
 status=0
 ctest --test-dir "$build_dir" --output-on-failure -j2 "$@" || status=$?
+if [[ "${FOLIO_SKIP_SANITIZERS:-0}" != 1 ]]; then
+  for kind in address thread; do
+    say "scripts/test-sanitizers.sh $kind"
+    scripts/test-sanitizers.sh "$kind" || status=1
+  done
+fi
 exit "$status"

@@ -1,11 +1,31 @@
 #include "store/database_url.h"
 
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 namespace folio::store {
 
 namespace {
+
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// %XX decoded, as libpq decodes the keys of a URL's query; malformed escapes kept as they are.
+std::string percent_decoded(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 DatabaseUrl parse_database_url(const std::string& url) {
@@ -26,27 +46,36 @@ DatabaseUrl parse_database_url(const std::string& url) {
 
 std::string redact_database_url(const std::string& url) {
   std::string result = url;
-  // user:password@host
   const auto scheme_end = result.find("://");
-  if (scheme_end != std::string::npos) {
-    const auto at = result.find('@', scheme_end + 3);
-    const auto colon = result.find(':', scheme_end + 3);
-    const auto slash = result.find('/', scheme_end + 3);
-    if (at != std::string::npos && colon != std::string::npos && colon < at &&
-        (slash == std::string::npos || at < slash)) {
-      result = result.substr(0, colon + 1) + "***" + result.substr(at);
-    }
+  if (scheme_end == std::string::npos) return result;
+  // user:password@host: the authority ends at the path or the query; libpq takes its last
+  // '@' as the end of the user information (a password may contain '@').
+  const auto authority = scheme_end + 3;
+  const auto authority_end = std::min(result.find('/', authority), result.find('?', authority));
+  const auto at =
+      result.rfind('@', authority_end == std::string::npos ? result.npos : authority_end - 1);
+  if (at != std::string::npos && at >= authority) {
+    const auto colon = result.find(':', authority);
+    if (colon < at) result = result.substr(0, colon + 1) + "***" + result.substr(at);
   }
-  // ?password=... or &password=...
-  for (const char* key : {"?password=", "&password="}) {
-    const auto start = result.find(key);
-    if (start == std::string::npos) continue;
-    const auto value = start + std::string(key).size();
-    const auto end = result.find('&', value);
-    result = result.substr(0, value) + "***" +
-             (end == std::string::npos ? std::string() : result.substr(end));
+  // ...?password=...&..., every time it is given (libpq takes the last) and however its key
+  // is spelled (libpq percent-decodes keys: "%70assword" is a password too).
+  const auto question = result.find('?');
+  if (question == std::string::npos) return result;
+  std::string redacted = result.substr(0, question + 1);
+  std::size_t start = question + 1;
+  while (start <= result.size()) {
+    const auto amp = std::min(result.find('&', start), result.size());
+    const std::string pair = result.substr(start, amp - start);
+    const auto eq = pair.find('=');
+    const bool secret =
+        eq != std::string::npos && percent_decoded(pair.substr(0, eq)) == "password";
+    redacted += secret ? pair.substr(0, eq + 1) + "***" : pair;
+    if (amp == result.size()) break;
+    redacted += '&';
+    start = amp + 1;
   }
-  return result;
+  return redacted;
 }
 
 }  // namespace folio::store

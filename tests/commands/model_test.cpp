@@ -48,11 +48,11 @@ class Model {
   Expectation create(const std::string& type, const std::string& id, const FieldMap& fields) {
     if (const auto it = entities_.find(id); it != entities_.end()) {
       const Entity& existing = it->second;
-      const bool same = !existing.deleted &&
-                        std::all_of(fields.begin(), fields.end(), [&](const auto& f) {
-                          const auto e = existing.fields.find(f.first);
-                          return e != existing.fields.end() && e->second == f.second;
-                        });
+      const bool same =
+          !existing.deleted && std::all_of(fields.begin(), fields.end(), [&](const auto& f) {
+            const auto e = existing.fields.find(f.first);
+            return e != existing.fields.end() && e->second == f.second;
+          });
       if (same) return {.kind = Kind::ok, .state = existing};
       return constraint("id_taken", id);
     }
@@ -71,8 +71,9 @@ class Model {
     if (current.deleted || current.version != *version) return conflict(current, *version);
     std::vector<std::string> fixed;
     for (const auto& [name, value] : fields) {  // in field-name order, as sent
-      const bool is_fixed = type == "resource_assignment" &&
-                            (name == "resource_id" || name == "project_id" || name == "assignment_date");
+      const bool is_fixed =
+          type == "resource_assignment" &&
+          (name == "resource_id" || name == "project_id" || name == "assignment_date");
       if (is_fixed && current.fields.at(name) != value) fixed.push_back(name);
     }
     if (!fixed.empty()) return validation(fixed, current);
@@ -101,15 +102,15 @@ class Model {
     Entity& current = it->second;
     if (current.deleted || current.version != *version) return conflict(current, *version);
     // Children, in the order the catalog lists the referring fields.
-    static const std::map<std::string, std::vector<std::pair<std::string, std::string>>> children = {
-        {"portfolio", {{"program", "portfolio_id"}}},
-        {"program", {{"project", "program_id"}}},
-        {"project", {{"resource_assignment", "project_id"}}},
-        {"resource", {{"resource_assignment", "resource_id"}}},
-        {"worker_type", {{"rate", "worker_type_id"}}}};
+    static const std::map<std::string, std::vector<std::pair<std::string, std::string>>> children =
+        {{"portfolio", {{"program", "portfolio_id"}}},
+         {"program", {{"project", "program_id"}}},
+         {"project", {{"resource_assignment", "project_id"}}},
+         {"resource", {{"resource_assignment", "resource_id"}}},
+         {"worker_type", {{"rate", "worker_type_id"}}}};
     if (const auto c = children.find(type); c != children.end()) {
       for (const auto& [child_type, field] : c->second) {
-        if (auto child = first_live(child_type, [&](const Entity& e) {
+        if (auto child = first_live(child_type, [&, &field = field](const Entity& e) {
               return text(e.fields, field) == id;
             })) {
           auto failed = constraint("has_children", *child);
@@ -196,9 +197,8 @@ class Model {
     if (!errors.empty()) return Expectation{.kind = Kind::validation, .error_fields = errors};
 
     auto unique = [&](const char* field) -> std::optional<Expectation> {
-      if (auto other = first_live(type, [&](const Entity& e) {
-            return text(e.fields, field) == text(f, field);
-          }, id)) {
+      if (auto other = first_live(
+              type, [&](const Entity& e) { return text(e.fields, field) == text(f, field); }, id)) {
         return constraint(std::string("unique_") + field, *other);
       }
       return std::nullopt;
@@ -222,9 +222,12 @@ class Model {
         return text(e.fields, "resource_id") == text(f, "resource_id") &&
                text(e.fields, "assignment_date") == text(f, "assignment_date");
       };
-      if (auto other = first_live(type, [&](const Entity& e) {
-            return same_day(e) && text(e.fields, "project_id") == text(f, "project_id");
-          }, id)) {
+      if (auto other = first_live(
+              type,
+              [&](const Entity& e) {
+                return same_day(e) && text(e.fields, "project_id") == text(f, "project_id");
+              },
+              id)) {
         return constraint("unique_resource_assignment", *other);
       }
       std::int64_t total = number(f, "capital_percentage") + number(f, "expense_percentage");
@@ -240,11 +243,14 @@ class Model {
         const std::string end = text(m, "end_date");
         return end.empty() ? std::string("9999-12-31") : end;
       };
-      if (auto other = first_live(type, [&](const Entity& e) {
-            return text(e.fields, "worker_type_id") == text(f, "worker_type_id") &&
-                   text(e.fields, "start_date") <= end_of(f) &&
-                   end_of(e.fields) >= text(f, "start_date");
-          }, id)) {
+      if (auto other = first_live(
+              type,
+              [&](const Entity& e) {
+                return text(e.fields, "worker_type_id") == text(f, "worker_type_id") &&
+                       text(e.fields, "start_date") <= end_of(f) &&
+                       end_of(e.fields) >= text(f, "start_date");
+              },
+              id)) {
         return constraint("rate_overlap", *other);
       }
     }
@@ -370,14 +376,15 @@ TEST_P(CommandModel, RandomSequencesFollowTheModel) {
     }
   }));
   std::string seen;
-  for (const auto& [name, count] : coverage.outcomes) seen += " " + name + "=" + std::to_string(count);
+  for (const auto& [name, count] : coverage.outcomes)
+    seen += " " + name + "=" + std::to_string(count);
   std::cout << "[ model    ] outcomes:" << seen << ", stale conflicts " << coverage.stale_conflicts
             << "\n";
   // The generator reaches every rule.
-  for (const char* name : {"ok", "validation", "not_found", "conflict", "id_taken", "unique_name",
-                           "unique_cost_center_code", "unique_type", "unique_resource_assignment",
-                           "resource_capacity", "rate_overlap", "has_children", "bulk ok",
-                           "bulk conflict"}) {
+  for (const char* name :
+       {"ok", "validation", "not_found", "conflict", "id_taken", "unique_name",
+        "unique_cost_center_code", "unique_type", "unique_resource_assignment", "resource_capacity",
+        "rate_overlap", "has_children", "bulk ok", "bulk conflict"}) {
     EXPECT_GT(coverage.outcomes[name], 0) << name;
   }
   EXPECT_GT(coverage.stale_conflicts, 10);

@@ -73,7 +73,7 @@ TEST_P(Utilisation, TheViewEqualsADirectComputationAfterRandomAssignmentHistorie
       const auto& [key, sum] = *want.begin();
       const auto day = *projections::parse_day(key.second);
       std::vector<projections::DayUtilisation> days;
-      store_->transact(store::Access::read_only, [&](store::Transaction& tx) {
+      store_->transact(store::Access::read_only, [&, &key = key](store::Transaction& tx) {
         days = projections::resource_utilisation(tx, key.first, day - std::chrono::days(1),
                                                  day + std::chrono::days(1));
         return store::Verdict::commit;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "events/envelope.h"
+#include "events/field_value.h"
 #include "events/timestamp.h"
 
 using namespace std::string_literals;
@@ -249,6 +250,24 @@ TEST(PayloadDecode, ImpossibleLengthPrefixThrowsPayloadDecodeError) {
   // A length of 2^40 (1 TiB) with nothing after it.
   const std::string large = "\x01"s + "\x01\x00\x00\x00"s + "\x00\x00\x00\x00\x00\x01\x00\x00"s;
   EXPECT_THROW(decode_payload<SamplePayload>(large), PayloadDecodeError);
+}
+
+// Found by fuzz/event_payload_fuzz.cpp.
+TEST(PayloadDecode, ALengthLongerThanThePayloadIsRefusedBeforeItIsAllocated) {
+  // A string length of 1 GiB, possible to allocate, in a payload of a few bytes: refused as
+  // damage (cereal alone would allocate the gigabyte first).
+  const std::string gigabyte =
+      "\x01"s + "\x01\x00\x00\x00"s + "\x00\x00\x00\x40\x00\x00\x00\x00"s + "abc";
+  EXPECT_THROW(decode_payload<SamplePayload>(gigabyte), PayloadDecodeError);
+}
+
+TEST(PayloadDecode, ABooleanThatIsNeitherZeroNorOneIsRefused) {
+  std::string bytes = encode_payload(EntityChanges{{{"active", true}}});
+  ASSERT_EQ(bytes.back(), '\x01');  // the boolean is the last byte
+  bytes.back() = '\x35';
+  EXPECT_THROW(decode_payload<EntityChanges>(bytes), PayloadDecodeError);
+  bytes.back() = '\x00';
+  EXPECT_EQ(decode_payload<EntityChanges>(bytes).fields.at("active"), FieldValue(false));
 }
 
 // ---- timestamps -------------------------------------------------------------------------

@@ -11,8 +11,12 @@ class HttpLimits : public HttpApiTest {
  protected:
   void SetUp() override {
     db_ = testing::TestDatabase::create(GetParam());
-    // One worker and a queue of one: the third request at once is one too many.
-    start_server({db_->url(), {"--workers", "1", "--queue", "1", "--max-connections", "12"}, true});
+    // One worker and a queue of one: the third request at once is one too many. No
+    // connection is old enough to make room for a new one (hostile_clients_test.cpp).
+    start_server({db_->url(),
+                  {"--workers", "1", "--queue", "1", "--max-connections", "12",
+                   "--evict-waiting-after-ms", "600000"},
+                  true});
   }
 };
 

@@ -84,7 +84,8 @@ TEST_P(AppendWith, ARepeatedCommandIdWritesNothingAndAnswersTheOriginal) {
   const std::vector<SqlValue> second{std::int64_t{3}, std::int64_t{1}};
   AppendResult original, repeated;
   for (auto [params, result] : {std::pair{&first, &original}, std::pair{&second, &repeated}}) {
-    store_->transact(Access::lazy_write, [&](Transaction& tx) {
+    // Captured by name: clang 14 cannot capture structured bindings.
+    store_->transact(Access::lazy_write, [&, params = params, result = result](Transaction& tx) {
       *result = tx.append_with("project-a", ExpectedVersion::no_stream(),
                                make_event("ProjectCreated", "x"), make_metadata("command-1"),
                                {kGuardedRow, *params});

@@ -82,6 +82,18 @@ TEST(RedactDatabaseUrl, HidesAPasswordGivenAsQueryParameter) {
   EXPECT_NE(redacted.find("db.example"), std::string::npos) << redacted;
 }
 
+// Found by fuzz/database_url_fuzz.cpp: libpq reads these as passwords too.
+TEST(RedactDatabaseUrl, HidesEveryPasswordHoweverItIsSpelled) {
+  // A password with '@' (libpq ends the user information at the last '@').
+  EXPECT_EQ(redact_database_url("postgresql://folio:s3@cret@db.example/folio"),
+            "postgresql://folio:***@db.example/folio");
+  // Given twice (libpq takes the last), and with a percent-encoded key.
+  EXPECT_EQ(redact_database_url("postgresql://h/db?password=first&sslmode=require&password=second"),
+            "postgresql://h/db?password=***&sslmode=require&password=***");
+  EXPECT_EQ(redact_database_url("postgresql://h/db?%70assword=s3cret"),
+            "postgresql://h/db?%70assword=***");
+}
+
 TEST(RedactDatabaseUrl, LeavesUrlsWithoutPasswordUnchanged) {
   EXPECT_EQ(redact_database_url("postgresql://folio@db.example:5432/folio"),
             "postgresql://folio@db.example:5432/folio");

@@ -8,6 +8,7 @@
 #include <poll.h>
 
 #include <chrono>
+#include <memory>
 
 #include "tests/support/store_test.h"
 
@@ -132,8 +133,10 @@ TEST_P(StatementPipe, ABrokenConnectionFailsWhatIsPendingAndTheNextStatementReco
   drive();
   const int old_socket = pipe_->socket();
   ASSERT_GE(old_socket, 0);
-  int closed = 0;
-  pipe_->set_before_close([&] { ++closed; });
+  // Shared, not a local by reference: the pipe (and its callback) outlives this body until
+  // TearDown (found by AddressSanitizer).
+  const auto closed = std::make_shared<int>(0);
+  pipe_->set_before_close([closed] { ++*closed; });
 
   Answer sleeping;
   // Named after this test's schema, so that only this test's statement is ended.
@@ -144,7 +147,7 @@ TEST_P(StatementPipe, ABrokenConnectionFailsWhatIsPendingAndTheNextStatementReco
   drive();
   EXPECT_TRUE(sleeping.answered);
   EXPECT_TRUE(sleeping.failed);
-  EXPECT_EQ(closed, 1);  // told before the socket closed
+  EXPECT_EQ(*closed, 1);  // told before the socket closed
   EXPECT_EQ(pipe_->socket(), -1);
 
   Answer again;

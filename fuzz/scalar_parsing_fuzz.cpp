@@ -1,0 +1,38 @@
+// The small parsers every request goes through: money, timestamps, dates, UUIDs, versions,
+// If-Match, and request targets with their query strings. Each must answer (nullopt or a
+// value) for any bytes, and what it accepts must come back unchanged through its formatter.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "commands/validation.h"
+#include "events/timestamp.h"
+#include "http/request_parsing.h"
+#include "projections/money.h"
+
+using namespace folio;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+
+  if (const auto cents = projections::parse_money(text)) {
+    // Accepted money has exactly one canonical spelling, which parses to the same cents.
+    const std::string canonical = projections::format_money(*cents);
+    if (projections::parse_money(canonical) != cents) std::abort();
+  }
+  if (const auto at = events::parse_timestamp(text)) {
+    if (events::parse_timestamp(events::format_timestamp(*at)) != at) std::abort();
+  }
+  if (commands::is_date(text) && !events::parse_timestamp(text)) std::abort();
+  if (commands::is_uuid(text) && text.size() != 36) std::abort();
+  if (const auto version = http::parse_version_text(text); version && *version < 1) std::abort();
+  if (const auto version = http::parse_if_match(text); version && *version < 1) std::abort();
+
+  const http::Target target = http::parse_target(text);
+  for (const auto& segment : target.segments) {
+    // Empty segments are dropped; one that does not decode is "" and marks the target.
+    if (segment.empty() && !target.malformed) std::abort();
+  }
+  return 0;
+}
