@@ -32,7 +32,8 @@ constexpr const char* kServeUsage =
     "                              [--login-limits USER,ADDRESS,SECONDS]\n"
     "                              [--trusted-proxies IP,...] [--shutdown-grace SECONDS]\n"
     "                              [--header-timeout S] [--read-timeout S] [--idle-timeout S]\n"
-    "                              [--evict-waiting-after-ms MS] [--no-migrate]\n"
+    "                              [--evict-waiting-after-ms MS] [--statement-timeout S]\n"
+    "                              [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -69,6 +70,11 @@ constexpr const char* kServeUsage =
     "                         connection that has waited longest for a request (idle, or\n"
     "                         its headers still arriving) if it has waited MS ms (default\n"
     "                         1000); only when none has is the new one answered 503\n"
+    "  --statement-timeout S  PostgreSQL: a statement (waiting for a lock included) is\n"
+    "                         cancelled after S seconds and its request answered 503, so\n"
+    "                         a stuck database never holds a request forever (default 30;\n"
+    "                         0: the server's own setting; a statement_timeout in the\n"
+    "                         URL's options= wins). SQLite waits at most 10 s for its lock.\n"
     "  --login-limits U,A,S   failed logins allowed per user name (U) and per client\n"
     "                         address (A) within S seconds; beyond, 429 until the window\n"
     "                         ends (default 10,50,900)\n"
@@ -162,6 +168,7 @@ int run_serve_command(const CliContext& context) {
   std::string read_timeout = "30";
   std::string idle_timeout = "60";
   std::string evict_after = "1000";
+  std::string statement_timeout = "30";
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   bool pipelined_reads = true;
@@ -190,6 +197,7 @@ int run_serve_command(const CliContext& context) {
                !take_option(context.args, i, "--read-timeout", read_timeout) &&
                !take_option(context.args, i, "--idle-timeout", idle_timeout) &&
                !take_option(context.args, i, "--evict-waiting-after-ms", evict_after) &&
+               !take_option(context.args, i, "--statement-timeout", statement_timeout) &&
                !take_option(context.args, i, "--web-root", web_root)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
@@ -217,12 +225,15 @@ int run_serve_command(const CliContext& context) {
     options.read_timeout = std::chrono::seconds(parse_number(read_timeout, 1, 3600));
     options.idle_timeout = std::chrono::seconds(parse_number(idle_timeout, 1, 3600));
     options.evictable_after = std::chrono::milliseconds(parse_number(evict_after, 0, 3600000));
+    store_options.statement_timeout =
+        std::chrono::seconds(parse_number(statement_timeout, 0, 86400));
   } catch (const std::exception&) {
     context.err
         << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
            "--max-connections and --queue 1..1000000, --group-commits 0..64, --login-limits\n"
            "three positive numbers U,A,S, --trusted-proxies IP addresses, --shutdown-grace\n"
-           "0..3600, the timeouts 1..3600, --evict-waiting-after-ms 0..3600000\n";
+           "0..3600, the timeouts 1..3600, --evict-waiting-after-ms 0..3600000,\n"
+           "--statement-timeout 0..86400\n";
     return 2;
   }
 

@@ -505,6 +505,18 @@ bool CommandHandler::create_async(const TokenCheck& token, const CommandContext&
          decide_async(token, context, *command.spec, std::move(*decision), std::move(done));
 }
 
+namespace {
+bool is_unavailable(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const store::StoreUnavailable&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace
+
 // run_as as a unit of work of the store's own thread (EventStore::transact_async).
 bool CommandHandler::decide_async(const TokenCheck& token, const CommandContext& context,
                                   const EntitySpec& spec, Decision decision,
@@ -529,7 +541,11 @@ bool CommandHandler::decide_async(const TokenCheck& token, const CommandContext&
   };
   auto finish = [this, unit, token, &spec, done = std::move(done)](std::exception_ptr error) {
     PipedOutcome result;  // run_again
-    if (!error && unit->read.actor) {
+    if (error && is_unavailable(error)) {
+      // Running it again the blocking way would wait for the same store again (SQLite: its
+      // lock, up to 10 s more): answer now.
+      result = {PipedOutcome::Kind::failed, {}, {}, error};
+    } else if (!error && unit->read.actor) {
       remember_actor(token, unit->read);
       if (unit->outcome.ok()) {
         remember(spec, unit->outcome.entity);

@@ -28,10 +28,12 @@ struct PipedOutcome {
     done,       // decided as `actor`: `outcome` (through a pipe, always a success)
     run_again,  // nothing was written: run update_as for the answer
     in_doubt,   // the connection broke after the write was sent: it may have committed
+    failed,     // the store could not do it (`error`, a StoreUnavailable): nothing was written
   };
   Kind kind = Kind::run_again;
   Outcome outcome;
   Actor actor;
+  std::exception_ptr error;  // failed's
 };
 
 class CommandHandler {

@@ -796,6 +796,11 @@ bool write_without_blocking(const Request& request, const std::string& request_i
       });
       return answer(std::move(response), info);
     }
+    if (result.kind == commands::PipedOutcome::Kind::failed) {
+      Response response =
+          guarded(request_id, info, [&]() -> Response { std::rethrow_exception(result.error); });
+      return answer(std::move(response), info);
+    }
     info.user_id = result.actor.user_id;
     const Outcome& outcome = result.outcome;
     if (outcome.ok()) {

@@ -174,7 +174,7 @@ struct Server::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session>, public WaitingForRequest {
+class Session final : public std::enable_shared_from_this<Session>, public WaitingForRequest {
  public:
   // `loop`: what its loop offers (router.h); `waiting`: its loop's waiting sessions.
   Session(tcp::socket socket, Server::Impl& server, const LoopServices& loop, WaitingList& waiting)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <string_view>
 
 namespace folio::store {
 
@@ -42,6 +43,31 @@ DatabaseUrl parse_database_url(const std::string& url) {
   throw std::invalid_argument("unsupported database URL '" + redact_database_url(url) +
                               "': expected sqlite:///path/to/file.db or "
                               "postgresql://user:password@host:port/database");
+}
+
+std::string with_postgres_options(const std::string& url, const std::string& options) {
+  std::string encoded;  // percent-encoded: libpq decodes the values of a URL's parameters
+  for (const unsigned char c : options) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      encoded += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  const auto question = url.find('?');
+  if (question == std::string::npos) return url + "?options=" + encoded;
+  // The URL's own options come after ours: for a setting given twice, the later one counts.
+  for (const char* key : {"?options=", "&options="}) {
+    const auto at = url.find(key, question);
+    if (at != std::string::npos) {
+      const auto value = at + std::string_view(key).size();
+      return url.substr(0, value) + encoded + "%20" + url.substr(value);
+    }
+  }
+  return url + (question + 1 == url.size() ? "" : "&") + "options=" + encoded;
 }
 
 std::string redact_database_url(const std::string& url) {

@@ -271,6 +271,11 @@ struct StoreOptions {
   // commit, store/postgres/pg_group_commit.h) with at most this many such transactions in
   // flight, each on a connection of its own beside the pool's; 0: each commits by itself.
   int group_commits = 1;
+  // PostgreSQL: every statement of this store's connections is cancelled after this long
+  // (statement_timeout; waiting for a lock counts), so that a stuck database answers a
+  // request with 503 instead of holding it forever. 0: no limit (the server's setting).
+  // A statement_timeout in the URL's own `options` wins.
+  std::chrono::milliseconds statement_timeout{0};
 };
 
 // Opens the store named by a database URL:

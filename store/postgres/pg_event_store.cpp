@@ -16,13 +16,26 @@
 namespace folio::store::postgres {
 
 namespace {
+
+// SQLSTATEs of a database that could not do the work now, not of a wrong request: the
+// statement timeout or a lock timeout (57014, 55P03), a full disk or too little memory
+// (class 53), the server shutting down or starting (57P01..57P03). Nothing was written.
+bool is_unavailable(const std::string& state) {
+  return state == "57014" || state == "55P03" || state.rfind("53", 0) == 0 ||
+         state.rfind("57P", 0) == 0;
+}
+
 // Deadlocks and serialization failures are retried this often before giving up.
 constexpr int kMaxAttempts = 3;
 constexpr auto kAcquireTimeout = std::chrono::seconds(30);
 }  // namespace
 
 PgEventStore::PgEventStore(std::string url, const StoreOptions& options)
-    : url_(std::move(url)), options_(options) {
+    : url_(options.statement_timeout.count() > 0
+               ? with_postgres_options(url, "-c statement_timeout=" +
+                                                std::to_string(options.statement_timeout.count()))
+               : std::move(url)),
+      options_(options) {
   if (options.group_commits > 0) {
     group_ = std::make_unique<PgGroupCommit>(url_, options.group_commits);
   }
@@ -238,6 +251,9 @@ void PgEventStore::run_unit(Access access, const Work& work) {
     } catch (const pqxx::sql_error& e) {
       // XX001 (data_corrupted): raised by folio_both_or_neither (migration 0007).
       if (e.sqlstate() == "XX001") throw StoreCorrupt(kRowAndStreamDisagree);
+      if (is_unavailable(e.sqlstate())) {
+        throw StoreUnavailable(std::string("PostgreSQL did not do it: ") + e.what());
+      }
       throw StoreError(std::string("PostgreSQL error: ") + e.what());
     }
   }

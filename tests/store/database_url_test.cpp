@@ -94,6 +94,17 @@ TEST(RedactDatabaseUrl, HidesEveryPasswordHoweverItIsSpelled) {
             "postgresql://h/db?%70assword=***");
 }
 
+TEST(PostgresOptions, AreAddedPercentEncodedBeforeTheUrlsOwn) {
+  EXPECT_EQ(with_postgres_options("postgresql://h/db", "-c statement_timeout=30000"),
+            "postgresql://h/db?options=-c%20statement_timeout%3D30000");
+  EXPECT_EQ(with_postgres_options("postgresql://h/db?sslmode=disable", "-c x=1"),
+            "postgresql://h/db?sslmode=disable&options=-c%20x%3D1");
+  EXPECT_EQ(with_postgres_options("postgresql://h/db?", "-c x=1"),
+            "postgresql://h/db?options=-c%20x%3D1");
+  EXPECT_EQ(with_postgres_options("postgresql://h/db?sslmode=disable&options=-c%20y%3D2", "-c x=1"),
+            "postgresql://h/db?sslmode=disable&options=-c%20x%3D1%20-c%20y%3D2");
+}
+
 TEST(RedactDatabaseUrl, LeavesUrlsWithoutPasswordUnchanged) {
   EXPECT_EQ(redact_database_url("postgresql://folio@db.example:5432/folio"),
             "postgresql://folio@db.example:5432/folio");
