@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "store/event_store.h"
+#include "tests/http/held_lock.h"
 #include "tests/http/http_fixture.h"
 
 namespace folio::http_test {
@@ -151,20 +152,7 @@ TEST_P(HttpShutdown, AWriteStillOutWhenTheGraceEndsIsWaitedForBeforeExit) {
   const auto portfolio = create("portfolios", create_body("portfolios", p, 1));
   const std::string id(portfolio.at("id").as_string());
 
-  const auto holder_store = db_->open_store();
-  std::promise<void> locked, release;
-  std::thread holder([&] {
-    holder_store->transact(store::Access::read_write, [&](store::Transaction& tx) {
-      const store::SqlValue key = id;
-      if (GetParam() == Backend::postgres) {  // the row the update's statement must change
-        tx.query("SELECT id FROM portfolios WHERE id = $1 FOR UPDATE", {&key, 1});
-      }  // SQLite: the unit's BEGIN IMMEDIATE holds the database's write lock
-      locked.set_value();
-      release.get_future().wait();
-      return store::Verdict::rollback;
-    });
-  });
-  locked.get_future().wait();
+  HeldLock lock(*db_, id);
 
   // Raw: the answer may never come (the connection closes with the grace period).
   const std::string body = R"({"name":"late"})";
@@ -182,8 +170,7 @@ TEST_P(HttpShutdown, AWriteStillOutWhenTheGraceEndsIsWaitedForBeforeExit) {
   server_->send_signal(SIGTERM);
   // Past the grace period the server is still there, waiting for the write.
   EXPECT_EQ(server_->wait_exit(std::chrono::milliseconds(2500)), -1) << server_->stderr_text();
-  release.set_value();
-  holder.join();
+  lock.release();
   EXPECT_EQ(server_->wait_exit(std::chrono::seconds(20)), 0) << server_->stderr_text();
   writer.join();
   const auto events = server_->log_events();

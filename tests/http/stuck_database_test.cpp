@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "store/event_store.h"
+#include "tests/http/held_lock.h"
 #include "tests/http/http_fixture.h"
 
 namespace folio::http_test {
@@ -27,27 +28,13 @@ TEST_P(HttpStuckDatabase, ARequestBehindALockIsAnswered503InTimeAndWritesNothing
   const auto portfolio = create("portfolios", create_body("portfolios", p, 1));
   const std::string id(portfolio.at("id").as_string());
 
-  const auto holder_store = db_->open_store();
-  std::promise<void> locked, release;
-  std::thread holder([&] {
-    holder_store->transact(store::Access::read_write, [&](store::Transaction& tx) {
-      const store::SqlValue key = id;
-      if (GetParam() == Backend::postgres) {  // the row the update must change
-        tx.query("SELECT id FROM portfolios WHERE id = $1 FOR UPDATE", {&key, 1});
-      }  // SQLite: the unit's BEGIN IMMEDIATE holds the database's write lock
-      locked.set_value();
-      release.get_future().wait();
-      return store::Verdict::rollback;
-    });
-  });
-  locked.get_future().wait();
+  HeldLock lock(*db_, id);
 
   const auto started = std::chrono::steady_clock::now();
   const auto r = admin_.patch("/api/v1/portfolios/" + id, json::object{{"name", "Renamed"}},
                               {{"If-Match", quoted(1)}});
   const auto waited = std::chrono::steady_clock::now() - started;
-  release.set_value();
-  holder.join();
+  lock.release();
 
   expect_problem(r, 503, "unavailable", "a write behind a lock");
   // PostgreSQL: within a few statement timeouts (the batch, then the write alone); SQLite:
