@@ -99,9 +99,6 @@ struct Server::Impl {
   // Per loop, beside `loops` (declared before them: sessions unlink themselves when the
   // loops destroy them).
   std::vector<std::unique_ptr<WaitingList>> waiting;
-  asio::io_context ioc;  // the acceptor and the signals, on the thread calling run()
-  tcp::acceptor acceptor;
-  asio::signal_set signals;
   // One event loop per connection thread; a connection stays on the loop that accepted it.
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> loops_busy;
@@ -110,6 +107,11 @@ struct Server::Impl {
   std::vector<std::shared_ptr<LoopMailbox>> mailboxes;
   std::vector<std::unique_ptr<LoopStatementPipe>> pipes;
   std::vector<LoopServices> loop_services;
+  // The acceptor and the signals, on the thread calling run(). Declared after the loops, so
+  // destroyed before them: an accept still pending then holds a socket of one of the loops.
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
   std::size_t next_loop = 0;    // round robin; only the acceptor's thread touches it
   std::thread shutdown_waiter;  // begin_shutdown's: waits for in-flight requests
   WorkerPool pool;              // slow requests; last: destroyed (joined) first
