@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/backup_command.h"
 #include "cli/cli_context.h"
 #include "cli/command_options.h"
 #include "cli/export_command.h"
@@ -36,17 +37,23 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"migrate", {"apply, revert or list schema migrations", folio::cli::run_migrate_command}},
       {"rebuild", {"rebuild the read models from the event log", folio::cli::run_rebuild_command}},
       {"serve", {"serve the HTTP API", folio::cli::run_serve_command}},
-      {"verify", {"check the event log's hash chains and seals, or the read models",
-                  folio::cli::run_verify_command}},
+      {"verify",
+       {"check the event log's hash chains and seals, or the read models",
+        folio::cli::run_verify_command}},
       {"user", {"create the first admin (user create-admin)", folio::cli::run_user_command}},
-      {"openapi", {"print the OpenAPI 3.1 document of the HTTP API",
-                   folio::cli::run_openapi_command, false}},
-      {"schema", {"print the read-model SQL generated from the entity catalog",
-                  folio::cli::run_schema_command, false}},
-      {"replay", {"an entity's events with changes and states, for audits",
-                  folio::cli::run_replay_command}},
-      {"export", {"all (or filtered) events as decoded JSON lines", folio::cli::run_export_command}},
+      {"openapi",
+       {"print the OpenAPI 3.1 document of the HTTP API", folio::cli::run_openapi_command, false}},
+      {"schema",
+       {"print the read-model SQL generated from the entity catalog",
+        folio::cli::run_schema_command, false}},
+      {"replay",
+       {"an entity's events with changes and states, for audits", folio::cli::run_replay_command}},
+      {"export",
+       {"all (or filtered) events as decoded JSON lines", folio::cli::run_export_command}},
       {"import", {"adopt existing rows from a JSON-lines file", folio::cli::run_import_command}},
+      {"backup",
+       {"copy a live SQLite database to a new file (PostgreSQL: pg_dump)",
+        folio::cli::run_backup_command}},
   };
   return all;
 }
@@ -104,8 +111,8 @@ int main(int argc, char** argv) {
       const char* from_env = std::getenv("FOLIO_DB");
       database_url = from_env && *from_env ? from_env : folio::cli::default_database_url();
     }
-    const CliContext context{database_url, {args.begin() + static_cast<long>(i) + 1, args.end()},
-                             std::cout, std::cerr};
+    const CliContext context{
+        database_url, {args.begin() + static_cast<long>(i) + 1, args.end()}, std::cout, std::cerr};
     return command->second.run(context);
   } catch (const folio::store::StoreError& e) {
     std::cerr << "folio " << args[i] << ": " << e.what() << "\n";
