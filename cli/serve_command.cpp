@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli/admin_bootstrap.h"
@@ -15,6 +17,7 @@
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/server.h"
+#include "http/starting_listener.h"
 #include "projections/catch_up_worker.h"
 #include "projections/utilisation.h"
 #include "store/database_url.h"
@@ -90,6 +93,10 @@ constexpr const char* kServeUsage =
     ")\n"
     "  --no-migrate           do not apply pending migrations on start\n"
     "\n"
+    "PostgreSQL that cannot be reached at start (down, still starting, a network fault)\n"
+    "is tried again with back-off (0.5 s doubling to 15 s) until it answers, and meanwhile\n"
+    "the address answers every request, /healthz included, 503 with Retry-After.\n"
+    "\n"
     "On a store without users, FOLIO_ADMIN_USERNAME and FOLIO_ADMIN_PASSWORD create the\n"
     "first admin; without them, `folio user create-admin` does.\n"
     "Logs are JSON lines on standard output.\n";
@@ -127,6 +134,48 @@ int parse_number(const std::string& text, int min, int max) {
     throw std::invalid_argument("out of range");
   }
   return static_cast<int>(value);
+}
+
+// Migrates (unless told not to) and opens the store. PostgreSQL that cannot be reached is
+// tried again with back-off; meanwhile `starting` answers 503 on the server's address.
+// nullptr when SIGINT or SIGTERM ends the wait.
+std::unique_ptr<store::EventStore> open_store_when_reachable(
+    const CliContext& context, bool migrate, const store::StoreOptions& store_options,
+    const http::ServerOptions& options, std::optional<http::StartingListener>& starting) {
+  const bool retry =
+      store::parse_database_url(context.database_url).kind == store::DatabaseUrl::Kind::postgresql;
+  constexpr std::chrono::milliseconds kLongestDelay{15000};
+  std::chrono::milliseconds delay{500};
+  for (int attempt = 1;; ++attempt) {
+    try {
+      if (migrate) {
+        auto target = store::open_migration_target(context.database_url);
+        for (int n : store::Migrator(*target).up()) {
+          spdlog::info(R"({{"event":"migration_applied","number":{}}})", n);
+        }
+      }
+      auto store = store::open_event_store(context.database_url, store_options);
+      if (starting) {
+        spdlog::info(R"({{"event":"database_reachable","attempts":{}}})", attempt);
+      }
+      return store;
+    } catch (const store::StoreUnavailable& e) {
+      if (!retry) throw;
+      if (!starting) {
+        starting.emplace(options.host, options.port);
+        context.out << "The database does not answer yet: " << e.what() << "\n"
+                    << "Folio keeps trying, and answers 503 at http://" << options.host << ":"
+                    << starting->port() << "/ meanwhile (Ctrl-C stops)." << std::endl;
+      }
+      spdlog::warn(boost::json::serialize(boost::json::object{{"event", "database_unreachable"},
+                                                              {"attempt", attempt},
+                                                              {"retry_in_ms", delay.count()},
+                                                              {"error", e.what()}}));
+      flush_logging();
+      if (!starting->wait(delay)) return nullptr;
+      delay = std::min(delay * 2, kLongestDelay);
+    }
+  }
 }
 
 }  // namespace
@@ -241,14 +290,12 @@ int run_serve_command(const CliContext& context) {
   struct StopLogging {
     ~StopLogging() { stop_logging(); }  // every queued line is written, also on errors
   } stop_logging_at_exit;
-  if (migrate) {
-    auto target = store::open_migration_target(context.database_url);
-    const auto applied = store::Migrator(*target).up();
-    for (int n : applied) {
-      spdlog::info(R"({{"event":"migration_applied","number":{}}})", n);
-    }
+  std::optional<http::StartingListener> starting;
+  const auto store = open_store_when_reachable(context, migrate, store_options, options, starting);
+  if (!store) {
+    spdlog::info(R"({"event":"stopped","message":"stopped while waiting for the database"})");
+    return 0;
   }
-  auto store = store::open_event_store(context.database_url, store_options);
   commands::CommandHandler handler(*store);
   commands::EntityQueries queries(*store);
   http::AuthService auth(*store, std::chrono::hours(12), limits);
@@ -301,6 +348,10 @@ int run_serve_command(const CliContext& context) {
     spdlog::warn(boost::json::serialize(
         boost::json::object{{"event", "log_sealer_failed"}, {"message", message}}));
   });
+  if (starting) {
+    options.listening_socket = starting->release_socket();  // no moment of refused connections
+    starting.reset();
+  }
   http::Server server(options, services);
   context.out << "Folio is serving " << store::redact_database_url(context.database_url)
               << " at http://" << options.host << ":" << server.port() << "/ (Ctrl-C stops)"

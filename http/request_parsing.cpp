@@ -1,6 +1,9 @@
 #include "http/request_parsing.h"
 
+#include <algorithm>
 #include <cctype>
+
+#include "commands/validation.h"
 
 namespace folio::http {
 
@@ -37,9 +40,8 @@ bool is_json_content_type(std::string_view value) {
   for (char c : value.substr(0, value.find(';'))) {
     if (c != ' ') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  return lower == "application/json" ||
-         (lower.rfind("application/", 0) == 0 && lower.size() > 5 &&
-          lower.compare(lower.size() - 5, 5, "+json") == 0);
+  return lower == "application/json" || (lower.rfind("application/", 0) == 0 && lower.size() > 5 &&
+                                         lower.compare(lower.size() - 5, 5, "+json") == 0);
 }
 
 }  // namespace
@@ -51,7 +53,8 @@ Target parse_target(std::string_view target) {
   std::size_t start = 0;
   while (start <= path.size()) {
     const auto slash = path.find('/', start);
-    const auto piece = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    const auto piece =
+        path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
     if (!piece.empty()) {
       auto decoded = percent_decode(piece);
       if (!decoded) result.malformed = true;
@@ -121,6 +124,15 @@ std::optional<boost::json::value> parse_json_body(const Request& request, Respon
     return std::nullopt;
   }
   return value;
+}
+
+std::string request_id_for(const Request& request) {
+  const auto given = request["X-Request-Id"];
+  const bool plain =
+      !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
+  return plain ? std::string(given) : commands::new_id();
 }
 
 }  // namespace folio::http

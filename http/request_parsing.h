@@ -13,11 +13,15 @@
 namespace folio::http {
 
 struct Target {
-  std::vector<std::string> segments;             // path split at '/', empty ones dropped
-  std::map<std::string, std::string> query;      // percent-decoded; later duplicates win
-  bool malformed = false;                        // bad percent-encoding
+  std::vector<std::string> segments;         // path split at '/', empty ones dropped
+  std::map<std::string, std::string> query;  // percent-decoded; later duplicates win
+  bool malformed = false;                    // bad percent-encoding
 };
 Target parse_target(std::string_view target);
+
+// The request's X-Request-Id if it is short and plain (letters, digits, - _ .; at most 64),
+// else a new id.
+std::string request_id_for(const Request& request);
 
 // A version as API.md allows it: a positive integer below 2^63, digits only.
 std::optional<std::int64_t> parse_version_text(std::string_view text);

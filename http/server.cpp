@@ -12,6 +12,7 @@
 #include "commands/validation.h"
 #include "http/loop_statement_pipe.h"
 #include "http/metrics.h"
+#include "http/request_parsing.h"
 #include "http/worker_pool.h"
 
 namespace folio::http {
@@ -22,16 +23,6 @@ using tcp = asio::ip::tcp;
 using beast_http::status;
 
 namespace {
-
-// A client's X-Request-Id if it is short and plain, else a new one.
-std::string request_id_for(const Request& request) {
-  const auto given = request["X-Request-Id"];
-  const bool plain =
-      !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-      });
-  return plain ? std::string(given) : commands::new_id();
-}
 
 // The client's IP address: the TCP peer's, unless the peer is a trusted proxy that names
 // the client as the last address of X-Forwarded-For (as nginx's
@@ -141,10 +132,14 @@ struct Server::Impl {
                                }});
     }
     const tcp::endpoint endpoint(asio::ip::make_address(o.host), o.port);
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen(asio::socket_base::max_listen_connections);
+    if (o.listening_socket >= 0) {
+      acceptor.assign(endpoint.protocol(), o.listening_socket);
+    } else {
+      acceptor.open(endpoint.protocol());
+      acceptor.set_option(asio::socket_base::reuse_address(true));
+      acceptor.bind(endpoint);
+      acceptor.listen(asio::socket_base::max_listen_connections);
+    }
     services.metrics.set_in_flight_gauge(&in_flight);
   }
 

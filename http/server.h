@@ -50,6 +50,9 @@ struct ServerOptions {
   // handle_request_without_blocking): PostgreSQL, with pipelined reads: read through the
   // loop's pipe and written through group commit; SQLite: run on the store's writer thread.
   bool pipelined_writes = true;
+  // A socket already bound to host:port and listening (StartingListener::release_socket),
+  // adopted instead of binding a new one; -1: bind host:port.
+  int listening_socket = -1;
   // Peers (IP addresses) whose X-Forwarded-For names the client (load balancers).
   std::vector<std::string> trusted_proxies;
 };

@@ -5,6 +5,9 @@
 #                                           #   FOLIO_TEST_PG_URL=postgresql://postgres@127.0.0.1:PORT/postgres
 #                                           #   FOLIO_TEST_PG_DIR=<cluster directory>
 #   scripts/pg-cluster.sh stop              # stops the cluster in $FOLIO_TEST_PG_DIR and removes it
+#   scripts/pg-cluster.sh crash             # SIGKILL to the server and all its processes (a crash)
+#   scripts/pg-cluster.sh restart           # starts the cluster in $FOLIO_TEST_PG_DIR again, same
+#                                           # port (after a crash: PostgreSQL's crash recovery)
 #
 # Layout of $FOLIO_TEST_PG_DIR: data/ (PGDATA), log (server log), initdb.log, the Unix
 # socket, and a marker file so `stop` never removes a directory it did not create.
@@ -98,6 +101,7 @@ start() {
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" \
       -l "$dir/log" start >/dev/null 2>"$dir/pg_ctl.err"; then
       say "ready: $dir"
+      echo "$port" >"$dir/port"
       printf 'export FOLIO_TEST_PG_URL=%q\n' "postgresql://postgres@127.0.0.1:$port/postgres"
       printf 'export FOLIO_TEST_PG_DIR=%q\n' "$dir"
       return 0
@@ -128,11 +132,41 @@ stop() {
   say "stopped and removed $dir"
 }
 
+# The cluster directory of `crash` and `restart`: $FOLIO_TEST_PG_DIR, made by `start`.
+own_dir() {
+  local dir="${FOLIO_TEST_PG_DIR:-}"
+  [[ -n "$dir" && -f "$dir/$MARKER" ]] || die "FOLIO_TEST_PG_DIR does not name a cluster made by this script"
+  echo "$dir"
+}
+
+crash() {
+  local dir pid
+  dir="$(own_dir)"
+  pid="$(head -n1 "$dir/data/postmaster.pid" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || die "no server running in $dir"
+  say "SIGKILL to postmaster $pid and its processes"
+  pkill -KILL -P "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null || pgrep -P "$pid" >/dev/null; do sleep 0.05; done
+}
+
+restart() {
+  local dir port
+  dir="$(own_dir)"
+  port="$(cat "$dir/port")"
+  say "starting PostgreSQL 15 again on 127.0.0.1:$port"
+  as_owner "$PG_BIN/pg_ctl" -w -t 60 -D "$dir/data" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" \
+    -l "$dir/log" start >/dev/null || die "restart failed (server log: $dir/log)"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  crash) crash ;;
+  restart) restart ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|crash|restart" >&2
     exit 2
     ;;
 esac
