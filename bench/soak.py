@@ -1,50 +1,318 @@
 #!/usr/bin/env python3
-"""Memory under a long mixed load: is the server's resident memory flat after warm-up?
+"""Soak: one `folio serve` under a long mixed load; is it steady?
 
-  bench/soak.py [--minutes N] [--db URL] [--rows N]
+  bench/soak.py [--minutes M | --seconds S] [--backend sqlite|postgresql] [--db URL]
+                [--clients N] [--interval S] [--check]
 
-Starts `folio serve` (a new SQLite file unless --db names another database), seeds
-resources as bench/compare.py does, then runs one minute of wrk at a time, cycling through
-PATCH, GET by id and POST create, and prints the server's RSS after each minute. The first
-cycle (three minutes) is the warm-up: every path has run and every SQLite reader's page
-cache has filled. Then N minutes (default 10) are measured against the warm-up's peak.
+Starts `folio serve` on a new database (SQLite: a new file; PostgreSQL: a new database on
+--pg-url, default $FOLIO_TEST_PG_URL), seeds a portfolio, program and project, 200 resources
+and 50 resource assignments, then runs N client threads (default 8), each on its own
+keep-alive connection, each request drawn at random:
+
+  read    45 %  GET a resource by id                              expects 200
+  update  25 %  PATCH a resource with the version last seen;      expects 200, or 409
+                one in ten on purpose with a stale one            (a conflict: counted apart)
+  create  15 %  POST a new resource                               expects 201
+  list     8 %  GET /api/v1/resources?limit=50                    expects 200
+  bulk     5 %  bulk-update 5 assignments' percentages            expects 200 (items may conflict)
+  login    2 %  POST /api/v1/auth/token (Argon2: slow on purpose) expects 200
+
+Every --interval seconds (default 10) it prints one row: requests/s, conflicts, errors (any
+other status, or no answer), the server's resident memory (RSS), its open file
+descriptors and sockets, and the HTTP connections it holds. At the end: RSS and
+descriptors in the first fifth of the run (the warm-up) against the last fifth (medians:
+logins' Argon2 memory comes and goes). With --check the exit status is 1 when there was any error, or (runs of 10
+minutes or more) when RSS or descriptors grew more than 10 % after the warm-up.
 """
 import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import compare
 
-WORKLOADS = (("update", "update.lua", {"FOLIO_PARTITION": "2"}), ("read", "read.lua", {}),
-             ("create", "create.lua", {}))
+WEIGHTS = (("read", 45), ("update", 25), ("create", 15), ("list", 8), ("bulk", 5), ("login", 2))
+EXPECTED = {"read": {200}, "update": {200, 409}, "create": {201}, "list": {200}, "bulk": {200},
+            "login": {200}}
+RESOURCES, ASSIGNMENTS = 200, 50
+
+
+class Client:
+    """One keep-alive connection; reconnects after a connection error."""
+
+    def __init__(self, port, token=None):
+        self.port, self.token, self.conn = port, token, None
+
+    def call(self, method, path, body=None, headers=None):
+        """(status, parsed JSON or None); status 0 when there was no answer."""
+        all_headers = {"Content-Type": "application/json"}
+        if self.token:
+            all_headers["Authorization"] = "Bearer " + self.token
+        all_headers.update(headers or {})
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn.request(method, path, None if body is None else json.dumps(body), all_headers)
+            response = self.conn.getresponse()
+            data = response.read()
+            if response.getheader("Connection", "").lower() == "close":
+                self.conn.close()
+                self.conn = None
+        except (OSError, http.client.HTTPException):
+            if self.conn:
+                self.conn.close()
+            self.conn = None
+            return 0, None
+        try:
+            return response.status, json.loads(data) if data else None
+        except ValueError:
+            return response.status, None
+
+
+def must(result, what):
+    status, body = result
+    if status not in (200, 201):
+        sys.exit(f"seeding: {what} answered {status}: {body}")
+    return body
+
+
+def seed(port, token):
+    """Creates the entities the load works on; their versions by id."""
+    c = Client(port, token)
+    portfolio = must(c.call("POST", "/api/v1/portfolios", {
+        "name": "Soak", "description": "soak", "owner": "soak",
+        "reporting_start_date": "2026-01-01", "reporting_end_date": "2026-12-31"}), "portfolio")
+    program = must(c.call("POST", "/api/v1/programs", {
+        "portfolio_id": portfolio["id"], "name": "Soak", "business_sponsor": "s",
+        "program_manager": "m", "technical_lead": "l", "start_date": "2026-01-01",
+        "end_date": "2026-12-31"}), "program")
+    project = must(c.call("POST", "/api/v1/projects", {
+        "program_id": program["id"], "name": "Soak", "business_sponsor": "s",
+        "project_manager": "m", "technical_lead": "l", "start_date": "2026-01-01",
+        "end_date": "2026-12-31", "cost_center_code": "SOAK-1"}), "project")
+    resources, assignments = {}, {}
+    for i in range(RESOURCES):
+        r = must(c.call("POST", "/api/v1/resources",
+                        {"name": f"soak seed {i}", "resource_type": "labor"}), "resource")
+        resources[r["id"]] = r["version"]
+    for i, resource in enumerate(list(resources)[:ASSIGNMENTS]):
+        a = must(c.call("POST", "/api/v1/resource-assignments", {
+            "resource_id": resource, "project_id": project["id"],
+            "assignment_date": f"2026-03-{1 + i % 28:02d}", "capital_percentage": 10,
+            "expense_percentage": 10}), "assignment")
+        assignments[a["id"]] = a["version"]
+    return resources, assignments
+
+
+class Load:
+    """The client threads and what they saw."""
+
+    def __init__(self, port, token, resources, assignments, clients):
+        self.port, self.token = port, token
+        self.resources, self.assignments = resources, assignments
+        self.lock = threading.Lock()
+        self.requests = self.conflicts = self.errors = 0
+        self.error_samples = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(n,), daemon=True)
+                        for n in range(clients)]
+        kinds, weights = zip(*WEIGHTS)
+        self.kinds, self.weights = kinds, weights
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+    def take(self):
+        """(requests, conflicts, errors) since the last take."""
+        with self.lock:
+            counts = (self.requests, self.conflicts, self.errors)
+            self.requests = self.conflicts = 0
+            self.errors = 0
+            return counts
+
+    def run(self, n):
+        rng = random.Random(n)
+        client = Client(self.port, self.token)
+        anonymous = Client(self.port)
+        ids = list(self.resources)
+        created = 0
+        while not self.stop.is_set():
+            kind = rng.choices(self.kinds, self.weights)[0]
+            if kind == "read":
+                status, _ = client.call("GET", f"/api/v1/resources/{rng.choice(ids)}")
+            elif kind == "update":
+                rid = rng.choice(ids)
+                with self.lock:
+                    version = self.resources[rid]
+                stale = rng.random() < 0.1 and version > 1
+                status, body = client.call(
+                    "PATCH", f"/api/v1/resources/{rid}", {"description": f"edit {rng.random()}"},
+                    {"If-Match": f'"{version - 1 if stale else version}"'})
+                new_version = (body or {}).get("version" if status == 200 else "current_version")
+                if isinstance(new_version, int):
+                    with self.lock:
+                        self.resources[rid] = max(self.resources[rid], new_version)
+            elif kind == "create":
+                created += 1
+                status, _ = client.call("POST", "/api/v1/resources", {
+                    "name": f"soak {n}-{created}-{rng.random()}", "resource_type": "labor"})
+            elif kind == "list":
+                status, _ = client.call("GET", "/api/v1/resources?limit=50")
+            elif kind == "bulk":
+                with self.lock:
+                    chosen = rng.sample(list(self.assignments.items()), 5)
+                items = [{"id": a, "version": v, "capital_percentage": rng.randint(0, 40)}
+                         for a, v in chosen]
+                status, body = client.call("POST", "/api/v1/resource-assignments/bulk-update", items)
+                if status == 200:
+                    with self.lock:
+                        for item in body.get("succeeded", []):
+                            self.assignments[item["id"]] = item["version"]
+                        for item in body.get("failed", []):
+                            state = item.get("current_state") or {}
+                            if "version" in state:
+                                self.assignments[item["id"]] = state["version"]
+            else:
+                status, _ = anonymous.call("POST", "/api/v1/auth/token",
+                                           {"username": compare.USER, "password": compare.PASSWORD})
+            with self.lock:
+                self.requests += 1
+                if status == 409:
+                    self.conflicts += 1
+                if status not in EXPECTED[kind]:
+                    self.errors += 1
+                    if len(self.error_samples) < 10:
+                        self.error_samples.append(f"{kind}: {status}")
+
+
+def process_figures(pid):
+    """(RSS MiB, open descriptors, of which sockets)."""
+    rss = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+    fds = sockets = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        fds += 1
+        try:
+            sockets += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    return rss, fds, sockets
+
+
+def http_connections(port):
+    """The HTTP connections the server holds, from its metrics (None if not reported)."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+        conn.close()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("folio_http_connections_open"):
+            return int(float(line.split()[-1]))
+    return None
+
+
+def new_database(args, work):
+    if args.db:
+        return args.db, None
+    if args.backend == "sqlite":
+        return f"sqlite://{work}/soak.db", None
+    if not args.pg_url:
+        sys.exit("--backend postgresql needs --pg-url or FOLIO_TEST_PG_URL")
+    name = f"folio_soak_{os.getpid()}"
+    compare.psql(args.pg_url, f"CREATE DATABASE {name}")
+    return compare.database_url(args.pg_url, name), name
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Resident memory of folio serve under load.")
-    parser.add_argument("--minutes", type=int, default=10)
-    parser.add_argument("--rows", type=int, default=10000)
-    parser.add_argument("--db", help="database URL (default: a new SQLite file)")
+    parser = argparse.ArgumentParser(description="Soak folio serve under mixed load.")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--minutes", type=float, help="how long to run (default 10)")
+    length.add_argument("--seconds", type=float, help="how long to run, in seconds")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get("FOLIO_TEST_PG_URL", ""))
+    parser.add_argument("--db", help="an existing database URL instead of a new one")
+    parser.add_argument("--folio", default=str(compare.REPO / "build" / "cli" / "folio"),
+                        help="the folio binary (default: build/cli/folio)")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--interval", type=float, default=10.0)
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 on any error, or (10 minutes or more) on growth > 10 %%")
     args = parser.parse_args()
+    seconds = args.seconds if args.seconds is not None else 60 * (args.minutes or 10)
 
     work = Path(tempfile.mkdtemp(prefix="folio-soak-"))
-    folio = str(compare.REPO / "build" / "cli" / "folio")
-    server = compare.Server(folio, args.db or f"sqlite://{work}/soak.db", work, "soak")
-    token, ids = compare.seed(server.port, args.rows, work)
-    base = {"FOLIO_TOKEN": token, "FOLIO_IDS_FILE": str(ids)}
-    print("| minute | workload | ops/s | p99 ms | RSS MiB |\n|---:|---|---:|---:|---:|")
-    samples = []
-    warm_up = len(WORKLOADS)
-    for minute in range(warm_up + args.minutes):
-        name, script, env = WORKLOADS[minute % len(WORKLOADS)]
-        r = compare.run_wrk(server.port, 60, script, dict(base, **env))
-        rss = server.rss_kib() / 1024
-        samples.append(rss)
-        print(f"| {minute} | {name} | {r['ops']:,.0f} | {r['p99']:.2f} | {rss:.1f} |", flush=True)
-    server.stop()
-    warm, rest = max(samples[:warm_up]), samples[warm_up:]
-    growth = (max(rest) - warm) / warm if rest else 0.0
-    print(f"\nRSS after warm-up {warm:.1f} MiB, then {min(rest):.1f}-{max(rest):.1f} MiB: "
-          f"{growth:+.0%} at most ({'flat' if growth <= 0.10 else 'GROWS'} by the 10 % rule)")
+    db, pg_database = new_database(args, work)
+    server = compare.Server(args.folio, db, work, "soak")
+    try:
+        token = must(Client(server.port).call(
+            "POST", "/api/v1/auth/token", {"username": compare.USER, "password": compare.PASSWORD}),
+            "login")["access_token"]
+        resources, assignments = seed(server.port, token)
+        load = Load(server.port, token, resources, assignments, args.clients)
+        print(f"soak: {args.backend if not args.db else db}, {args.clients} clients, "
+              f"{seconds:.0f} s, a row every {args.interval:.0f} s (server log: {server.log.name})",
+              flush=True)
+        print("| t s | req/s | 409 | errors | RSS MiB | fds | sockets | HTTP connections |\n"
+              "|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+        load.start()
+        started = time.monotonic()
+        samples, total_errors, total_requests = [], 0, 0
+        while (elapsed := time.monotonic() - started) < seconds:
+            time.sleep(min(args.interval, seconds - elapsed))
+            requests, conflicts, errors = load.take()
+            total_errors += errors
+            total_requests += requests
+            rss, fds, sockets = process_figures(server.process.pid)
+            connections = http_connections(server.port)
+            samples.append((rss, fds))
+            print(f"| {time.monotonic() - started:.0f} | {requests / args.interval:,.0f} | "
+                  f"{conflicts} | {errors} | {rss:.1f} | {fds} | {sockets} | "
+                  f"{'' if connections is None else connections} |", flush=True)
+        load.finish()
+    finally:
+        server.stop()
+        if pg_database:
+            compare.psql(args.pg_url, f"DROP DATABASE {pg_database} WITH (FORCE)")
+
+    # Logins allocate Argon2's memory (tens of MiB each) and give it back, so single samples
+    # swing; a leak raises the middle. Compare the median of the warm-up (the first fifth)
+    # with the median of the last fifth.
+    fifth = max(1, len(samples) // 5)
+    verdicts = []
+    for name, index in (("RSS MiB", 0), ("descriptors", 1)):
+        values = [s[index] for s in samples]
+        warm, last = statistics.median(values[:fifth]), statistics.median(values[-fifth:])
+        growth = (last - warm) / warm if warm else 0.0
+        verdicts.append(growth)
+        print(f"{name}: median {warm:.1f} in the first fifth, {last:.1f} in the last "
+              f"({growth:+.0%}); lowest {min(values):.1f}, highest {max(values):.1f}")
+    print(f"requests: {total_requests:,}, errors: {total_errors}"
+          + (f" (first: {', '.join(load.error_samples)})" if load.error_samples else ""))
+    if args.check:
+        if total_errors:
+            sys.exit("soak: FAILED: requests answered wrongly or not at all")
+        if seconds >= 600 and max(verdicts) > 0.10:
+            sys.exit("soak: FAILED: RSS or descriptors grew more than 10 % after the warm-up")
+        print("soak: OK")
 
 
 if __name__ == "__main__":

@@ -95,6 +95,13 @@ std::string Metrics::render() const {
            "folio_http_in_flight "
         << in_flight_->load() << "\n";
   }
+  if (connections_) {
+    out << "# HELP folio_http_connections_open HTTP connections open (idle keep-alive ones "
+           "included).\n"
+           "# TYPE folio_http_connections_open gauge\n"
+           "folio_http_connections_open "
+        << connections_->load() << "\n";
+  }
   if (!projections_.empty()) {
     std::map<std::string, ProjectionLag> lags;
     for (const auto& [view, lag] : projections_) lags[view] = lag();

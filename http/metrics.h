@@ -28,7 +28,11 @@ class Metrics {
   void record_overload() { overloads_.fetch_add(1, std::memory_order_relaxed); }
   // A connection waiting for a request closed to make room for a new one (server.h).
   void record_eviction() { evictions_.fetch_add(1, std::memory_order_relaxed); }
-  void set_in_flight_gauge(const std::atomic<int>* in_flight) { in_flight_ = in_flight; }
+  // The server's counters, read at every render: requests in flight, open connections.
+  void set_server_gauges(const std::atomic<int>* in_flight, const std::atomic<int>* connections) {
+    in_flight_ = in_flight;
+    connections_ = connections;
+  }
 
   // The lag of an asynchronous view (projections/catch_up_worker.h), read at every render.
   struct ProjectionLag {
@@ -71,6 +75,7 @@ class Metrics {
   std::atomic<std::uint64_t> overloads_{0};
   std::atomic<std::uint64_t> evictions_{0};
   const std::atomic<int>* in_flight_ = nullptr;
+  const std::atomic<int>* connections_ = nullptr;
   std::map<std::string, std::function<ProjectionLag()>> projections_;
   const store::EventStore* store_ = nullptr;
 };

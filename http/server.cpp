@@ -140,7 +140,7 @@ struct Server::Impl {
       acceptor.bind(endpoint);
       acceptor.listen(asio::socket_base::max_listen_connections);
     }
-    services.metrics.set_in_flight_gauge(&in_flight);
+    services.metrics.set_server_gauges(&in_flight, &connections);
   }
 
   ~Impl() {

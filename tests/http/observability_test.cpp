@@ -9,6 +9,8 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "tests/http/http_fixture.h"
 
@@ -164,6 +166,28 @@ TEST_P(HttpObservability, EveryConflictCounterStartsAtZeroAndTheStoreReportsItsW
     EXPECT_EQ(m.find("folio_store_group_commit"), std::string::npos) << "SQLite has none";
     EXPECT_EQ(m.find("folio_store_pipelined"), std::string::npos) << "SQLite has none";
   }
+}
+
+TEST_P(HttpObservability, OpenConnectionsAreAGauge) {
+  HttpClient watcher = client();  // keep-alive: counted in every sample it takes
+  const auto open = [&] {
+    return sample(watcher.get("/metrics").body, "folio_http_connections_open");
+  };
+  const double before = open();
+  EXPECT_GE(before, 1);
+  {
+    std::vector<HttpClient> idle;
+    for (int i = 0; i < 3; ++i) {
+      idle.push_back(client());
+      ASSERT_EQ(idle.back().get("/healthz").status, 200);
+    }
+    EXPECT_EQ(open(), before + 3);
+  }  // closed by the clients
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (open() != before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(open(), before);
 }
 
 TEST_P(HttpObservability, HealthzAndRequestIds) {
