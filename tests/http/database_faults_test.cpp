@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -255,6 +256,26 @@ TEST(DatabaseFaults, SqliteDiskFull) {
   expect_answered_and_kept(load, server.port(), token);
   EXPECT_EQ(server.terminate(), 0);
   expect_verified_intact(url);
+}
+
+// A free TCP port on 127.0.0.1 (nothing listens there once this returns).
+unsigned short unused_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor(
+      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+TEST(DatabaseFaults, SigtermWhileWaitingForPostgresStopsCleanly) {
+  const std::string nowhere =
+      "postgresql://postgres@127.0.0.1:" + std::to_string(unused_port()) + "/postgres";
+  ServerProcess server({nowhere, {}});
+  ASSERT_NE(server.port(), 0);
+  EXPECT_TRUE(has_event(server, "database_unreachable")) << server.stdout_text();
+  EXPECT_EQ(HttpClient(server.port(), false).get("/api/v1/resources").status, 503);
+  EXPECT_EQ(server.terminate(), 0) << server.stdout_text();
+  EXPECT_NE(server.stdout_text().find("stopped while waiting for the database"), std::string::npos)
+      << server.stdout_text();
 }
 
 TEST(DatabaseFaults, PostgresDownAtStartThenKilledMidLoad) {
