@@ -14,6 +14,7 @@
 #include "cli/logging.h"
 #include "commands/queries.h"
 #include "http/auth.h"
+#include "http/idempotency.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/server.h"
@@ -36,7 +37,7 @@ constexpr const char* kServeUsage =
     "                              [--trusted-proxies IP,...] [--shutdown-grace SECONDS]\n"
     "                              [--header-timeout S] [--read-timeout S] [--idle-timeout S]\n"
     "                              [--evict-waiting-after-ms MS] [--statement-timeout S]\n"
-    "                              [--no-migrate]\n"
+    "                              [--idempotency-hours H] [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -91,6 +92,8 @@ constexpr const char* kServeUsage =
     "  --web-root DIR         the built web console, served at / (default $FOLIO_WEB_ROOT,\n"
     "                         else " FOLIO_DEFAULT_WEB_ROOT
     ")\n"
+    "  --idempotency-hours H  how long a write's Idempotency-Key and its answer are kept\n"
+    "                         for exact repeats (default 24, 1..8760)\n"
     "  --no-migrate           do not apply pending migrations on start\n"
     "\n"
     "PostgreSQL that cannot be reached at start (down, still starting, a network fault)\n"
@@ -218,6 +221,7 @@ int run_serve_command(const CliContext& context) {
   std::string idle_timeout = "60";
   std::string evict_after = "1000";
   std::string statement_timeout = "30";
+  std::string idempotency_hours = "24";
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   bool pipelined_reads = true;
@@ -247,6 +251,7 @@ int run_serve_command(const CliContext& context) {
                !take_option(context.args, i, "--idle-timeout", idle_timeout) &&
                !take_option(context.args, i, "--evict-waiting-after-ms", evict_after) &&
                !take_option(context.args, i, "--statement-timeout", statement_timeout) &&
+               !take_option(context.args, i, "--idempotency-hours", idempotency_hours) &&
                !take_option(context.args, i, "--web-root", web_root)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
@@ -256,6 +261,7 @@ int run_serve_command(const CliContext& context) {
   http::ServerOptions options;
   store::StoreOptions store_options;
   http::LoginLimits limits;
+  std::chrono::hours keep_keys_for{24};
   try {
     if (colon == std::string::npos) throw std::invalid_argument("no port");
     options.host = listen.substr(0, colon);
@@ -276,13 +282,14 @@ int run_serve_command(const CliContext& context) {
     options.evictable_after = std::chrono::milliseconds(parse_number(evict_after, 0, 3600000));
     store_options.statement_timeout =
         std::chrono::seconds(parse_number(statement_timeout, 0, 86400));
+    keep_keys_for = std::chrono::hours(parse_number(idempotency_hours, 1, 8760));
   } catch (const std::exception&) {
     context.err
         << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
            "--max-connections and --queue 1..1000000, --group-commits 0..64, --login-limits\n"
            "three positive numbers U,A,S, --trusted-proxies IP addresses, --shutdown-grace\n"
            "0..3600, the timeouts 1..3600, --evict-waiting-after-ms 0..3600000,\n"
-           "--statement-timeout 0..86400\n";
+           "--statement-timeout 0..86400, --idempotency-hours 1..8760\n";
     return 2;
   }
 
@@ -303,6 +310,8 @@ int run_serve_command(const CliContext& context) {
   http::Services services{*store, handler, queries,
                           auth,   metrics, boost::json::serialize(http::openapi_document())};
   services.web_root = web_root;
+  http::IdempotencyKeys idempotency(*store, keep_keys_for);
+  services.idempotency = &idempotency;
 
   if (auth.has_no_users()) {
     const std::string username = env_or("FOLIO_ADMIN_USERNAME", "");

@@ -69,6 +69,27 @@ Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
   return o;
 }
 
+// An update or delete repeated with the command id (Idempotency-Key) of one of the same
+// user's that already committed (its first answer was lost, or said "outcome unknown"):
+// the version check refused the repeat because that very write moved the version on. Then
+// the answer is the first one's: the entity as that write left it. nullopt when the stream
+// holds no such write.
+std::optional<Outcome> earlier_run(Transaction& tx, const CommandContext& context,
+                                   const EntitySpec& spec, const std::string& id,
+                                   std::int64_t expected) {
+  if (context.command_id.empty()) return std::nullopt;
+  auto events = tx.read_stream(projections::stream_id_of(spec, id));
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    if (e.stream_version == expected + 1 && e.metadata.command_id == context.command_id &&
+        e.metadata.user_id == context.actor.user_id) {
+      events.resize(i + 1);
+      return Outcome::success(projections::fold(spec, id, events), false);
+    }
+  }
+  return std::nullopt;
+}
+
 store::EventMetadata metadata_for(const CommandContext& context, const std::string& now) {
   return {context.actor.user_id, context.request_id, context.command_id, now};
 }
@@ -118,6 +139,7 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
     return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
   }
   if (current->deleted || current->version != expected) {
+    if (auto again = earlier_run(tx, context, spec, id, expected)) return *again;
     return conflict(tx, spec, id, expected, current, requested);
   }
   std::vector<FieldError> fixed;
@@ -616,6 +638,7 @@ Outcome CommandHandler::remove(const CommandContext& context, const DeleteEntity
     const EntityScope scope = scope_of(tx, spec, *current);
     if (!can_read(context.actor, scope)) return missing();  // deleted ones too
     if (current->deleted || current->version != expected) {
+      if (auto again = earlier_run(tx, context, spec, command.id, expected)) return *again;
       return conflict(tx, spec, command.id, expected, current, {});
     }
     if (!can_write(context.actor, spec, scope, {}, true)) {

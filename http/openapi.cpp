@@ -113,6 +113,17 @@ json::array id_parameter() {
                                   {"schema", {{"type", "string"}, {"format", "uuid"}}}}};
 }
 
+// Idempotency-Key on every write (http/idempotency.h).
+json::object idempotency_key_parameter() {
+  return json::object{
+      {"name", "Idempotency-Key"}, {"in", "header"},
+      {"schema", {{"type", "string"}, {"minLength", 1}, {"maxLength", 255}}},
+      {"description", "Exact retries: a repeat by the same user with the same key and the same "
+                      "request (method, address, body) gets the first answer again, marked with "
+                      "the header `Idempotent-Replayed: true`, and runs nothing; the key with "
+                      "another request is 422. Keys are kept 24 hours (`--idempotency-hours`)."}};
+}
+
 void add_errors(json::object& responses, std::initializer_list<const char*> codes) {
   for (const char* code : codes) responses[code] = response_ref(std::string("E") + code);
 }
@@ -203,6 +214,7 @@ json::object openapi_document() {
         {"get", {{"summary", "List " + std::string(spec.collection)}, {"operationId", "list" + name},
                  {"parameters", std::move(list_parameters)}, {"responses", std::move(list_responses)}}},
         {"post", {{"summary", "Create a " + std::string(spec.type)}, {"operationId", "create" + name},
+                  {"parameters", json::array{idempotency_key_parameter()}},
                   {"requestBody", json_body(schema_ref(name + "Create"))},
                   {"responses", std::move(create_responses)}}}};
 
@@ -214,7 +226,8 @@ json::object openapi_document() {
     add_errors(delete_responses, {"401", "403", "404", "409", "422"});
     json::array if_match{json::object{{"name", "If-Match"}, {"in", "header"},
                                       {"schema", {{"type", "string"}}},
-                                      {"description", "\"N\": the version last seen"}}};
+                                      {"description", "\"N\": the version last seen"}},
+                        idempotency_key_parameter()};
     json::object update_op{{"summary", "Update a " + std::string(spec.type) + " (partial)"},
                            {"parameters", if_match},
                            {"requestBody", json_body(schema_ref(name + "Update"))},
@@ -255,6 +268,7 @@ json::object openapi_document() {
   paths["/api/v1/resource-assignments/bulk-update"] = json::object{
       {"post", {{"summary", "Update many resource assignments, each with its own version check"},
                 {"operationId", "bulkUpdateResourceAssignments"},
+                {"parameters", json::array{idempotency_key_parameter()}},
                 {"requestBody", json_body({{"type", "array"}, {"maxItems", 1000},
                                            {"items", {{"type", "object"}, {"required", json::array{"id", "version"}},
                                                       {"properties", {{"id", {{"type", "string"}}},

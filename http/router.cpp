@@ -6,6 +6,7 @@
 
 #include "commands/validation.h"
 #include "http/entity_json.h"
+#include "http/idempotency.h"
 #include "http/metrics.h"
 #include "http/request_parsing.h"
 #include "http/static_files.h"
@@ -35,6 +36,7 @@ struct Call {
   commands::Actor actor;
   std::string request_id;
   std::string client_address;
+  bool key_claimed = false;  // the Idempotency-Key is this request's to run (idempotent())
 };
 
 // A piece of the request quoted in an error detail: only when it is short, valid UTF-8
@@ -536,6 +538,66 @@ std::optional<Response> entity_fast_path(Call& call) {
   return token_read_response(call, *spec, pending.route, found);
 }
 
+Response route_api(Call& call);
+
+bool changes_entities(verb method) {
+  return method == verb::post || method == verb::put || method == verb::patch ||
+         method == verb::delete_;
+}
+
+// A write with an Idempotency-Key (idempotency.h): the first with the key runs (route_api)
+// and its answer is kept; a repeat of the same request gets that answer again, marked with
+// `Idempotent-Replayed: true`; the key with another request is 422. Keys belong to the
+// authenticated user. Answers 5xx and 401 are not kept: a repeat runs again.
+Response idempotent(Call& call, std::string_view key) {
+  if (!valid_idempotency_key(key)) {
+    return bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters.");
+  }
+  auto actor = call.services.auth.authenticate(call.request[beast_http::field::authorization]);
+  if (!actor) return unauthenticated();
+  call.info.user_id = actor->user_id;
+  const std::string user = actor->user_id, owned_key(key);
+  const std::string fingerprint =
+      sha256_hex(std::string(beast_http::to_string(call.method)) + " " +
+                 std::string(call.request.target()) + "\n" + call.request.body());
+  auto& keys = *call.services.idempotency;
+  auto claim = keys.claim(user, owned_key, fingerprint);
+  switch (claim.kind) {
+    case IdempotencyKeys::Claim::Kind::replay:
+      claim.answer.set("Idempotent-Replayed", "true");
+      call.info.route = claim.route;
+      return std::move(claim.answer);
+    case IdempotencyKeys::Claim::Kind::mismatch:
+      return validation_problem(
+          {{"Idempotency-Key", "was used before with another request (method, address or body)"}},
+          "This Idempotency-Key belongs to another request.");
+    case IdempotencyKeys::Claim::Kind::busy: {
+      Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
+                           "A request with this Idempotency-Key is still running; repeat it "
+                           "shortly to get its answer.");
+      r.set(beast_http::field::retry_after, "1");
+      return r;
+    }
+    case IdempotencyKeys::Claim::Kind::claimed:
+      break;
+  }
+  call.key_claimed = true;
+  Response answer;
+  try {
+    answer = route_api(call);
+  } catch (...) {
+    keys.abandon(user, owned_key);
+    throw;
+  }
+  const unsigned code = answer.result_int();
+  if (code >= 500 || code == 401) {
+    keys.abandon(user, owned_key);
+  } else {
+    keys.finish(user, owned_key, answer, call.info.route);
+  }
+  return answer;
+}
+
 Response route_api(Call& call) {
   const auto& seg = call.target.segments;  // "api", "v1", ...
   const verb method = call.method;
@@ -551,6 +613,11 @@ Response route_api(Call& call) {
     r.body() = call.services.openapi_json;
     r.prepare_payload();
     return r;
+  }
+  if (changes_entities(method) && !call.key_claimed && call.services.idempotency) {
+    if (const auto key = call.request["Idempotency-Key"]; !key.empty()) {
+      return idempotent(call, key);
+    }
   }
   if (auto fast = entity_fast_path(call)) return std::move(*fast);
   // Everything else needs a token.
@@ -838,8 +905,10 @@ bool handle_request_without_blocking(const Request& request, const std::string& 
                                      const LoopServices& loop, PipeAnswer answer) {
   const verb method = request.method();
   const bool read = method == verb::get && loop.pipe;
-  const bool write =
-      loop.writes && (method == verb::patch || method == verb::put || method == verb::post);
+  // Writes with an Idempotency-Key go the usual way, which keeps their answers.
+  const bool write = loop.writes &&
+                     (method == verb::patch || method == verb::put || method == verb::post) &&
+                     request["Idempotency-Key"].empty();
   if (!read && !write) return false;
   auto target = std::make_shared<const Target>(parse_target(request.target()));
   const auto& seg = target->segments;

@@ -13,6 +13,7 @@
 
 namespace folio::http {
 
+class IdempotencyKeys;
 class Metrics;
 
 struct Services {
@@ -23,6 +24,8 @@ struct Services {
   Metrics& metrics;
   std::string openapi_json;  // served at /api/v1/openapi.json
   std::string web_root;      // the web console's files, served at / (static_files.h)
+  // Idempotency-Key on writes (idempotency.h); null: the header is ignored.
+  IdempotencyKeys* idempotency = nullptr;
 };
 
 // Filled in by the router for the access log and the metrics.

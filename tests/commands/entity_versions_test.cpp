@@ -59,8 +59,8 @@ FieldMap payload_of(const events::RecordedEvent& event) {
 class EntityVersions : public DomainTest {
  protected:
   // Checks that nothing was written since `head`, and that the row of `state` is as it was.
-  void require_nothing_written(std::int64_t head, const EntitySpec& spec,
-                               const EntityState& state, const std::string& what) {
+  void require_nothing_written(std::int64_t head, const EntitySpec& spec, const EntityState& state,
+                               const std::string& what) {
     RC_ASSERT(store_->read_all(head, 10).empty());
     const auto now = load(*store_, spec, state.id);
     RC_ASSERT(now.has_value());
@@ -82,8 +82,7 @@ TEST_P(EntityVersions, CreatedEntityHasVersionOne) {
       const CreatePlan plan = world.create_plan(r, type);  // may create parents
       head_ = log_head(*store_, head_);
       const std::string request_id = "create-" + plan.command.id;
-      const Outcome outcome =
-          handler_->create(context_for(user_uuid(7), request_id), plan.command);
+      const Outcome outcome = handler_->create(context_for(user_uuid(7), request_id), plan.command);
       RC_LOG() << type << " " << describe(plan.command.fields) << " -> " << describe(outcome)
                << "\n";
       RC_ASSERT(outcome.ok());
@@ -145,8 +144,9 @@ TEST_P(EntityVersions, UpdateChangesExactlyTheFieldsSent) {
       for (int u = 0; u < updates; ++u) {
         const UpdatePlan plan = world.update_plan(r, type, state);
         head_ = log_head(*store_, head_);
-        const Outcome outcome = handler_->update(
-            context_for(user_uuid(1), "upd"), UpdateEntity{&spec, state.id, state.version, plan.sent});
+        const Outcome outcome =
+            handler_->update(context_for(user_uuid(1), "upd"),
+                             UpdateEntity{&spec, state.id, state.version, plan.sent});
         RC_LOG() << type << " v" << state.version << " " << describe(plan.sent) << " -> "
                  << describe(outcome) << "\n";
         RC_ASSERT(outcome.ok());
@@ -186,8 +186,8 @@ TEST_P(EntityVersions, UpdateWithoutVersionIsRefusedAndWritesNothing) {
       const UpdatePlan plan = world.update_plan(r, type, state);
       const std::string hash_before = type == "user" ? *password_hash_of(*store_, state.id) : "";
       head_ = log_head(*store_, head_);
-      const Outcome outcome = handler_->update(context_for(user_uuid(1)),
-                                               UpdateEntity{&spec, state.id, std::nullopt, plan.sent});
+      const Outcome outcome = handler_->update(
+          context_for(user_uuid(1)), UpdateEntity{&spec, state.id, std::nullopt, plan.sent});
       RC_LOG() << type << " " << describe(plan.sent) << " -> " << describe(outcome) << "\n";
       RC_ASSERT(outcome.kind == Kind::validation);
       RC_ASSERT(!outcome.errors.empty());
@@ -223,8 +223,7 @@ TEST_P(EntityVersions, MatchingVersionSucceedsWithVersionPlusOne) {
         RC_ASSERT(outcome.entity.version == state.version + 1);
         state = outcome.entity;
       }
-      RC_ASSERT(store_->stream_version(projections::stream_id_of(spec, state.id)) ==
-                state.version);
+      RC_ASSERT(store_->stream_version(projections::stream_id_of(spec, state.id)) == state.version);
       if (r.chance(50)) {
         const Outcome removed = handler_->remove(context_for(user_uuid(9)),
                                                  DeleteEntity{&spec, state.id, state.version});
@@ -248,6 +247,51 @@ TEST_P(EntityVersions, MatchingVersionSucceedsWithVersionPlusOne) {
   }));
 }
 
+// An update or delete repeated with its command id (Idempotency-Key) after it committed,
+// its answer lost: the first answer again (the entity as that write left it), even when the
+// entity moved on since; the same repeat with another command id, or by another user, is
+// the usual conflict.
+TEST_P(EntityVersions, ARepeatWithItsCommandIdGetsTheFirstAnswerNotAConflict) {
+  World world(*handler_, 0x10000009);
+  SeededRandom r(9);
+  for (const auto& type : all_entity_types()) {
+    const EntitySpec& spec = spec_of(type);
+    const EntityState created = world.create(r, type);
+    CommandContext keyed = context_for(user_uuid(1));
+    keyed.command_id = "key-" + type;
+    const UpdatePlan plan = world.update_plan(r, type, created);
+    const UpdateEntity update{&spec, created.id, created.version, plan.sent};
+    const Outcome first = handler_->update(keyed, update);
+    ASSERT_TRUE(first.ok()) << type << ": " << describe(first);
+    // Someone else saves after it.
+    const Outcome later = handler_->update(
+        context_for(user_uuid(2)), UpdateEntity{&spec, created.id, first.entity.version,
+                                                world.update_plan(r, type, first.entity).sent});
+    ASSERT_TRUE(later.ok()) << type << ": " << describe(later);
+
+    const Outcome repeat = handler_->update(keyed, update);
+    ASSERT_TRUE(repeat.ok()) << type << ": " << describe(repeat);
+    EXPECT_EQ(repeat.entity, first.entity) << type;
+    EXPECT_EQ(stream_of(*store_, spec, created.id).size(), 3u) << type << ": nothing written";
+
+    CommandContext other_key = keyed;
+    other_key.command_id = "another-key";
+    EXPECT_EQ(handler_->update(other_key, update).kind, Kind::conflict) << type;
+    CommandContext other_user = context_for(user_uuid(3));
+    other_user.command_id = keyed.command_id;
+    EXPECT_EQ(handler_->update(other_user, update).kind, Kind::conflict) << type;
+
+    if (spec.scope == events::ScopeKind::admin_only || type == "user") continue;
+    keyed.command_id = "delete-" + type;
+    const DeleteEntity removal{&spec, created.id, later.entity.version};
+    const Outcome removed = handler_->remove(keyed, removal);
+    if (!removed.ok()) continue;  // a parent with children: deletes have their own tests
+    const Outcome removed_again = handler_->remove(keyed, removal);
+    ASSERT_TRUE(removed_again.ok()) << type << ": " << describe(removed_again);
+    EXPECT_EQ(removed_again.entity, removed.entity) << type;
+  }
+}
+
 TEST_P(EntityVersions, StaleVersionIsConflictWithCurrentStateAndWritesNothing) {
   World world(*handler_, 0x10000005);
   const auto types = all_entity_types();
@@ -260,10 +304,11 @@ TEST_P(EntityVersions, StaleVersionIsConflictWithCurrentStateAndWritesNothing) {
       const int others = r.between(1, 3);
       for (int u = 0; u < others; ++u) {
         const UpdatePlan plan = world.update_plan(r, type, state);
-        state = require_ok(handler_->update(context_for(user_uuid(u + 1), "other"),
-                                            UpdateEntity{&spec, state.id, state.version, plan.sent}),
-                           "another user's update")
-                    .entity;
+        state =
+            require_ok(handler_->update(context_for(user_uuid(u + 1), "other"),
+                                        UpdateEntity{&spec, state.id, state.version, plan.sent}),
+                       "another user's update")
+                .entity;
         states.push_back(state);
       }
       const bool deleted = r.chance(25);
@@ -284,9 +329,9 @@ TEST_P(EntityVersions, StaleVersionIsConflictWithCurrentStateAndWritesNothing) {
                                        DeleteEntity{&spec, state.id, stale})
                     : handler_->update(context_for(user_uuid(0), "stale"),
                                        UpdateEntity{&spec, state.id, stale, plan.sent});
-      RC_LOG() << type << (as_delete ? " delete" : " update") << " stale v" << stale
-               << " of v" << state.version << (deleted ? " (deleted)" : "") << " -> "
-               << describe(outcome) << "\n";
+      RC_LOG() << type << (as_delete ? " delete" : " update") << " stale v" << stale << " of v"
+               << state.version << (deleted ? " (deleted)" : "") << " -> " << describe(outcome)
+               << "\n";
       RC_ASSERT(outcome.kind == Kind::conflict);
       const auto& c = outcome.conflict;
       RC_ASSERT(c.entity_type == std::string(type));
@@ -346,8 +391,8 @@ TEST_P(EntityVersions, UpdateOfDeletedEntityAtItsLastVersionNamesTheDeletion) {
       handler_->remove(context_for(user_uuid(1)), DeleteEntity{&spec, state.id, 1});
   ASSERT_TRUE(removed.ok()) << describe(removed);
   for (std::int64_t version : {1, 2, 3}) {
-    const Outcome outcome = handler_->update(context_for(user_uuid(2)),
-                                             UpdateEntity{&spec, state.id, version, {{"name", "x"}}});
+    const Outcome outcome = handler_->update(
+        context_for(user_uuid(2)), UpdateEntity{&spec, state.id, version, {{"name", "x"}}});
     ASSERT_EQ(outcome.kind, Kind::conflict) << describe(outcome);
     EXPECT_EQ(outcome.conflict.current_version, 2);
     EXPECT_FALSE(outcome.conflict.current_state.has_value());
@@ -355,7 +400,8 @@ TEST_P(EntityVersions, UpdateOfDeletedEntityAtItsLastVersionNamesTheDeletion) {
     EXPECT_EQ(outcome.conflict.changes_since.back().event_type, "ResourceDeleted");
     EXPECT_EQ(outcome.conflict.changes_since.back().version, 2);
   }
-  const Outcome again = handler_->remove(context_for(user_uuid(2)), DeleteEntity{&spec, state.id, 2});
+  const Outcome again =
+      handler_->remove(context_for(user_uuid(2)), DeleteEntity{&spec, state.id, 2});
   ASSERT_EQ(again.kind, Kind::conflict) << describe(again);
   EXPECT_EQ(again.conflict.changes_since.back().event_type, "ResourceDeleted");
 }
@@ -367,20 +413,22 @@ TEST_P(EntityVersions, LargestVersionIsAPlainConflict) {
   const EntitySpec& spec = spec_of("resource");
   const EntityState state = world.create(r, "resource");
   for (const bool deleted : {false, true}) {
-    const Outcome outcome = handler_->update(context_for(user_uuid(1)),
-                                             UpdateEntity{&spec, state.id, INT64_MAX, {}});
+    const Outcome outcome =
+        handler_->update(context_for(user_uuid(1)), UpdateEntity{&spec, state.id, INT64_MAX, {}});
     ASSERT_EQ(outcome.kind, Kind::conflict) << describe(outcome);
     EXPECT_EQ(outcome.conflict.expected_version, INT64_MAX);
     if (!deleted) {
       EXPECT_TRUE(outcome.conflict.changes_since.empty());
-      ASSERT_TRUE(handler_->remove(context_for(user_uuid(1)), DeleteEntity{&spec, state.id, 1}).ok());
+      ASSERT_TRUE(
+          handler_->remove(context_for(user_uuid(1)), DeleteEntity{&spec, state.id, 1}).ok());
     } else {
       ASSERT_EQ(outcome.conflict.changes_since.size(), 1u);  // the deletion only
       EXPECT_EQ(outcome.conflict.changes_since[0].event_type, "ResourceDeleted");
     }
   }
-  EXPECT_EQ(handler_->remove(context_for(user_uuid(1)), DeleteEntity{&spec, state.id, INT64_MAX}).kind,
-            Kind::conflict);
+  EXPECT_EQ(
+      handler_->remove(context_for(user_uuid(1)), DeleteEntity{&spec, state.id, INT64_MAX}).kind,
+      Kind::conflict);
   EXPECT_EQ(handler_->update(context_for(user_uuid(1)), UpdateEntity{&spec, state.id, 0, {}}).kind,
             Kind::validation);
   EXPECT_EQ(handler_->remove(context_for(user_uuid(1)), DeleteEntity{&spec, state.id, -1}).kind,
