@@ -143,6 +143,27 @@ TEST_P(HttpIdempotency, AnswersSurviveARestartAndHoldOnAnotherServer) {
   EXPECT_EQ(d.get("/api/v1/portfolios").object().at("items").as_array().size(), 1u);
 }
 
+TEST_P(HttpIdempotency, KeysOlderThanTheirKeepingTimeAreForgotten) {
+  // A key kept from long ago (created at the epoch), with an answer for another request.
+  {
+    auto store = db_->open_store();
+    const std::vector<store::SqlValue> row{admin_id_, std::string("old-key"),
+                                           std::string("another request"), std::int64_t{0}};
+    store->transact(store::Access::read_write, [&](store::Transaction& tx) {
+      tx.execute(
+          "INSERT INTO idempotency_keys (user_id, idempotency_key, fingerprint, created_at_ms,"
+          " status, response_headers, response_body) VALUES ($1, $2, $3, $4, 201, '{}', '{}')",
+          row);
+      return store::Verdict::commit;
+    });
+  }
+  // Past 24 hours the key is free again: this request runs (no 422, no replay).
+  const auto fresh = admin_.post(kPortfolios, create_body("portfolios", {}, 1), key("old-key"));
+  EXPECT_EQ(fresh.status, 201) << fresh.body;
+  EXPECT_FALSE(fresh.has_header("Idempotent-Replayed"));
+  EXPECT_EQ(list_ids("portfolios").size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HttpIdempotency,
                          ::testing::Values(Backend::sqlite, Backend::postgres), backend_name_of);
 
