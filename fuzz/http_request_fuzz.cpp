@@ -24,6 +24,7 @@
 #include "commands/passwords.h"
 #include "commands/queries.h"
 #include "http/auth.h"
+#include "http/idempotency.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/router.h"
@@ -47,6 +48,7 @@ struct Folio {
   std::unique_ptr<http::AuthService> auth;
   http::Metrics metrics;
   std::unique_ptr<http::Services> services;
+  std::unique_ptr<http::IdempotencyKeys> idempotency;
   std::string bearer;
   std::string portfolio_id;
 
@@ -66,6 +68,8 @@ struct Folio {
     services = std::make_unique<http::Services>(
         http::Services{*store, *handler, *queries, *auth, metrics,
                        boost::json::serialize(http::openapi_document()), dir + "/web"});
+    idempotency = std::make_unique<http::IdempotencyKeys>(*store, std::chrono::hours(24));
+    services->idempotency = idempotency.get();  // Idempotency-Key headers are fuzzed too
     cli::create_admin(*handler, {"admin", "admin-password-1", ""});
     const auto login = auth->log_in("admin", "admin-password-1", "127.0.0.1");
     if (!login.token) std::abort();
