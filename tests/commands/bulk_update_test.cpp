@@ -188,11 +188,13 @@ TEST_P(BulkUpdate, EachItemSucceedsExactlyWhenItsVersionMatches) {
       RC_ASSERT(events[k].event_type == "ResourceAssignmentUpdated");
     }
   }));
-  // The generator reaches every branch.
-  EXPECT_GT(successes, 100);
-  EXPECT_GT(conflicts, 20);
-  EXPECT_GT(others, 20);
-  EXPECT_GT(repeats, 10);
+  // The generator reaches every branch, and not by luck. Typical counts over the 100 cases
+  // are 110-150 successes, 100-130 conflicts, 140-190 others and 85-115 repeats; the bounds
+  // sit well below (a CI run once drew exactly 100 successes, failing a bound of "> 100").
+  EXPECT_GT(successes, 40);
+  EXPECT_GT(conflicts, 30);
+  EXPECT_GT(others, 40);
+  EXPECT_GT(repeats, 25);
 }
 
 // Capacity is checked per item against what earlier items wrote.
