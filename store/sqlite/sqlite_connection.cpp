@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "store/event_hash.h"
 #include "store/store_error.h"
 
@@ -139,8 +143,18 @@ SqliteConnection::SqliteConnection(const std::string& path) : path_(path) {
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
                                    chain_hash_function, nullptr, nullptr, nullptr),
         "register folio_chain_hash");
+  // Turning a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+  // instead of calling the busy handler: two processes opening one new database together
+  // (two servers starting on an empty store) can meet it. Wait as the busy timeout would.
+  for (int waited_ms = 0;; waited_ms += 5) {
+    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) break;
+    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= kBusyTimeoutMs) {
+      check(rc, "PRAGMA journal_mode = WAL");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   exec_script(
-      "PRAGMA journal_mode = WAL;"
       "PRAGMA synchronous = FULL;"
       "PRAGMA foreign_keys = ON;");
 }
@@ -155,9 +169,9 @@ void SqliteConnection::exec_script(const std::string& sql) {
   char* error = nullptr;
   const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
   if (rc != SQLITE_OK) {
-    const std::string message = error ? error : sqlite3_errstr(rc);
-    sqlite3_free(error);
-    check(rc, message);
+    sqlite3_free(error);  // check() reports sqlite3_errmsg, the same text
+    // Name the statement (its start: scripts can be long) so the error says what failed.
+    check(rc, sql.substr(0, std::min(sql.find('\n'), std::size_t{60})));
   }
 }
 
