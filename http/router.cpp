@@ -36,7 +36,8 @@ struct Call {
   commands::Actor actor;
   std::string request_id;
   std::string client_address;
-  bool key_claimed = false;  // the Idempotency-Key is this request's to run (idempotent())
+  // The Idempotency-Key is this request's to run, and `actor` is set (idempotent()).
+  bool key_claimed = false;
 };
 
 // A piece of the request quoted in an error detail: only when it is short, valid UTF-8
@@ -555,8 +556,9 @@ Response idempotent(Call& call, std::string_view key) {
   }
   auto actor = call.services.auth.authenticate(call.request[beast_http::field::authorization]);
   if (!actor) return unauthenticated();
-  call.info.user_id = actor->user_id;
-  const std::string user = actor->user_id, owned_key(key);
+  call.actor = std::move(*actor);
+  call.info.user_id = call.actor.user_id;
+  const std::string user = call.actor.user_id, owned_key(key);
   const std::string fingerprint =
       sha256_hex(std::string(beast_http::to_string(call.method)) + " " +
                  std::string(call.request.target()) + "\n" + call.request.body());
@@ -620,11 +622,13 @@ Response route_api(Call& call) {
     }
   }
   if (auto fast = entity_fast_path(call)) return std::move(*fast);
-  // Everything else needs a token.
-  auto actor = call.services.auth.authenticate(call.request[beast_http::field::authorization]);
-  if (!actor) return unauthenticated();
-  call.actor = std::move(*actor);
-  call.info.user_id = call.actor.user_id;
+  // Everything else needs a token (idempotent() authenticated a keyed write already).
+  if (!call.key_claimed) {
+    auto actor = call.services.auth.authenticate(call.request[beast_http::field::authorization]);
+    if (!actor) return unauthenticated();
+    call.actor = std::move(*actor);
+    call.info.user_id = call.actor.user_id;
+  }
 
   if (seg.size() == 4 && seg[2] == "auth" && seg[3] == "me") {
     call.info.route = "/api/v1/auth/me";
