@@ -166,9 +166,11 @@ std::unique_ptr<store::EventStore> open_store_when_reachable(
       if (!retry) throw;
       if (!starting) {
         starting.emplace(options.host, options.port);
-        context.out << "The database does not answer yet: " << e.what() << "\n"
-                    << "Folio keeps trying, and answers 503 at http://" << options.host << ":"
-                    << starting->port() << "/ meanwhile (Ctrl-C stops)." << std::endl;
+        // One write, as for the "serving" line below: the log writer shares standard output.
+        context.out << (std::string("The database does not answer yet: ") + e.what() +
+                        "\nFolio keeps trying, and answers 503 at http://" + options.host + ":" +
+                        std::to_string(starting->port()) + "/ meanwhile (Ctrl-C stops).\n")
+                    << std::flush;
       }
       spdlog::warn(boost::json::serialize(boost::json::object{{"event", "database_unreachable"},
                                                               {"attempt", attempt},
@@ -362,9 +364,12 @@ int run_serve_command(const CliContext& context) {
     starting.reset();
   }
   http::Server server(options, services);
-  context.out << "Folio is serving " << store::redact_database_url(context.database_url)
-              << " at http://" << options.host << ":" << server.port() << "/ (Ctrl-C stops)"
-              << std::endl;
+  // One write: the log writer thread shares standard output, and a line written in pieces
+  // could be split by a block of log lines (tests and scripts read the address from it).
+  context.out << ("Folio is serving " + store::redact_database_url(context.database_url) +
+                  " at http://" + options.host + ":" + std::to_string(server.port()) +
+                  "/ (Ctrl-C stops)\n")
+              << std::flush;
   if (std::error_code ec; !std::filesystem::is_directory(web_root, ec)) {
     context.out << "The web console is not built (" << web_root << " is missing): run "
                 << "scripts/build.sh, or `npm ci && npm run build` in web/." << std::endl;
