@@ -5,10 +5,10 @@
 #include <ostream>
 
 #include "cli/command_options.h"
-#include "cli/event_json.h"
 #include "cli/progress.h"
 #include "events/entity_catalog.h"
 #include "events/timestamp.h"
+#include "http/event_json.h"
 #include "store/event_store.h"
 
 namespace folio::cli {
@@ -91,15 +91,15 @@ void for_each_event(store::EventStore& store, const Filter& filter, std::size_t 
 
 int run_export_command(const CliContext& context) {
   po::options_description options("Options");
-  options.add_options()
-      ("stream", po::value<std::string>(), "only this stream (<entity_type>-<id>)")
-      ("entity-type", po::value<std::string>(), "only streams of this entity type")
-      ("from-position", po::value<std::int64_t>()->default_value(1), "first global position")
-      ("to-position", po::value<std::int64_t>(), "last global position")
-      ("since", po::value<std::string>(), "only events recorded at or after TIME")
-      ("until", po::value<std::string>(), "only events recorded at or before TIME")
-      ("output,o", po::value<std::string>(), "write to FILE instead of standard output")
-      ("batch-size", po::value<std::size_t>()->default_value(1000), "events read per query");
+  options.add_options()("stream", po::value<std::string>(),
+                        "only this stream (<entity_type>-<id>)")(
+      "entity-type", po::value<std::string>(), "only streams of this entity type")(
+      "from-position", po::value<std::int64_t>()->default_value(1), "first global position")(
+      "to-position", po::value<std::int64_t>(), "last global position")(
+      "since", po::value<std::string>(), "only events recorded at or after TIME")(
+      "until", po::value<std::string>(), "only events recorded at or before TIME")(
+      "output,o", po::value<std::string>(), "write to FILE instead of standard output")(
+      "batch-size", po::value<std::size_t>()->default_value(1000), "events read per query");
   int exit_code = kExitOk;
   const auto values = parse_command_options(context, kSyntax, options, {}, exit_code);
   if (!values) return exit_code;
@@ -117,7 +117,8 @@ int run_export_command(const CliContext& context) {
     filter.entity_type = spec->type;
   }
   filter.from_position = (*values)["from-position"].as<std::int64_t>();
-  if (values->count("to-position")) filter.to_position = (*values)["to-position"].as<std::int64_t>();
+  if (values->count("to-position"))
+    filter.to_position = (*values)["to-position"].as<std::int64_t>();
   const auto since = timestamp_option(*values, "since");
   const auto until = timestamp_option(*values, "until");
   const auto batch = (*values)["batch-size"].as<std::size_t>();
@@ -134,8 +135,7 @@ int run_export_command(const CliContext& context) {
   if (values->count("output")) {
     file.open((*values)["output"].as<std::string>(), std::ios::binary | std::ios::trunc);
     if (!file) {
-      context.err << "folio export: cannot write " << (*values)["output"].as<std::string>()
-                  << "\n";
+      context.err << "folio export: cannot write " << (*values)["output"].as<std::string>() << "\n";
       return kExitUsage;
     }
   }
@@ -150,7 +150,7 @@ int run_export_command(const CliContext& context) {
   std::string line;
   for_each_event(*store, filter, batch, progress, [&](const events::RecordedEvent& e) {
     if (!filter.keeps(e)) return;
-    line = boost::json::serialize(event_to_json(e));
+    line = boost::json::serialize(http::event_to_json(e));
     line += '\n';
     out.write(line.data(), static_cast<std::streamsize>(line.size()));
     ++written;

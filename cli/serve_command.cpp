@@ -37,7 +37,8 @@ constexpr const char* kServeUsage =
     "                              [--trusted-proxies IP,...] [--shutdown-grace SECONDS]\n"
     "                              [--header-timeout S] [--read-timeout S] [--idle-timeout S]\n"
     "                              [--evict-waiting-after-ms MS] [--statement-timeout S]\n"
-    "                              [--idempotency-hours H] [--no-migrate]\n"
+    "                              [--idempotency-hours H] [--max-event-streams N]\n"
+    "                              [--event-stream-buffer KIB] [--no-migrate]\n"
     "\n"
     "Serves the HTTP API (API.md) until SIGINT or SIGTERM.\n"
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
@@ -94,6 +95,11 @@ constexpr const char* kServeUsage =
     ")\n"
     "  --idempotency-hours H  how long a write's Idempotency-Key and its answer are kept\n"
     "                         for exact repeats (default 24, 1..8760)\n"
+    "  --max-event-streams N  live event streams (GET /api/v1/events as Server-Sent\n"
+    "                         Events) open at once; beyond, 503 (default 256)\n"
+    "  --event-stream-buffer KIB  a live stream's events waiting to be written; a\n"
+    "                         stream that stays this full for --read-timeout is dropped\n"
+    "                         as too slow (default 1024)\n"
     "  --no-migrate           do not apply pending migrations on start\n"
     "\n"
     "PostgreSQL that cannot be reached at start (down, still starting, a network fault)\n"
@@ -224,6 +230,8 @@ int run_serve_command(const CliContext& context) {
   std::string evict_after = "1000";
   std::string statement_timeout = "30";
   std::string idempotency_hours = "24";
+  std::string max_event_streams = "256";
+  std::string event_stream_buffer = "1024";
   std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
   bool migrate = true;
   bool pipelined_reads = true;
@@ -254,6 +262,8 @@ int run_serve_command(const CliContext& context) {
                !take_option(context.args, i, "--evict-waiting-after-ms", evict_after) &&
                !take_option(context.args, i, "--statement-timeout", statement_timeout) &&
                !take_option(context.args, i, "--idempotency-hours", idempotency_hours) &&
+               !take_option(context.args, i, "--max-event-streams", max_event_streams) &&
+               !take_option(context.args, i, "--event-stream-buffer", event_stream_buffer) &&
                !take_option(context.args, i, "--web-root", web_root)) {
       context.err << "folio serve: unknown argument '" << a << "'\n" << kServeUsage;
       return 2;
@@ -285,13 +295,19 @@ int run_serve_command(const CliContext& context) {
     store_options.statement_timeout =
         std::chrono::seconds(parse_number(statement_timeout, 0, 86400));
     keep_keys_for = std::chrono::hours(parse_number(idempotency_hours, 1, 8760));
+    options.event_streams.max_streams =
+        static_cast<std::size_t>(parse_number(max_event_streams, 1, 100000));
+    options.event_streams.max_unsent_bytes =
+        static_cast<std::size_t>(parse_number(event_stream_buffer, 1, 1 << 20)) << 10;
+    options.event_streams.slow_consumer_after = options.read_timeout;
   } catch (const std::exception&) {
     context.err
         << "folio serve: --listen must be HOST:PORT, --workers 1..256, "
            "--max-connections and --queue 1..1000000, --group-commits 0..64, --login-limits\n"
            "three positive numbers U,A,S, --trusted-proxies IP addresses, --shutdown-grace\n"
            "0..3600, the timeouts 1..3600, --evict-waiting-after-ms 0..3600000,\n"
-           "--statement-timeout 0..86400, --idempotency-hours 1..8760\n";
+           "--statement-timeout 0..86400, --idempotency-hours 1..8760,\n"
+           "--max-event-streams 1..100000, --event-stream-buffer 1..1048576\n";
     return 2;
   }
 

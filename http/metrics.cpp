@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "events/entity_catalog.h"
+#include "http/event_stream.h"
 
 namespace folio::http {
 
@@ -101,6 +102,17 @@ std::string Metrics::render() const {
            "# TYPE folio_http_connections_open gauge\n"
            "folio_http_connections_open "
         << connections_->load() << "\n";
+  }
+  if (event_streams_) {
+    out << "# HELP folio_event_streams_open Live event streams (Server-Sent Events) open.\n"
+           "# TYPE folio_event_streams_open gauge\n"
+           "folio_event_streams_open "
+        << event_streams_->open_streams()
+        << "\n# HELP folio_event_streams_dropped_total Live event streams closed because "
+           "their client did not read fast enough.\n"
+           "# TYPE folio_event_streams_dropped_total counter\n"
+           "folio_event_streams_dropped_total "
+        << event_streams_->dropped_streams() << "\n";
   }
   if (!projections_.empty()) {
     std::map<std::string, ProjectionLag> lags;

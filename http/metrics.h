@@ -17,6 +17,8 @@
 
 namespace folio::http {
 
+class EventStreamHub;
+
 class Metrics {
  public:
   // Every entity type's conflict counter starts at 0, so that rate() sees it from the start.
@@ -33,6 +35,9 @@ class Metrics {
     in_flight_ = in_flight;
     connections_ = connections;
   }
+
+  // The server's live event streams (event_stream.h), read at every render.
+  void set_event_streams(const EventStreamHub* hub) { event_streams_ = hub; }
 
   // The lag of an asynchronous view (projections/catch_up_worker.h), read at every render.
   struct ProjectionLag {
@@ -76,6 +81,7 @@ class Metrics {
   std::atomic<std::uint64_t> evictions_{0};
   const std::atomic<int>* in_flight_ = nullptr;
   const std::atomic<int>* connections_ = nullptr;
+  const EventStreamHub* event_streams_ = nullptr;
   std::map<std::string, std::function<ProjectionLag()>> projections_;
   const store::EventStore* store_ = nullptr;
 };

@@ -307,6 +307,52 @@ json::object openapi_document() {
                {"operationId", "resourceUtilisation"},
                {"parameters", std::move(utilisation_parameters)},
                {"responses", std::move(utilisation_responses)}}}};
+  schemas["Event"] = json::object{
+      {"type", "object"},
+      {"description", "One event of the log, as `folio export` writes it"},
+      {"required", json::array{"position", "stream_id", "entity_type", "entity_id", "version", "event_type", "recorded_at", "data"}},
+      {"properties", {{"position", {{"type", "integer"}, {"description", "Global position: strictly increasing over the whole log"}}},
+                      {"stream_id", {{"type", "string"}}},
+                      {"entity_type", {{"type", "string"}}},
+                      {"entity_id", {{"type", "string"}, {"format", "uuid"}}},
+                      {"version", {{"type", "integer"}, {"description", "The entity's version after this event"}}},
+                      {"event_type", {{"type", "string"}}},
+                      {"schema_version", {{"type", "integer"}}},
+                      {"recorded_at", {{"type", "string"}, {"format", "date-time"}}},
+                      {"user_id", {{"type", "string"}, {"description", "Empty for system work (imports, the first admin)"}}},
+                      {"request_id", {{"type", "string"}}},
+                      {"command_id", {{"type", "string"}}},
+                      {"data", {{"type", "object"}, {"description", "The fields the event set (all of them for a creation, the changed ones for an update, null = cleared; {} for a deletion)"}}}}}};
+  json::object events_page{
+      {"type", "object"},
+      {"required", json::array{"items", "next_after", "more"}},
+      {"properties",
+       {{"items", {{"type", "array"}, {"items", schema_ref("Event")}}},
+        {"next_after", {{"type", "integer"}, {"description", "Pass as `after` for the next page (the last position looked at, shown or not)"}}},
+        {"more", {{"type", "boolean"}, {"description", "False when the page reached the end of the log"}}}}}};
+  json::object events_content{{"application/json", {{"schema", std::move(events_page)}}},
+                              {"text/event-stream", {{"schema", {{"type", "string"}}}}}};
+  json::object events_responses{
+      {"200", {{"description", "A page of events in the global order, those the caller may read. With "
+                               "Accept: text/event-stream, a live Server-Sent Events stream instead: each "
+                               "event as `id: <position>` and `data: <Event JSON>`, a `: heartbeat` comment "
+                               "every 15 s when nothing else came; resume with Last-Event-ID"},
+               {"content", std::move(events_content)}}}};
+  add_errors(events_responses, {"400", "401", "503"});
+  json::array events_parameters{
+      json::object{{"name", "after"}, {"in", "query"}, {"description", "Events after this position (default 0: from the start)"},
+                   {"schema", {{"type", "integer"}, {"minimum", 0}}}},
+      json::object{{"name", "limit"}, {"in", "query"}, {"description", "Events per page (pages only)"},
+                   {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 100}}}},
+      json::object{{"name", "entity_type"}, {"in", "query"}, {"description", "Only these entity types, comma-separated (project,project_phase)"},
+                   {"schema", {{"type", "string"}}}},
+      json::object{{"name", "Last-Event-ID"}, {"in", "header"}, {"description", "As `after`, and wins over it (what EventSource sends when it reconnects)"},
+                   {"schema", {{"type", "string"}}}}};
+  paths["/api/v1/events"] = json::object{
+      {"get", {{"summary", "The event feed: every change in the global order, as pages or live"},
+               {"operationId", "events"},
+               {"parameters", std::move(events_parameters)},
+               {"responses", std::move(events_responses)}}}};
   json::object token_responses{
       {"200", {{"description", "A bearer token"},
                {"content", {{"application/json", {{"schema",

@@ -37,14 +37,16 @@ Response problem(status code, std::string_view error, std::string_view title,
 Response validation_problem(const std::vector<commands::FieldError>& errors,
                             std::string_view detail) {
   json::array list;
-  for (const auto& e : errors) list.push_back(json::object{{"field", e.field}, {"message", e.message}});
+  for (const auto& e : errors)
+    list.push_back(json::object{{"field", e.field}, {"message", e.message}});
   return problem(status::unprocessable_entity, "validation", "Invalid request", detail,
                  json::object{{"errors", std::move(list)}});
 }
 
 json::object conflict_body(const commands::ConflictInfo& c, const events::EntitySpec& spec) {
   json::object attempted;
-  for (const auto& [name, value] : c.attempted_changes) attempted[name] = field_value_to_json(value);
+  for (const auto& [name, value] : c.attempted_changes)
+    attempted[name] = field_value_to_json(value);
   json::array since;
   for (const auto& entry : c.changes_since) since.push_back(history_entry_to_json(entry));
   return json::object{
@@ -66,25 +68,27 @@ Response outcome_problem(const commands::Outcome& outcome, const events::EntityS
       return validation_problem(outcome.errors);
     case Kind::conflict: {
       const std::string what(spec.type == "project_phase" ? "project phase" : spec.type);
-      const std::string detail =
-          outcome.conflict.current_state
-              ? "This " + what + " was changed by someone else after you loaded it. Your "
-                "changes were not saved. Review the current values and apply your changes again."
-              : "This " + what + " was deleted by someone else after you loaded it. Your "
-                "changes were not saved.";
+      const std::string detail = outcome.conflict.current_state
+                                     ? "This " + what +
+                                           " was changed by someone else after you loaded it. Your "
+                                           "changes were not saved. Review the current values and "
+                                           "apply your changes again."
+                                     : "This " + what +
+                                           " was deleted by someone else after you loaded it. Your "
+                                           "changes were not saved.";
       return problem(status::conflict, "conflict", "Version conflict", detail,
                      conflict_body(outcome.conflict, spec));
     }
     case Kind::constraint: {
       const auto& c = outcome.constraint;
-      return problem(status::conflict, "constraint", "Rule violated", c.message,
-                     json::object{{"rule", c.rule},
-                                  {"other_entity_type", c.other_entity_type.empty()
-                                                            ? json::value(nullptr)
-                                                            : json::value(c.other_entity_type)},
-                                  {"other_entity_id", c.other_entity_id.empty()
-                                                          ? json::value(nullptr)
-                                                          : json::value(c.other_entity_id)}});
+      return problem(
+          status::conflict, "constraint", "Rule violated", c.message,
+          json::object{
+              {"rule", c.rule},
+              {"other_entity_type", c.other_entity_type.empty() ? json::value(nullptr)
+                                                                : json::value(c.other_entity_type)},
+              {"other_entity_id",
+               c.other_entity_id.empty() ? json::value(nullptr) : json::value(c.other_entity_id)}});
     }
     case Kind::not_found:
       return problem(status::not_found, "not_found", "Not found", outcome.message);
@@ -95,6 +99,10 @@ Response outcome_problem(const commands::Outcome& outcome, const events::EntityS
   }
   return problem(status::internal_server_error, "internal", "Internal error",
                  "An unexpected error occurred.");
+}
+
+Response bad_request(std::string_view detail) {
+  return problem(beast_http::status::bad_request, "bad_request", "Bad request", detail);
 }
 
 }  // namespace folio::http

@@ -22,6 +22,9 @@ std::string problem_type(std::string_view error);
 Response problem(beast_http::status status, std::string_view error, std::string_view title,
                  std::string_view detail, boost::json::object extra = {});
 
+// 400 bad_request with `detail`.
+Response bad_request(std::string_view detail);
+
 // 422 listing every field problem.
 Response validation_problem(const std::vector<commands::FieldError>& errors,
                             std::string_view detail = "The request has invalid fields.");

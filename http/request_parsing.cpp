@@ -84,6 +84,13 @@ Target parse_target(std::string_view target) {
   return result;
 }
 
+std::string quoted_input(std::string_view text) {
+  const bool printable = text.size() <= 100 && commands::utf8_length(text) >= 0 &&
+                         std::none_of(text.begin(), text.end(),
+                                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  return printable ? " '" + std::string(text) + "'" : "";
+}
+
 std::optional<std::int64_t> parse_version_text(std::string_view text) {
   if (text.empty() || text.size() > 19) return std::nullopt;
   std::int64_t value = 0;

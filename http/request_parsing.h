@@ -23,6 +23,10 @@ Target parse_target(std::string_view target);
 // else a new id.
 std::string request_id_for(const Request& request);
 
+// A piece of the request quoted in an error detail: " 'text'" when it is short, valid UTF-8
+// without control characters (a detail must stay valid JSON text), else nothing.
+std::string quoted_input(std::string_view text);
+
 // A version as API.md allows it: a positive integer below 2^63, digits only.
 std::optional<std::int64_t> parse_version_text(std::string_view text);
 

@@ -40,19 +40,6 @@ struct Call {
   bool key_claimed = false;
 };
 
-// A piece of the request quoted in an error detail: only when it is short, valid UTF-8
-// without control characters (a detail must stay valid JSON text), else nothing.
-std::string quoted_input(std::string_view text) {
-  const bool printable = text.size() <= 100 && commands::utf8_length(text) >= 0 &&
-                         std::none_of(text.begin(), text.end(),
-                                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-  return printable ? " '" + std::string(text) + "'" : "";
-}
-
-Response bad_request(std::string_view detail) {
-  return problem(status::bad_request, "bad_request", "Bad request", detail);
-}
-
 Response not_found(std::string_view detail = "There is nothing at this address.") {
   return problem(status::not_found, "not_found", "Not found", detail);
 }
@@ -453,6 +440,19 @@ Response utilisation(Call& call, const std::string& id) {
                                                 {"days", std::move(items)}});
 }
 
+// GET /api/v1/events: a page of the feed, or (GET with Accept: text/event-stream) the head
+// of a live stream that the server carries on (event_stream.h).
+Response event_feed(Call& call) {
+  Response error;
+  auto query = parse_feed_query(call.target, call.request, error);
+  if (!query) return error;
+  if (call.request.method() == verb::get && wants_event_stream(call.request)) {
+    call.info.event_stream = EventStreamRequest{call.actor, std::move(*query)};
+    return event_stream_head();
+  }
+  return event_feed_page(call.services.store, call.actor, *query);
+}
+
 Response issue_token(Call& call) {
   Response error;
   const auto body = parse_json_body(call.request, error);
@@ -648,6 +648,10 @@ Response route_api(Call& call) {
     }
     body["roles"] = std::move(roles);
     return json_response(status::ok, body);
+  }
+  if (seg.size() == 3 && seg[2] == "events") {
+    call.info.route = "/api/v1/events";
+    return method == verb::get ? event_feed(call) : method_not_allowed("GET, HEAD");
   }
   if (seg.size() < 3) return not_found();
   const EntitySpec* spec = events::find_entity_by_collection(seg[2]);

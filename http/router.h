@@ -9,6 +9,7 @@
 #include "commands/command_handler.h"
 #include "commands/queries.h"
 #include "http/auth.h"
+#include "http/event_feed_routes.h"
 #include "http/problem.h"
 
 namespace folio::http {
@@ -32,6 +33,9 @@ struct Services {
 struct RouteInfo {
   std::string route = "unmatched";  // a template such as "/api/v1/projects/{id}"
   std::string user_id;
+  // Set when the response is the head of a live event stream: the server writes the head,
+  // then hands the connection to its EventStreamHub with this (event_stream.h).
+  std::optional<EventStreamRequest> event_stream;
 };
 
 // True for requests that are slow on purpose: logins and writes to users (Argon2id password

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "commands/validation.h"
+#include "http/event_stream_socket.h"
 #include "http/loop_statement_pipe.h"
 #include "http/metrics.h"
 #include "http/request_parsing.h"
@@ -98,6 +99,8 @@ struct Server::Impl {
   std::vector<std::shared_ptr<LoopMailbox>> mailboxes;
   std::vector<std::unique_ptr<LoopStatementPipe>> pipes;
   std::vector<LoopServices> loop_services;
+  // Live event streams; declared after the loops, whose connections its streams hold.
+  EventStreamHub event_streams;
   // The acceptor and the signals, on the thread calling run(). Declared after the loops, so
   // destroyed before them: an accept still pending then holds a socket of one of the loops.
   asio::io_context ioc;
@@ -110,6 +113,7 @@ struct Server::Impl {
   Impl(const ServerOptions& o, Services& s)
       : options(o),
         services(s),
+        event_streams(s.store, o.event_streams),
         ioc(1),
         acceptor(ioc),
         signals(ioc, SIGINT, SIGTERM),
@@ -141,6 +145,7 @@ struct Server::Impl {
       acceptor.listen(asio::socket_base::max_listen_connections);
     }
     services.metrics.set_server_gauges(&in_flight, &connections);
+    services.metrics.set_event_streams(&event_streams);
   }
 
   ~Impl() {
@@ -298,10 +303,25 @@ class Session final : public std::enable_shared_from_this<Session>, public Waiti
   // On this connection's thread, with the router's response to request_.
   void answered(Response response, const RouteInfo& info) {
     counted_ = true;  // in_flight drops once the response is written
+    if (info.event_stream) return start_event_stream(std::move(response), info);
     // Shutdown may have begun meanwhile: a response written (and logged) after that closes
     // its connection.
     response.keep_alive(request_.keep_alive() && !server_.stopping.load());
     write(std::move(response), request_id_, info, method_);
+  }
+
+  // Writes the head of a live event stream; on_write hands the connection to the hub.
+  void start_event_stream(Response head, const RouteInfo& info) {
+    if (server_.stopping.load() || !server_.event_streams.has_room()) {
+      Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
+                           "The server carries as many event streams as it can; try again "
+                           "shortly, or read pages of GET /api/v1/events.");
+      r.set(beast_http::field::retry_after, "5");
+      r.keep_alive(false);
+      return write(std::move(r), request_id_, info, method_);
+    }
+    event_stream_ = info.event_stream;
+    write(std::move(head), request_id_, info, method_);
   }
 
   // For requests that could not be read: the client may still be sending (a body over the
@@ -338,6 +358,15 @@ class Session final : public std::enable_shared_from_this<Session>, public Waiti
       server_.in_flight.fetch_sub(1);
     }
     if (!ec && linger_) return linger();
+    if (!ec && event_stream_) {
+      const std::size_t send_buffer =
+          std::min<std::size_t>(server_.options.event_streams.max_unsent_bytes, 256 << 10);
+      server_.event_streams.add(
+          adopt_event_stream_socket(std::move(stream_), server_.options.read_timeout, send_buffer,
+                                    server_.connections),
+          std::move(*event_stream_));
+      return;  // this session ends; the connection lives on in the hub
+    }
     if (ec || !keep_alive || server_.stopping.load()) return close();
     do_read();
   }
@@ -385,6 +414,7 @@ class Session final : public std::enable_shared_from_this<Session>, public Waiti
   bool first_request_ = true;
   bool counted_ = false;  // the response being written counts in server_.in_flight
   bool linger_ = false;   // drain the connection after this response (reply_and_close)
+  std::optional<EventStreamRequest> event_stream_;  // hand over after this response
   std::size_t lingered_ = 0;
 };
 
@@ -415,6 +445,7 @@ void Server::Impl::begin_shutdown() {
       R"({"event":"shutdown","message":"stopped accepting; finishing in-flight requests"})");
   beast::error_code ignored;
   acceptor.close(ignored);
+  event_streams.stop();  // streams never end by themselves: they close now
   // Let in-flight requests finish (bounded wait), then stop the event loops. run() joins
   // this thread after the loops.
   shutdown_waiter = std::thread([this] {

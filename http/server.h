@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "http/event_stream.h"
 #include "http/router.h"
 
 namespace folio::http {
@@ -55,6 +56,8 @@ struct ServerOptions {
   int listening_socket = -1;
   // Peers (IP addresses) whose X-Forwarded-For names the client (load balancers).
   std::vector<std::string> trusted_proxies;
+  // Live event streams (GET /api/v1/events as Server-Sent Events).
+  EventStreamOptions event_streams;
 };
 
 class Server {

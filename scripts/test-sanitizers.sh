@@ -35,7 +35,7 @@ case "$kind" in
     # Only what those suites need is built (the rest would only cost CI time).
     targets=(--target folio folio_store_tests folio_commands_tests folio_projections_tests
       folio_http_tests)
-    selection=(-LE 'web|fuzz' -R 'Concurren|GroupCommit|Pipe|Piped|Follower|CatchUp|Shutdown|Conflict|Rebuild')
+    selection=(-LE 'web|fuzz' -R 'Concurren|GroupCommit|Pipe|Piped|Follower|CatchUp|Shutdown|Conflict|Rebuild|EventFeed')
     ;;
   -h | --help)
     sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'

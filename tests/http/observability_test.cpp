@@ -284,8 +284,9 @@ TEST_P(HttpObservability, OpenApiDocumentDescribesEveryPathAndVersion) {
       EXPECT_TRUE(responses.contains("422")) << m;
     }
   }
-  for (const char* path : {"/api/v1/resource-assignments/bulk-update", "/api/v1/auth/token",
-                           "/api/v1/auth/me", "/healthz", "/metrics", "/api/v1/openapi.json"}) {
+  for (const char* path :
+       {"/api/v1/resource-assignments/bulk-update", "/api/v1/auth/token", "/api/v1/auth/me",
+        "/healthz", "/metrics", "/api/v1/openapi.json", "/api/v1/events"}) {
     EXPECT_TRUE(paths.contains(path)) << path;
   }
   // Every schema of an entity carries `version`, whatever name it has.

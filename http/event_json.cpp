@@ -1,4 +1,4 @@
-#include "cli/event_json.h"
+#include "http/event_json.h"
 
 #include <stdexcept>
 
@@ -6,7 +6,7 @@
 #include "http/entity_json.h"
 #include "projections/fold.h"
 
-namespace folio::cli {
+namespace folio::http {
 
 boost::json::object event_to_json(const events::RecordedEvent& event) {
   const std::string type = events::entity_type_of_stream(event.stream_id);
@@ -18,7 +18,7 @@ boost::json::object event_to_json(const events::RecordedEvent& event) {
   }
   boost::json::object data;
   for (const auto& [name, value] : projections::event_fields(*spec, event)) {
-    data[name] = http::field_value_to_json(value);
+    data[name] = field_value_to_json(value);
   }
   boost::json::object out;
   out.reserve(12);
@@ -37,4 +37,4 @@ boost::json::object event_to_json(const events::RecordedEvent& event) {
   return out;
 }
 
-}  // namespace folio::cli
+}  // namespace folio::http

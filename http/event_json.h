@@ -1,4 +1,4 @@
-// Events as JSON lines for auditors (`folio export`, `folio replay --json`): the envelope
+// Events as JSON for auditors and other systems (`folio export`, the event feed): the envelope
 // with the payload decoded into the fields the event set.
 #pragma once
 
@@ -6,7 +6,7 @@
 
 #include "events/envelope.h"
 
-namespace folio::cli {
+namespace folio::http {
 
 // {"position","stream_id","entity_type","entity_id","version","event_type",
 //  "schema_version","recorded_at","user_id","request_id","command_id","data":{field:value}}
@@ -14,4 +14,4 @@ namespace folio::cli {
 // decode, std::runtime_error when the stream is not one of a catalog entity type.
 boost::json::object event_to_json(const events::RecordedEvent& event);
 
-}  // namespace folio::cli
+}  // namespace folio::http

@@ -1,0 +1,73 @@
+#include "commands/event_feed.h"
+
+#include <algorithm>
+#include <map>
+
+#include "events/entity_catalog.h"
+#include "projections/read_model.h"
+
+namespace folio::commands {
+
+namespace {
+
+// Whether `actor` may read the entity of `event` now; `known` remembers the answers of one
+// call by stream. Only projects and their children need a read: where an entity sits is
+// in its row (and its project's), the other kinds' scopes follow from their type and id.
+bool may_read(store::Transaction& tx, const Actor& actor, const events::EntitySpec& spec,
+              const events::RecordedEvent& event, std::map<std::string, bool>& known) {
+  const auto found = known.find(event.stream_id);
+  if (found != known.end()) return found->second;
+  const std::string id = event.stream_id.substr(spec.type.size() + 1);
+  bool readable = false;
+  if (spec.scope == events::ScopeKind::project || spec.scope == events::ScopeKind::project_child) {
+    const auto row = projections::load_entity(tx, spec, id);
+    readable = row && can_read(actor, scope_of(tx, spec, *row));
+  } else {
+    projections::EntityState state;
+    state.id = id;
+    readable = can_read(actor, scope_of(spec, state, ""));
+  }
+  known.emplace(event.stream_id, readable);
+  return readable;
+}
+
+}  // namespace
+
+FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery& query) {
+  FeedPage page;
+  const bool sees_all = actor.system || actor.is_admin();
+  const auto wanted_type = [&](const std::string& type) {
+    return query.entity_types.empty() ||
+           std::find(query.entity_types.begin(), query.entity_types.end(), type) !=
+               query.entity_types.end();
+  };
+  // One snapshot: the scopes checked are those of the moment the events were read.
+  store.transact(store::Access::read_only, [&](store::Transaction& tx) {
+    page = FeedPage{{}, query.after, true};  // a retried unit starts over
+    std::map<std::string, bool> known;
+    std::size_t scanned = 0;
+    while (page.events.size() < query.limit && scanned < kFeedScanLimit) {
+      const std::size_t batch =
+          std::min(kFeedScanLimit - scanned, std::max<std::size_t>(query.limit, 500));
+      auto events = tx.read_all(page.next_after, batch);
+      for (auto& event : events) {
+        ++scanned;
+        page.next_after = event.global_position;
+        const std::string type = events::entity_type_of_stream(event.stream_id);
+        const events::EntitySpec* spec = events::find_entity_by_type(type);
+        if (spec == nullptr || !wanted_type(type)) continue;
+        if (!sees_all && !may_read(tx, actor, *spec, event, known)) continue;
+        page.events.push_back(std::move(event));
+        if (page.events.size() == query.limit) return store::Verdict::commit;
+      }
+      if (events.size() < batch) {
+        page.more = false;  // the end of the log, as far as it can be read now
+        return store::Verdict::commit;
+      }
+    }
+    return store::Verdict::commit;
+  });
+  return page;
+}
+
+}  // namespace folio::commands
