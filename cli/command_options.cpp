@@ -29,20 +29,21 @@ std::optional<po::variables_map> parse_command_options(const CliContext& context
   }
   po::variables_map values;
   try {
-    po::store(po::command_line_parser(context.args)
-                  .options(all)
-                  .positional(positional)
-                  .style(po::command_line_style::default_style &
-                         ~po::command_line_style::allow_guessing)
-                  .run(),
-              values);
+    po::store(
+        po::command_line_parser(context.args)
+            .options(all)
+            .positional(positional)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        values);
     if (values.count("help")) {
       print_usage(context.out, syntax, options);
       exit_code = kExitOk;
       return std::nullopt;
     }
     po::notify(values);
-    for (const auto& name : positionals.names) {
+    for (std::size_t i = 0; i < positionals.names.size() && i < positionals.required; ++i) {
+      const auto& name = positionals.names[i];
       if (!values.count(name)) throw po::error("missing <" + name + ">");
     }
   } catch (const po::error& e) {

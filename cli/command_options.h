@@ -21,9 +21,10 @@ struct CommandSyntax {
   std::string epilog;       // printed after the options (exit statuses, examples)
 };
 
-// The command's positional arguments, by name, in order. All are required.
+// The command's positional arguments, by name, in order.
 struct Positionals {
-  std::vector<std::string> names;  // e.g. {"entity_type", "id"}
+  std::vector<std::string> names;   // e.g. {"entity_type", "id"}
+  std::size_t required = SIZE_MAX;  // the first `required` names must be given (all by default)
 };
 
 // The parsed options, or nullopt when the command should end now with `exit_code`.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/backup_command.h"
+#include "cli/changes_command.h"
 #include "cli/cli_context.h"
 #include "cli/command_options.h"
 #include "cli/export_command.h"
@@ -48,6 +49,8 @@ const std::map<std::string, Subcommand>& subcommands() {
         folio::cli::run_schema_command, false}},
       {"replay",
        {"an entity's events with changes and states, for audits", folio::cli::run_replay_command}},
+      {"changes",
+       {"who changed what across all entities, field by field", folio::cli::run_changes_command}},
       {"export",
        {"all (or filtered) events as decoded JSON lines", folio::cli::run_export_command}},
       {"import", {"adopt existing rows from a JSON-lines file", folio::cli::run_import_command}},

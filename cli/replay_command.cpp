@@ -4,6 +4,8 @@
 #include <ostream>
 
 #include "cli/command_options.h"
+#include "cli/progress.h"
+#include "commands/queries.h"
 #include "events/entity_catalog.h"
 #include "events/timestamp.h"
 #include "http/entity_json.h"
@@ -16,9 +18,13 @@ namespace {
 
 const CommandSyntax kSyntax{
     "replay",
-    "Usage: folio [--db URL] replay <entity_type> <id> [--to-version N] [--as-of TIME] [--json]",
+    "Usage: folio [--db URL] replay <entity_type> <id> [--to-version N] [--as-of TIME] [--json]\n"
+    "       folio [--db URL] replay <entity_type> --as-of TIME [--json]",
     "Replays one entity's events in order, for audits: each event's version, time, user,\n"
     "request id and field changes (from -> to), then the entity's state after it.\n"
+    "Without an id: every entity of the type as it stood at TIME (deleted ones while they\n"
+    "existed, later ones absent), folded from the events, one JSON object per line, ordered\n"
+    "by id (what GET /api/v1/{collection}?as_of=TIME lists).\n"
     "<entity_type> is a type such as project_phase or its URL name (project-phases).",
     "TIME is YYYY-MM-DD (midnight UTC) or an RFC 3339 time such as 2026-11-28T09:30:00Z.\n"
     "Exit status: 0 printed, 1 no such entity (or nothing at that version/time),\n"
@@ -51,17 +57,41 @@ void print_text(std::ostream& out, const events::RecordedEvent& event,
   out << "    state: " << boost::json::serialize(state) << "\n";
 }
 
+// The whole collection as of `as_of`, one entity per line; progress on standard error.
+int replay_collection(const CliContext& context, const events::EntitySpec& spec,
+                      const std::string& as_of, bool json) {
+  auto store = store::open_event_store(context.database_url, {.connections = 1});
+  commands::EntityQueries queries(*store);
+  projections::ListQuery query;
+  query.limit = 500;
+  Progress progress(context.err, "replay " + std::string(spec.collection), "entities");
+  do {
+    commands::ListPage page;
+    queries.list_as_of(commands::Actor::system_actor(), spec, query, as_of, page);
+    for (const auto& state : page.items) {
+      context.out << boost::json::serialize(http::entity_to_json(spec, state)) << "\n";
+    }
+    progress.advance(static_cast<std::int64_t>(page.items.size()));
+    query.after_id = page.next_cursor;
+  } while (!query.after_id.empty());
+  progress.finish();
+  if (!json) {
+    context.out << spec.collection << " as of " << as_of << ": " << with_thousands(progress.done())
+                << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_replay_command(const CliContext& context) {
   po::options_description options("Options");
-  options.add_options()
-      ("to-version", po::value<std::int64_t>(), "stop after this version")
-      ("as-of", po::value<std::string>(), "stop at the last event recorded at or before TIME")
-      ("json", po::bool_switch(), "one JSON object per event and line");
+  options.add_options()("to-version", po::value<std::int64_t>(), "stop after this version")(
+      "as-of", po::value<std::string>(), "stop at the last event recorded at or before TIME")(
+      "json", po::bool_switch(), "one JSON object per event and line");
   int exit_code = kExitOk;
   const auto values =
-      parse_command_options(context, kSyntax, options, {{"entity_type", "id"}}, exit_code);
+      parse_command_options(context, kSyntax, options, {{"entity_type", "id"}, 1}, exit_code);
   if (!values) return exit_code;
 
   const auto type = (*values)["entity_type"].as<std::string>();
@@ -88,6 +118,13 @@ int run_replay_command(const CliContext& context) {
     as_of = events::format_timestamp(*t);
   }
   const bool json = (*values)["json"].as<bool>();
+  if (!values->count("id")) {
+    if (as_of.empty() || to_version != INT64_MAX) {
+      context.err << "folio replay: without an id, give --as-of TIME (and no --to-version)\n";
+      return kExitUsage;
+    }
+    return replay_collection(context, *spec, as_of, json);
+  }
   const std::string id = (*values)["id"].as<std::string>();
 
   auto store = store::open_event_store(context.database_url, {.connections = 1});

@@ -36,7 +36,10 @@ bool may_read(store::Transaction& tx, const Actor& actor, const events::EntitySp
 FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery& query) {
   FeedPage page;
   const bool sees_all = actor.system || actor.is_admin();
-  const auto wanted_type = [&](const std::string& type) {
+  const auto wanted = [&](const std::string& type, const events::RecordedEvent& event) {
+    if (!query.since.empty() && event.recorded_at < query.since) return false;
+    if (!query.until.empty() && event.recorded_at > query.until) return false;
+    if (!query.user_id.empty() && event.metadata.user_id != query.user_id) return false;
     return query.entity_types.empty() ||
            std::find(query.entity_types.begin(), query.entity_types.end(), type) !=
                query.entity_types.end();
@@ -55,7 +58,7 @@ FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery
         page.next_after = event.global_position;
         const std::string type = events::entity_type_of_stream(event.stream_id);
         const events::EntitySpec* spec = events::find_entity_by_type(type);
-        if (spec == nullptr || !wanted_type(type)) continue;
+        if (spec == nullptr || !wanted(type, event)) continue;
         if (!sees_all && !may_read(tx, actor, *spec, event, known)) continue;
         page.events.push_back(std::move(event));
         if (page.events.size() == query.limit) return store::Verdict::commit;
@@ -68,6 +71,33 @@ FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery
     return store::Verdict::commit;
   });
   return page;
+}
+
+ChangesPage read_changes(store::EventStore& store, const Actor& actor, const FeedQuery& query) {
+  FeedPage page = read_feed(store, actor, query);
+  // Each stream's history once, up to the last of its versions on this page.
+  std::map<std::string, std::int64_t> last_version;
+  for (const auto& event : page.events) {
+    auto& last = last_version[event.stream_id];
+    last = std::max(last, event.stream_version);
+  }
+  std::map<std::string, std::vector<projections::HistoryEntry>> histories;
+  store.transact(store::Access::read_only, [&](store::Transaction& tx) {
+    histories.clear();
+    for (const auto& [stream, version] : last_version) {
+      const auto* spec = events::find_entity_by_type(events::entity_type_of_stream(stream));
+      histories[stream] = projections::history(*spec, tx.read_stream(stream, 1, version));
+    }
+    return store::Verdict::commit;
+  });
+  ChangesPage result{{}, page.next_after, page.more};
+  result.changes.reserve(page.events.size());
+  for (auto& event : page.events) {
+    const auto& history = histories.at(event.stream_id);
+    auto entry = history.at(static_cast<std::size_t>(event.stream_version - 1));
+    result.changes.push_back({std::move(event), std::move(entry)});
+  }
+  return result;
 }
 
 }  // namespace folio::commands

@@ -8,6 +8,7 @@
 
 #include "commands/access.h"
 #include "events/envelope.h"
+#include "projections/fold.h"
 #include "store/event_store.h"
 
 namespace folio::commands {
@@ -16,6 +17,12 @@ struct FeedQuery {
   std::int64_t after = 0;  // events with a greater global position
   std::size_t limit = 100;
   std::vector<std::string> entity_types;  // empty: every type
+  // Only events recorded from `since` to `until`, both included (RFC 3339 as
+  // events::format_timestamp writes it, so that they compare as text; empty: no bound),
+  // and by `user_id` (empty: anyone's).
+  std::string since;
+  std::string until;
+  std::string user_id;
 };
 
 struct FeedPage {
@@ -34,6 +41,21 @@ struct FeedPage {
 // a bounded number of events per call (kFeedScanLimit), so a page may hold fewer than
 // `limit` events and still have `more` behind it.
 FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery& query);
+
+// One event with the fields it changed (from -> to), for audits.
+struct Change {
+  events::RecordedEvent event;
+  projections::HistoryEntry entry;
+};
+struct ChangesPage {
+  std::vector<Change> changes;
+  std::int64_t next_after = 0;  // as FeedPage's
+  bool more = false;
+};
+
+// read_feed's events with what each changed: the value before (from the entity's earlier
+// events) and after, field by field.
+ChangesPage read_changes(store::EventStore& store, const Actor& actor, const FeedQuery& query);
 
 // At most this many events are looked at per read_feed call.
 inline constexpr std::size_t kFeedScanLimit = 5000;

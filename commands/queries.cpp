@@ -32,6 +32,25 @@ Outcome token_read_outcome(const events::EntitySpec& spec, const std::string& id
   return Outcome::success(std::move(*entity), false);
 }
 
+void check_filters(const events::EntitySpec& spec, const projections::ListQuery& query) {
+  const auto& filters = projections::read_model_sql(spec).list_filters;
+  for (const auto& [name, value] : query.filters) {
+    if (std::find(filters.begin(), filters.end(), name) == filters.end()) {
+      throw std::invalid_argument("cannot filter " + std::string(spec.collection) + " by " + name);
+    }
+  }
+}
+
+// The state of entity `id` from its events recorded at or before `as_of`.
+projections::EntityState state_as_of(Transaction& tx, const events::EntitySpec& spec,
+                                     const std::string& id, const std::string& as_of) {
+  auto events = tx.read_stream(projections::stream_id_of(spec, id));
+  const auto later = std::find_if(events.begin(), events.end(),
+                                  [&](const auto& e) { return e.recorded_at > as_of; });
+  events.erase(later, events.end());
+  return projections::fold(spec, id, events);
+}
+
 }  // namespace
 
 Outcome EntityQueries::get(const Actor& actor, const events::EntitySpec& spec,
@@ -82,12 +101,7 @@ void EntityQueries::get_with_token(store::StatementPipe& pipe, TokenCheck token,
 Outcome EntityQueries::list(const Actor& actor, const events::EntitySpec& spec,
                             const projections::ListQuery& query, ListPage& page) {
   if (admin_only_refused(actor, spec)) return Outcome::refused("only admins may read these");
-  const auto& filters = projections::read_model_sql(spec).list_filters;
-  for (const auto& [name, value] : query.filters) {
-    if (std::find(filters.begin(), filters.end(), name) == filters.end()) {
-      throw std::invalid_argument("cannot filter " + std::string(spec.collection) + " by " + name);
-    }
-  }
+  check_filters(spec, query);
   page = {};
   store_.transact(store::Access::read_only, [&](Transaction& tx) {
     const auto rows = projections::list_entities(tx, spec, query);
@@ -97,6 +111,41 @@ Outcome EntityQueries::list(const Actor& actor, const events::EntitySpec& spec,
     // A full page (before filtering by access) may have more behind it.
     if (rows.size() == query.limit && !rows.empty()) page.next_cursor = rows.back().id;
     return Verdict::commit;
+  });
+  return Outcome::success({}, false);
+}
+
+Outcome EntityQueries::list_as_of(const Actor& actor, const events::EntitySpec& spec,
+                                  const projections::ListQuery& query, const std::string& as_of,
+                                  ListPage& page) {
+  if (admin_only_refused(actor, spec)) return Outcome::refused("only admins may read these");
+  check_filters(spec, query);
+  constexpr std::int64_t kBatch = 200;
+  const auto& sql = projections::read_model_sql(spec);
+  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+    page = {};
+    std::string after = query.after_id;
+    while (true) {
+      const std::vector<store::SqlValue> params{as_of, after, kBatch};
+      const auto rows = tx.query(sql.created_by.c_str(), params);
+      for (const auto& row : rows) {
+        after = std::get<std::string>(row[0]);
+        auto state = state_as_of(tx, spec, after, as_of);
+        if (!state.exists()) continue;
+        const bool matches =
+            std::all_of(query.filters.begin(), query.filters.end(), [&](const auto& f) {
+              return projections::text_field(state.fields, f.first) == f.second;
+            });
+        const auto current = projections::load_entity(tx, spec, after);
+        if (!matches || !current || !can_read(actor, scope_of(tx, spec, *current))) continue;
+        page.items.push_back(std::move(state));
+        if (page.items.size() == query.limit) {
+          page.next_cursor = after;
+          return Verdict::commit;
+        }
+      }
+      if (static_cast<std::int64_t>(rows.size()) < kBatch) return Verdict::commit;
+    }
   });
   return Outcome::success({}, false);
 }

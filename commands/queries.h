@@ -52,6 +52,14 @@ class EntityQueries {
   Outcome list(const Actor& actor, const events::EntitySpec& spec,
                const projections::ListQuery& query, ListPage& page);
 
+  // list() of the collection as it stood at `as_of` (a timestamp as events have them, see
+  // events::format_timestamp): the entities that existed then, each folded from its events
+  // recorded up to then, filtered by those states' references. Access as for history():
+  // by where each entity sits now. Folds every entity created by then up to a full page, so
+  // it costs what the collection's history costs: an audit tool, not a hot path.
+  Outcome list_as_of(const Actor& actor, const events::EntitySpec& spec,
+                     const projections::ListQuery& query, const std::string& as_of, ListPage& page);
+
   // Every event of the entity with its field changes, oldest first (deleted ones too).
   Outcome history(const Actor& actor, const events::EntitySpec& spec, const std::string& id,
                   std::vector<projections::HistoryEntry>& entries);

@@ -2,7 +2,10 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include "commands/validation.h"
 #include "events/entity_catalog.h"
+#include "events/timestamp.h"
+#include "http/entity_json.h"
 #include "http/event_json.h"
 
 namespace folio::http {
@@ -56,6 +59,19 @@ std::optional<commands::FeedQuery> parse_feed_query(const Target& target, const 
         return std::nullopt;
       }
       query.limit = static_cast<std::size_t>(*limit);
+    } else if (key == "since" || key == "until") {
+      const auto time = events::parse_timestamp(value);
+      if (!time) {
+        error = bad_request(key + " must be a time: YYYY-MM-DD or an RFC 3339 timestamp.");
+        return std::nullopt;
+      }
+      (key == "since" ? query.since : query.until) = events::format_timestamp(*time);
+    } else if (key == "user_id") {
+      if (!commands::is_uuid(value)) {
+        error = bad_request("user_id must be a UUID.");
+        return std::nullopt;
+      }
+      query.user_id = value;
     } else if (key == "entity_type") {
       auto types = parse_entity_types(value, error);
       if (!types) return std::nullopt;
@@ -80,15 +96,32 @@ bool wants_event_stream(const Request& request) {
   return boost::algorithm::icontains(request[beast_http::field::accept], "text/event-stream");
 }
 
+namespace {
+
+// A page of the feed with its items made by `to_json`: {"items","next_after","more"}.
+template <class Item, class ToJson>
+Response feed_page_response(const std::vector<Item>& items, std::int64_t next_after, bool more,
+                            ToJson to_json) {
+  boost::json::array array;
+  array.reserve(items.size());
+  for (const auto& item : items) array.push_back(to_json(item));
+  return json_response(
+      beast_http::status::ok,
+      boost::json::object{{"items", std::move(array)}, {"next_after", next_after}, {"more", more}});
+}
+
+}  // namespace
+
 Response event_feed_page(store::EventStore& store, const commands::Actor& actor,
                          const commands::FeedQuery& query) {
   const commands::FeedPage page = commands::read_feed(store, actor, query);
-  boost::json::array items;
-  items.reserve(page.events.size());
-  for (const auto& event : page.events) items.push_back(event_to_json(event));
-  return json_response(beast_http::status::ok, boost::json::object{{"items", std::move(items)},
-                                                                   {"next_after", page.next_after},
-                                                                   {"more", page.more}});
+  return feed_page_response(page.events, page.next_after, page.more, event_to_json);
+}
+
+Response changes_page(store::EventStore& store, const commands::Actor& actor,
+                      const commands::FeedQuery& query) {
+  const commands::ChangesPage page = commands::read_changes(store, actor, query);
+  return feed_page_response(page.changes, page.next_after, page.more, change_to_json);
 }
 
 Response event_stream_head() {

@@ -1,5 +1,7 @@
 // GET /api/v1/events (docs/api.md "Event feed"): the log in its global order as pages of
-// JSON, or, with Accept: text/event-stream, the request to follow it live (event_stream.h).
+// JSON, or, with Accept: text/event-stream, the request to follow it live (event_stream.h);
+// GET /api/v1/changes (docs/api.md "Audit queries"): the same events with field-level
+// changes.
 #pragma once
 
 #include <optional>
@@ -18,8 +20,9 @@ struct EventStreamRequest {
 };
 
 // The query of a feed request: ?after= (0 or a position; Last-Event-ID, when sent, wins:
-// it is what a reconnecting EventSource sends), ?limit= (1..1000, default 100) and
-// ?entity_type= (types, comma-separated). nullopt, with `error` the 400, when malformed.
+// it is what a reconnecting EventSource sends), ?limit= (1..1000, default 100),
+// ?entity_type= (types, comma-separated), ?since= and ?until= (times, both included, as
+// `folio export` has them) and ?user_id=. nullopt, with `error` the 400, when malformed.
 std::optional<commands::FeedQuery> parse_feed_query(const Target& target, const Request& request,
                                                     Response& error);
 
@@ -29,6 +32,12 @@ bool wants_event_stream(const Request& request);
 // 200 {"items":[event...],"next_after":N,"more":bool} (event_json.h for the items).
 Response event_feed_page(store::EventStore& store, const commands::Actor& actor,
                          const commands::FeedQuery& query);
+
+// GET /api/v1/changes: 200 {"items":[{"position","entity_type","entity_id","version",
+// "event_type","recorded_at","user_id","request_id","changes":{field:{"from","to"}}}],
+// "next_after":N,"more":bool}: the feed's events with their field-level changes.
+Response changes_page(store::EventStore& store, const commands::Actor& actor,
+                      const commands::FeedQuery& query);
 
 // The head of a live stream's response (its body follows as the events come).
 Response event_stream_head();

@@ -37,4 +37,15 @@ boost::json::object event_to_json(const events::RecordedEvent& event) {
   return out;
 }
 
+boost::json::object change_to_json(const commands::Change& change) {
+  const auto& event = change.event;
+  const std::string type = events::entity_type_of_stream(event.stream_id);
+  boost::json::object item{{"position", event.global_position},
+                           {"entity_type", type},
+                           {"entity_id", event.stream_id.substr(type.size() + 1)}};
+  for (auto& member : history_entry_to_json(change.entry)) item.insert(std::move(member));
+  item["request_id"] = event.metadata.request_id;
+  return item;
+}
+
 }  // namespace folio::http

@@ -197,7 +197,11 @@ json::object openapi_document() {
     json::array list_parameters{
         json::object{{"name", "limit"}, {"in", "query"},
                      {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 50}}}},
-        json::object{{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}}};
+        json::object{{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
+        json::object{{"name", "as_of"}, {"in", "query"},
+                     {"description", "The collection as it stood at this time (YYYY-MM-DD or RFC 3339), built from the events: "
+                                     "entities deleted since as they were, entities created later absent; filters apply to the states then"},
+                     {"schema", {{"type", "string"}}}}};
     for (const auto& f : spec.fields) {
       if (f.kind == FieldKind::reference) {
         list_parameters.push_back(json::object{{"name", f.name}, {"in", "query"},
@@ -348,6 +352,41 @@ json::object openapi_document() {
                    {"schema", {{"type", "string"}}}},
       json::object{{"name", "Last-Event-ID"}, {"in", "header"}, {"description", "As `after`, and wins over it (what EventSource sends when it reconnects)"},
                    {"schema", {{"type", "string"}}}}};
+  json::object change_item{
+      {"type", "object"},
+      {"properties", {{"position", {{"type", "integer"}}},
+                      {"entity_type", {{"type", "string"}}},
+                      {"entity_id", {{"type", "string"}, {"format", "uuid"}}},
+                      {"version", {{"type", "integer"}}},
+                      {"event_type", {{"type", "string"}}},
+                      {"recorded_at", {{"type", "string"}, {"format", "date-time"}}},
+                      {"user_id", {{"type", json::array{"string", "null"}}}},
+                      {"request_id", {{"type", "string"}}},
+                      {"changes", {{"type", "object"}, {"description", "field: {\"from\": value, \"to\": value}"}}}}}};
+  json::object changes_page{
+      {"type", "object"},
+      {"properties", {{"items", {{"type", "array"}, {"items", std::move(change_item)}}},
+                      {"next_after", {{"type", "integer"}}},
+                      {"more", {{"type", "boolean"}}}}}};
+  json::object changes_responses{
+      {"200", {{"description", "Field-level changes (from, to) of the events the caller may read, in the global order; page on with after=next_after while more"},
+               {"content", {{"application/json", {{"schema", std::move(changes_page)}}}}}}}};
+  add_errors(changes_responses, {"400", "401", "503"});
+  json::array changes_parameters = events_parameters;
+  changes_parameters.pop_back();  // Last-Event-ID: for streams
+  for (const char* bound : {"since", "until"}) {
+    changes_parameters.push_back(json::object{
+        {"name", bound}, {"in", "query"},
+        {"description", std::string(bound) == "since" ? "Recorded at or after this time" : "Recorded at or before this time"},
+        {"schema", {{"type", "string"}}}});
+  }
+  changes_parameters.push_back(json::object{{"name", "user_id"}, {"in", "query"}, {"description", "Only this user's changes"},
+                                            {"schema", {{"type", "string"}, {"format", "uuid"}}}});
+  paths["/api/v1/changes"] = json::object{
+      {"get", {{"summary", "Who changed what: field-level changes across every entity, in the global order"},
+               {"operationId", "changes"},
+               {"parameters", std::move(changes_parameters)},
+               {"responses", std::move(changes_responses)}}}};
   paths["/api/v1/events"] = json::object{
       {"get", {{"summary", "The event feed: every change in the global order, as pages or live"},
                {"operationId", "events"},

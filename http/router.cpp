@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "commands/validation.h"
+#include "events/timestamp.h"
 #include "http/entity_json.h"
 #include "http/idempotency.h"
 #include "http/metrics.h"
@@ -195,6 +196,7 @@ Response create(Call& call, const EntitySpec& spec, const PendingToken* pending 
 Response list(Call& call, const EntitySpec& spec) {
   projections::ListQuery query;
   query.limit = kDefaultLimit;
+  std::string as_of;  // empty: now
   const auto& filters = projections::read_model_sql(spec).list_filters;
   for (const auto& [key, value] : call.target.query) {
     if (key == "limit") {
@@ -206,6 +208,10 @@ Response list(Call& call, const EntitySpec& spec) {
     } else if (key == "cursor") {
       if (!commands::is_uuid(value)) return bad_request("cursor is not one this server gave.");
       query.after_id = value;
+    } else if (key == "as_of") {
+      const auto time = events::parse_timestamp(value);
+      if (!time) return bad_request("as_of must be a time: YYYY-MM-DD or an RFC 3339 timestamp.");
+      as_of = events::format_timestamp(*time);
     } else if (std::find(filters.begin(), filters.end(), key) != filters.end()) {
       if (!commands::is_uuid(value)) return bad_request(key + " must be a UUID.");
       query.filters[key] = value;
@@ -214,7 +220,9 @@ Response list(Call& call, const EntitySpec& spec) {
     }
   }
   commands::ListPage page;
-  const Outcome outcome = call.services.queries.list(call.actor, spec, query, page);
+  const Outcome outcome =
+      as_of.empty() ? call.services.queries.list(call.actor, spec, query, page)
+                    : call.services.queries.list_as_of(call.actor, spec, query, as_of, page);
   if (!outcome.ok()) return outcome_problem(outcome, spec);
   json::array items;
   for (const auto& state : page.items) items.push_back(entity_to_json(spec, state));
@@ -652,6 +660,13 @@ Response route_api(Call& call) {
   if (seg.size() == 3 && seg[2] == "events") {
     call.info.route = "/api/v1/events";
     return method == verb::get ? event_feed(call) : method_not_allowed("GET, HEAD");
+  }
+  if (seg.size() == 3 && seg[2] == "changes") {
+    call.info.route = "/api/v1/changes";
+    if (method != verb::get) return method_not_allowed("GET, HEAD");
+    Response error;
+    const auto query = parse_feed_query(call.target, call.request, error);
+    return query ? changes_page(call.services.store, call.actor, *query) : error;
   }
   if (seg.size() < 3) return not_found();
   const EntitySpec* spec = events::find_entity_by_collection(seg[2]);

@@ -66,6 +66,8 @@ ReadModelSql build_sql(const EntitySpec& spec, const std::string& table) {
   }
   sql.list = "SELECT " + column_list + " FROM " + table + " WHERE " + where +
              " ORDER BY id LIMIT $" + std::to_string(param);
+  sql.created_by =
+      "SELECT id FROM " + table + " WHERE created_at <= $1 AND id > $2 ORDER BY id LIMIT $3";
 
   auto add_find_other = [&](std::vector<std::string_view> fields) {
     std::string condition = "deleted = 0 AND id <> $1";
@@ -200,11 +202,12 @@ std::optional<EntityState> load_entity(store::Transaction& tx, const EntitySpec&
 }
 
 std::string access_epoch_triggers_ddl(const EntitySpec& spec, const std::string& table,
-                                     bool postgres) {
+                                      bool postgres) {
   if (!changes_access(spec)) return "";
   if (postgres) {
-    return "CREATE TRIGGER " + table + "_access_epoch AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " +
-           table + " FOR EACH STATEMENT EXECUTE FUNCTION folio_bump_access_epoch();\n";
+    return "CREATE TRIGGER " + table +
+           "_access_epoch AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + table +
+           " FOR EACH STATEMENT EXECUTE FUNCTION folio_bump_access_epoch();\n";
   }
   std::string ddl;
   for (const char* change : {"insert", "update", "delete"}) {
@@ -244,8 +247,7 @@ std::vector<EntityState> list_entities(store::Transaction& tx, const EntitySpec&
 
 std::optional<std::string> find_other_with(store::Transaction& tx, const EntitySpec& spec,
                                            const std::vector<std::string_view>& fields,
-                                           const FieldMap& values,
-                                           const std::string& except_id) {
+                                           const FieldMap& values, const std::string& except_id) {
   const auto& sql = read_model_sql(spec);
   const auto it = std::find_if(sql.find_other.begin(), sql.find_other.end(),
                                [&](const auto& entry) { return entry.first == fields; });
@@ -275,8 +277,7 @@ std::optional<std::string> find_referrer(store::Transaction& tx, const EntitySpe
 std::string read_model_table_ddl(const EntitySpec& spec, const std::string& table) {
   std::vector<std::string> columns = {
       "id         TEXT    NOT NULL PRIMARY KEY",
-      "version    BIGINT  NOT NULL DEFAULT 1 CHECK (version >= 1)",
-      "created_at TEXT    NOT NULL",
+      "version    BIGINT  NOT NULL DEFAULT 1 CHECK (version >= 1)", "created_at TEXT    NOT NULL",
       "updated_at TEXT    NOT NULL",
       "deleted    INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1))"};
   for (const auto& f : spec.fields) {

@@ -31,6 +31,10 @@ struct ReadModelSql {
   std::string upsert;           // insert, or replace every column of the row with this id
   std::string list;             // keyset by id, optional equality filter per reference field
   std::vector<std::string> list_filters;  // the reference fields `list` can filter by
+  // Ids of the rows (deleted ones included) created at or before $1 (a timestamp as events
+  // have them), greater than $2, ordered, at most $3: the entities that may have existed
+  // then.
+  std::string created_by;
   // "some other live row has these values": one statement per unique field or composite.
   std::vector<std::pair<std::vector<std::string_view>, std::string>> find_other;
   // "some live row refers to $1 through this reference field".

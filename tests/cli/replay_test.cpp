@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <map>
+#include <thread>
 
+#include "events/timestamp.h"
 #include "http/entity_json.h"
-#include "tests/support/folio_process.h"
 #include "tests/commands/domain_support.h"
+#include "tests/support/folio_process.h"
 
 namespace folio::testing {
 namespace {
@@ -22,9 +25,9 @@ class ReplayCommand : public DomainTest {
     EntityState state = world.create(random, type);
     for (int i = 1; i <= updates; ++i) {
       const UpdatePlan plan = world.update_plan(random, type, state);
-      state = require_ok(handler_->update(context_for(user_uuid(i), "req-" + std::to_string(i)),
-                                          UpdateEntity{&spec_of(type), state.id, state.version,
-                                                       plan.sent}),
+      state = require_ok(handler_->update(
+                             context_for(user_uuid(i), "req-" + std::to_string(i)),
+                             UpdateEntity{&spec_of(type), state.id, state.version, plan.sent}),
                          "update")
                   .entity;
     }
@@ -81,8 +84,8 @@ TEST_P(ReplayCommand, AsOfStopsAtTheLastEventRecordedBeforeThatTime) {
                                           "--as-of", "2999-01-01T00:00:00Z"});
   ASSERT_EQ(all.exit_code, 0) << all.err;
   EXPECT_EQ(lines_of(all.out).size(), 3u);
-  const auto before = run_folio(db_->url(), {"replay", "worker_type", worker_type.id, "--as-of",
-                                             "2001-01-01"});
+  const auto before =
+      run_folio(db_->url(), {"replay", "worker_type", worker_type.id, "--as-of", "2001-01-01"});
   EXPECT_EQ(before.exit_code, 1);
   EXPECT_NE(before.err.find("no events up to that point"), std::string::npos) << before.err;
 }
@@ -106,7 +109,10 @@ TEST_P(ReplayCommand, ExplainsWhatItCannotReplay) {
 
   const auto no_id = run_folio(db_->url(), {"replay", "project"});
   EXPECT_EQ(no_id.exit_code, 2);
-  EXPECT_NE(no_id.err.find("missing <id>"), std::string::npos) << no_id.err;
+  EXPECT_NE(no_id.err.find("without an id, give --as-of"), std::string::npos) << no_id.err;
+  const auto no_entity_type = run_folio(db_->url(), {"replay"});
+  EXPECT_EQ(no_entity_type.exit_code, 2);
+  EXPECT_NE(no_entity_type.err.find("missing <entity_type>"), std::string::npos);
 
   const auto unreachable =
       run_folio("postgresql://nobody@127.0.0.1:1/nothing", {"replay", "project", unknown_id});
@@ -126,6 +132,86 @@ TEST_P(ReplayCommand, BeyondTheLastVersionIsNotFound) {
       run_folio(db_->url(), {"replay", "resource", resource.id, "--to-version", "5"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("has only 1 versions"), std::string::npos) << result.err;
+}
+
+TEST_P(ReplayCommand, WithoutAnIdTheCollectionAsItStoodAtATime) {
+  World world(*handler_, 0x52000005);
+  SeededRandom random(11);
+  const EntityState first = entity_with_history(world, random, "worker_type", 1);
+  const EntityState second = entity_with_history(world, random, "worker_type", 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // times have milliseconds
+  const std::string then = events::now_timestamp();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  entity_with_history(world, random, "worker_type", 0);  // later: absent
+  const UpdatePlan plan = world.update_plan(random, "worker_type", first);
+  require_ok(
+      handler_->update(context_for(user_uuid(3)),
+                       UpdateEntity{&spec_of("worker_type"), first.id, first.version, plan.sent}),
+      "update");
+
+  const auto result = run_folio(db_->url(), {"replay", "worker-types", "--as-of", then, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto lines = lines_of(result.out);
+  ASSERT_EQ(lines.size(), 2u) << result.out;
+  std::map<std::string, json::value> expected{
+      {first.id, http::entity_to_json(spec_of("worker_type"), first)},
+      {second.id, http::entity_to_json(spec_of("worker_type"), second)}};
+  for (const auto& line : lines) {
+    const auto entity = json::parse(line);
+    EXPECT_EQ(entity, expected.at(std::string(entity.at("id").as_string())))
+        << "the state then, not now";
+  }
+  const auto text = run_folio(db_->url(), {"replay", "worker_type", "--as-of", then});
+  EXPECT_NE(text.out.find("worker-types as of " + then + ": 2"), std::string::npos) << text.out;
+  const auto before = run_folio(db_->url(), {"replay", "worker_type", "--as-of", "2001-01-01"});
+  EXPECT_EQ(before.exit_code, 0);
+  EXPECT_NE(before.out.find(": 0"), std::string::npos) << before.out;
+}
+
+// `folio changes`: who changed what across all entities, field by field, in log order.
+TEST_P(ReplayCommand, ChangesListsFieldChangesInOrderByUserAndTime) {
+  World world(*handler_, 0x52000006);
+  SeededRandom random(12);
+  const EntityState resource = entity_with_history(world, random, "resource", 2);
+  const auto all = run_folio(db_->url(), {"changes", "--entity-type", "resource", "--json"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto lines = lines_of(all.out);
+  ASSERT_EQ(lines.size(), 3u) << all.out;
+  std::int64_t position = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto change = json::parse(lines[i]).as_object();
+    EXPECT_GT(change.at("position").as_int64(), position);
+    position = change.at("position").as_int64();
+    EXPECT_EQ(change.at("entity_id").as_string(), resource.id);
+    EXPECT_EQ(change.at("version"), static_cast<std::int64_t>(i + 1));
+    // Each change starts from what the one before it left.
+    if (i == 0) continue;
+    const auto previous = json::parse(lines[i - 1]).as_object();
+    for (const auto& [field, c] : change.at("changes").as_object()) {
+      const auto* before = previous.at("changes").as_object().if_contains(field);
+      if (before) {
+        EXPECT_EQ(c.at("from"), before->at("to")) << field;
+      }
+    }
+  }
+  const auto by_user = run_folio(db_->url(), {"changes", "--user", user_uuid(2), "--json"});
+  ASSERT_EQ(lines_of(by_user.out).size(), 1u) << by_user.out;
+  EXPECT_EQ(json::parse(lines_of(by_user.out)[0]).at("version"), 3);
+
+  const auto text = run_folio(db_->url(), {"changes", "--user", user_uuid(2)});
+  EXPECT_NE(text.out.find("v3  ResourceUpdated  by " + user_uuid(2)), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("1 change\n"), std::string::npos) << text.out;
+  const auto later = run_folio(db_->url(), {"changes", "--since", "2999-01-01"});
+  EXPECT_EQ(later.exit_code, 0);
+  EXPECT_NE(later.out.find("0 changes"), std::string::npos) << later.out;
+
+  EXPECT_EQ(run_folio(db_->url(), {"changes", "--since", "May"}).exit_code, 2);
+  EXPECT_EQ(run_folio(db_->url(), {"changes", "--entity-type", "resources"}).exit_code, 2);
+  EXPECT_EQ(run_folio(db_->url(), {"changes", "--user", "me"}).exit_code, 2);
+  const auto help = run_folio(db_->url(), {"changes", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--entity-type"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReplayCommand, ::testing::ValuesIn(all_backends()),

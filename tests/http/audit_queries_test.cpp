@@ -1,0 +1,168 @@
+// Audit queries (docs/api.md "Audit queries"): a collection as it stood at a past time
+// (?as_of=), built from the events, and the field-level changes across every entity in the
+// global order (GET /api/v1/changes), filtered by time, user and entity type.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/http/http_fixture.h"
+
+namespace folio::http_test {
+namespace {
+
+using testing::Backend;
+
+std::string id_of(const json::object& entity) { return std::string(entity.at("id").as_string()); }
+
+class HttpAuditQueries : public HttpApiTest {
+ protected:
+  // The items of a GET that must answer 200.
+  json::array items(HttpClient& c, const std::string& target) {
+    const auto r = c.get(target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    if (r.status != 200) return {};
+    return r.object().at("items").as_array();
+  }
+  static std::vector<std::string> ids(const json::array& list) {
+    std::vector<std::string> out;
+    for (const auto& e : list) out.push_back(id_of(e.as_object()));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // Server times have milliseconds: a pause makes the next write's time a later one.
+  static void next_millisecond() { std::this_thread::sleep_for(std::chrono::milliseconds(5)); }
+};
+
+TEST_P(HttpAuditQueries, ACollectionAsOfATimeIsAsItStoodThen) {
+  Parents a;
+  const auto first = create("portfolios", create_body("portfolios", a, 1));
+  const auto second = create("portfolios", create_body("portfolios", a, 2));
+  a.portfolio_id = id_of(first);
+  const auto program = create("programs", create_body("programs", a, 1));
+  const std::string then(program.at("created_at").as_string());
+  next_millisecond();
+
+  // Afterwards: the program changes its name and moves to the second portfolio, another
+  // program is created, the second portfolio... stays; a third portfolio comes and goes.
+  const std::string program_url = "/api/v1/programs/" + id_of(program);
+  ASSERT_EQ(admin_.patch(program_url, json::object{{"version", 1}, {"name", "Renamed"}}).status,
+            200);
+  ASSERT_EQ(
+      admin_.patch(program_url, json::object{{"version", 2}, {"portfolio_id", second.at("id")}})
+          .status,
+      200);
+  create("programs", create_body("programs", a, 2));
+  const auto third = create("portfolios", create_body("portfolios", a, 3));
+  next_millisecond();
+  ASSERT_EQ(admin_.del("/api/v1/portfolios/" + id_of(third) + "?version=1").status, 204);
+  const auto gone = create("portfolios", create_body("portfolios", a, 4));
+
+  // Then: two portfolios, one program as it was (version 1, its first name, in the first
+  // portfolio); what came later is absent.
+  EXPECT_EQ(ids(items(admin_, "/api/v1/portfolios?as_of=" + then)),
+            (std::vector<std::string>{std::min(id_of(first), id_of(second)),
+                                      std::max(id_of(first), id_of(second))}));
+  const auto programs = items(admin_, "/api/v1/programs?as_of=" + then);
+  ASSERT_EQ(programs.size(), 1u);
+  EXPECT_EQ(programs[0].as_object(), program) << "the representation GET gave then";
+  // Filters apply to the state then, not now.
+  EXPECT_EQ(
+      items(admin_, "/api/v1/programs?as_of=" + then + "&portfolio_id=" + id_of(first)).size(), 1u);
+  EXPECT_TRUE(
+      items(admin_, "/api/v1/programs?as_of=" + then + "&portfolio_id=" + id_of(second)).empty());
+  EXPECT_EQ(items(admin_, "/api/v1/programs?portfolio_id=" + id_of(second)).size(), 1u);
+
+  // A deleted entity is listed as it was while it existed; before anything, nothing; a
+  // time to come is now.
+  const std::string while_third_lived(third.at("created_at").as_string());
+  const auto at_third = ids(items(admin_, "/api/v1/portfolios?as_of=" + while_third_lived));
+  EXPECT_EQ(at_third.size(), 3u);
+  EXPECT_TRUE(std::count(at_third.begin(), at_third.end(), id_of(third)));
+  EXPECT_TRUE(items(admin_, "/api/v1/portfolios?as_of=2020-01-01").empty());
+  EXPECT_EQ(ids(items(admin_, "/api/v1/portfolios?as_of=2999-01-01T00:00:00Z")),
+            ids(items(admin_, "/api/v1/portfolios")));
+  EXPECT_EQ(ids(items(admin_, "/api/v1/portfolios")).size(), 3u);
+  (void)gone;
+
+  // Pages: a cursor as for today's lists.
+  const auto page = admin_.get("/api/v1/portfolios?limit=1&as_of=" + then).object();
+  ASSERT_EQ(page.at("items").as_array().size(), 1u);
+  ASSERT_TRUE(page.at("next_cursor").is_string());
+  const auto rest = items(admin_, "/api/v1/portfolios?limit=1&as_of=" + then +
+                                      "&cursor=" + std::string(page.at("next_cursor").as_string()));
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_NE(rest[0].at("id"), page.at("items").as_array()[0].at("id"));
+
+  for (const std::string bad : {"yesterday", "2026-13-01", "2026-12-05T25:00:00Z", ""}) {
+    expect_problem(admin_.get("/api/v1/portfolios?as_of=" + bad), 400, "bad_request", bad);
+  }
+}
+
+TEST_P(HttpAuditQueries, ChangesListFieldLevelChangesInOrderByTimeUserAndType) {
+  Parents a;
+  a.portfolio_id = id_of(create("portfolios", create_body("portfolios", a, 1)));
+  const auto program = create("programs", create_body("programs", a, 1));
+  const std::string program_url = "/api/v1/programs/" + id_of(program);
+  auto manager = create_role_user("pm", "program_manager", "program", id_of(program));
+  next_millisecond();
+  const auto since =
+      std::string(admin_.patch(program_url, json::object{{"version", 1}, {"name", "Second name"}})
+                      .object()
+                      .at("updated_at")
+                      .as_string());
+  next_millisecond();
+  const auto by_manager =
+      manager.client.patch(program_url, json::object{{"version", 2}, {"name", "Third name"}});
+  ASSERT_EQ(by_manager.status, 200) << by_manager.body;
+  const std::string until(by_manager.object().at("updated_at").as_string());
+
+  // Everything since the admin's edit: the manager's too, in the global order, each with
+  // from/to per field.
+  const auto all = items(admin_, "/api/v1/changes?entity_type=program&since=" + since);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_LT(all[0].at("position").as_int64(), all[1].at("position").as_int64());
+  const auto& mine = all[0].as_object();
+  EXPECT_EQ(mine.at("entity_type"), "program");
+  EXPECT_EQ(mine.at("entity_id"), program.at("id"));
+  EXPECT_EQ(mine.at("version"), 2);
+  EXPECT_EQ(mine.at("event_type"), "ProgramUpdated");
+  EXPECT_EQ(mine.at("user_id").as_string(), admin_id_);
+  EXPECT_EQ(mine.at("changes").at("name").at("from"), program.at("name"));
+  EXPECT_EQ(mine.at("changes").at("name").at("to"), "Second name");
+  EXPECT_EQ(all[1].at("changes").at("name").at("from"), "Second name");
+  EXPECT_EQ(all[1].at("changes").at("name").at("to"), "Third name");
+
+  // Both bounds are included; user_id picks one user's edits; a creation changes from null.
+  const auto up_to_mine = items(admin_, "/api/v1/changes?entity_type=program&until=" + since);
+  ASSERT_EQ(up_to_mine.size(), 2u);
+  EXPECT_EQ(up_to_mine[1].at("version"), 2);
+  EXPECT_EQ(items(admin_, "/api/v1/changes?since=" + until + "&until=" + until).size(), 1u);
+  const auto managers = items(admin_, "/api/v1/changes?user_id=" + manager.user_id);
+  ASSERT_EQ(managers.size(), 1u);
+  EXPECT_EQ(managers[0].at("version"), 3);
+  const auto creations = items(admin_, "/api/v1/changes?entity_type=program&until=" +
+                                           std::string(program.at("created_at").as_string()));
+  ASSERT_EQ(creations.size(), 1u);
+  EXPECT_TRUE(creations[0].at("changes").at("name").at("from").is_null());
+
+  // What a user may read limits what it sees: the manager sees its program's changes, not
+  // its own user's.
+  const auto seen_by_manager = items(manager.client, "/api/v1/changes");
+  for (const auto& c : seen_by_manager) {
+    EXPECT_NE(c.at("entity_type"), "user");
+    EXPECT_NE(c.at("entity_type"), "user_role");
+  }
+  EXPECT_GE(seen_by_manager.size(), 4u);  // the portfolio, the program's three
+
+  for (const std::string bad : {"since=yesterday", "until=2026-02-30", "user_id=me",
+                                "entity_type=programs", "limit=0", "who=1"}) {
+    expect_problem(admin_.get("/api/v1/changes?" + bad), 400, "bad_request", bad);
+  }
+  expect_problem(client().get("/api/v1/changes"), 401, "unauthenticated");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HttpAuditQueries,
+                         ::testing::Values(Backend::sqlite, Backend::postgres), backend_name_of);
+
+}  // namespace
+}  // namespace folio::http_test
