@@ -127,9 +127,27 @@ std::vector<std::string> names_of(const FieldMap& fields) {
 
 // An update's work inside its transaction. `loaded`: the row the caller read already (with
 // the token, run_as); without it the row is read here.
+// The versions after `expected` up to `current` when none of them changed a field of
+// `requested` (a merge of disjoint edits may go over them); nullopt when one did.
+std::optional<std::vector<std::int64_t>> disjoint_versions_since(
+    Transaction& tx, const EntitySpec& spec, const std::string& id, std::int64_t expected,
+    std::int64_t current, const FieldMap& requested) {
+  const auto since = projections::history(
+      spec, tx.read_stream(projections::stream_id_of(spec, id), 1, current), expected + 1);
+  std::vector<std::int64_t> versions;
+  for (const auto& entry : since) {
+    for (const auto& [name, value] : requested) {
+      if (entry.changes.count(name)) return std::nullopt;
+    }
+    versions.push_back(entry.version);
+  }
+  return versions;
+}
+
 Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySpec& spec,
                   const std::string& id, std::int64_t expected, const FieldMap& requested,
-                  const std::string& password_hash, const LoadedEntity* loaded = nullptr) {
+                  const std::string& password_hash, bool merge_disjoint,
+                  const LoadedEntity* loaded = nullptr) {
   const auto current = loaded ? loaded->entity : projections::load_entity(tx, spec, id);
   if (!current) return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
   const EntityScope before_scope = scope_of(tx, spec, *current, loaded);
@@ -138,9 +156,15 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
   if (!can_read(context.actor, before_scope)) {
     return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
   }
+  std::vector<std::int64_t> merged_over;
   if (current->deleted || current->version != expected) {
     if (auto again = earlier_run(tx, context, spec, id, expected)) return *again;
-    return conflict(tx, spec, id, expected, current, requested);
+    std::optional<std::vector<std::int64_t>> disjoint;
+    if (merge_disjoint && !current->deleted && expected >= 1 && expected < current->version) {
+      disjoint = disjoint_versions_since(tx, spec, id, expected, current->version, requested);
+    }
+    if (!disjoint) return conflict(tx, spec, id, expected, current, requested);
+    merged_over = std::move(*disjoint);  // the checks below hold the result to every rule
   }
   std::vector<FieldError> fixed;
   for (const auto& [name, value] : requested) {
@@ -174,7 +198,9 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
                           requested, loaded ? loaded->remembered_at_epoch : 0)) {
     return *failed;
   }
-  return Outcome::success(after, false);
+  Outcome done = Outcome::success(after, false);
+  done.merged_over = std::move(merged_over);
+  return done;
 }
 
 // A create's work inside its transaction; `loaded` as for update_in.
@@ -307,7 +333,7 @@ Outcome CommandHandler::update(const CommandContext& context, const UpdateEntity
   const std::string password_hash = password_hash_of(*command.spec, validated);
   return run(context, [&](Transaction& tx) {
     return update_in(tx, context, *command.spec, command.id, *command.expected_version,
-                     validated.fields, password_hash);
+                     validated.fields, password_hash, command.merge_disjoint);
   });
 }
 
@@ -325,7 +351,7 @@ Outcome CommandHandler::update_as(const TokenCheck& token, const CommandContext&
       run_as(token, context, *command.spec, command.id, actor,
              [&](Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
                return update_in(tx, as, *command.spec, command.id, *command.expected_version,
-                                validated.fields, password_hash, &row);
+                                validated.fields, password_hash, command.merge_disjoint, &row);
              });
   if (outcome.ok()) remember(*command.spec, outcome.entity);
   return outcome;
@@ -360,7 +386,7 @@ CommandHandler::Decision CommandHandler::update_decision(const UpdateEntity& com
   return {command.id, [command, fields = std::move(fields)](
                           Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
             return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields,
-                             "", &row);
+                             "", command.merge_disjoint, &row);
           }};
 }
 

@@ -31,6 +31,9 @@ struct UpdateEntity {
   std::string id;
   std::optional<std::int64_t> expected_version;  // required: the version last seen
   FieldMap fields;                               // only these change
+  // Prefer: merge=disjoint (docs/api.md): a stale expected_version is accepted when none of
+  // `fields` changed since it (and every rule holds on the result), instead of a conflict.
+  bool merge_disjoint = false;
 };
 
 struct DeleteEntity {

@@ -31,8 +31,8 @@ struct ConflictInfo {
 };
 
 struct ConstraintInfo {
-  std::string rule;          // machine name, e.g. "unique_name", "resource_capacity"
-  std::string message;       // plain language
+  std::string rule;     // machine name, e.g. "unique_name", "resource_capacity"
+  std::string message;  // plain language
   std::string other_entity_type;
   std::string other_entity_id;
 };
@@ -40,8 +40,11 @@ struct ConstraintInfo {
 struct Outcome {
   enum class Kind { ok, validation, conflict, constraint, not_found, forbidden };
   Kind kind = Kind::ok;
-  EntityState entity;      // ok: the entity after the command (deleted ones: deleted=true)
-  bool created = false;    // ok: a new entity was created (HTTP 201)
+  EntityState entity;    // ok: the entity after the command (deleted ones: deleted=true)
+  bool created = false;  // ok: a new entity was created (HTTP 201)
+  // ok: the versions an update with merge_disjoint was applied over (empty: none, the
+  // version it carried was the current one).
+  std::vector<std::int64_t> merged_over;
   std::vector<FieldError> errors;  // validation
   ConflictInfo conflict;           // conflict
   ConstraintInfo constraint;       // constraint

@@ -232,8 +232,15 @@ json::object openapi_document() {
                                       {"schema", {{"type", "string"}}},
                                       {"description", "\"N\": the version last seen"}},
                         idempotency_key_parameter()};
+    json::array update_parameters = if_match;
+    update_parameters.push_back(json::object{
+        {"name", "Prefer"}, {"in", "header"}, {"schema", {{"type", "string"}}},
+        {"description", "`merge=disjoint`: a stale version is accepted when none of the fields sent "
+                        "changed since it and every rule holds on the result; the 200 then carries "
+                        "`Preference-Applied: merge=disjoint` and `Merged-Over: 4, 5` (the versions it "
+                        "went over). Otherwise the usual 409."}});
     json::object update_op{{"summary", "Update a " + std::string(spec.type) + " (partial)"},
-                           {"parameters", if_match},
+                           {"parameters", std::move(update_parameters)},
                            {"requestBody", json_body(schema_ref(name + "Update"))},
                            {"responses", update_responses}};
     json::object put_op = update_op, patch_op = update_op;

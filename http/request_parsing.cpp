@@ -84,6 +84,28 @@ Target parse_target(std::string_view target) {
   return result;
 }
 
+bool prefers_merge(const Request& request) {
+  // Prefer: respond-async, merge=disjoint (several headers, or a list; tokens case-insensitive)
+  const auto [first, last] = request.equal_range("Prefer");
+  for (auto field = first; field != last; ++field) {
+    std::string_view rest = field->value();
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      item = item.substr(0, item.find(';'));  // parameters of the preference
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (boost::beast::iequals(item, "merge=disjoint") ||
+          boost::beast::iequals(item, "merge=\"disjoint\"")) {
+        return true;
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
 std::string quoted_input(std::string_view text) {
   const bool printable = text.size() <= 100 && commands::utf8_length(text) >= 0 &&
                          std::none_of(text.begin(), text.end(),

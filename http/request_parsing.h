@@ -37,6 +37,10 @@ std::optional<std::int64_t> parse_if_match(std::string_view header);
 // response to send.
 std::optional<boost::json::value> parse_json_body(const Request& request, Response& error);
 
+// True when a Prefer header (RFC 7240) asks for merge=disjoint (docs/api.md "Merging
+// disjoint edits").
+bool prefers_merge(const Request& request);
+
 // Maximum nesting of arrays and objects accepted in a body.
 constexpr std::size_t kMaxJsonDepth = 32;
 

@@ -263,7 +263,8 @@ std::optional<commands::UpdateEntity> update_command(const Call& call, const Ent
     }
   }
   commands::UpdateEntity command{&spec, id, version,
-                                 json_to_fields(object, {"id", "version"}, errors)};
+                                 json_to_fields(object, {"id", "version"}, errors),
+                                 prefers_merge(call.request)};
   if (!errors.empty()) {
     error = validation_problem(errors);
     return std::nullopt;
@@ -285,7 +286,16 @@ Response update(Call& call, const EntitySpec& spec, const std::string& id,
       call.services.metrics.record_conflict(std::string(spec.type));
     return outcome_problem(*outcome, spec);
   }
-  return entity_response(status::ok, spec, outcome->entity);
+  Response r = entity_response(status::ok, spec, outcome->entity);
+  if (!outcome->merged_over.empty()) {
+    std::string versions;
+    for (const auto v : outcome->merged_over) {
+      versions += (versions.empty() ? "" : ", ") + std::to_string(v);
+    }
+    r.set("Preference-Applied", "merge=disjoint");
+    r.set("Merged-Over", versions);
+  }
+  return r;
 }
 
 Response remove(Call& call, const EntitySpec& spec, const std::string& id) {
@@ -928,10 +938,11 @@ bool handle_request_without_blocking(const Request& request, const std::string& 
                                      const LoopServices& loop, PipeAnswer answer) {
   const verb method = request.method();
   const bool read = method == verb::get && loop.pipe;
-  // Writes with an Idempotency-Key go the usual way, which keeps their answers.
+  // Writes with an Idempotency-Key go the usual way, which keeps their answers; so do
+  // merges (Prefer: merge=disjoint), which read the entity's history when they are stale.
   const bool write = loop.writes &&
                      (method == verb::patch || method == verb::put || method == verb::post) &&
-                     request["Idempotency-Key"].empty();
+                     request["Idempotency-Key"].empty() && !prefers_merge(request);
   if (!read && !write) return false;
   auto target = std::make_shared<const Target>(parse_target(request.target()));
   const auto& seg = target->segments;
