@@ -254,6 +254,12 @@ bool can_read(const Actor& actor, const EntityScope& scope) {
                      [&](const Grant& g) { return covers(g, scope); });
 }
 
+bool may_write_type(const Actor& actor, const events::EntitySpec& spec) {
+  if (actor.system) return true;
+  return std::any_of(actor.grants.begin(), actor.grants.end(),
+                     [&](const Grant& g) { return role_writes(g.role, spec.type); });
+}
+
 bool can_write(const Actor& actor, const events::EntitySpec& spec, const EntityScope& scope,
                const std::vector<std::string>& changed_fields, bool create_or_delete) {
   if (actor.system) return true;

@@ -114,6 +114,9 @@ EntityScope scope_of(store::Transaction& tx, const events::EntitySpec& spec,
 
 bool can_read(const Actor& actor, const EntityScope& scope);
 
+// May `actor` write entities of this type anywhere at all (some role of it writes them)?
+bool may_write_type(const Actor& actor, const events::EntitySpec& spec);
+
 // May `actor` write this entity (create/update/delete)? `changed_fields` limits roles that
 // may only touch some fields (a finance manager changes phase budgets only); empty for
 // creates and deletes, which such roles may not do.

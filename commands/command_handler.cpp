@@ -156,15 +156,13 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
   if (!can_read(context.actor, before_scope)) {
     return Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
   }
-  std::vector<std::int64_t> merged_over;
-  if (current->deleted || current->version != expected) {
-    if (auto again = earlier_run(tx, context, spec, id, expected)) return *again;
-    std::optional<std::vector<std::int64_t>> disjoint;
-    if (merge_disjoint && !current->deleted && expected >= 1 && expected < current->version) {
-      disjoint = disjoint_versions_since(tx, spec, id, expected, current->version, requested);
-    }
-    if (!disjoint) return conflict(tx, spec, id, expected, current, requested);
-    merged_over = std::move(*disjoint);  // the checks below hold the result to every rule
+  // API.md's order: 403 (may not write this), 422 (a fixed field), then 409 (a stale
+  // version; a deleted entity is a conflict too).
+  const FieldMap changes = changed_fields(spec, current->fields, requested);
+  std::vector<std::string> touched = names_of(changes);
+  if (!password_hash.empty()) touched.push_back("password");
+  if (!can_write(context.actor, spec, before_scope, touched, false)) {
+    return Outcome::refused("you may not change this " + std::string(spec.type));
   }
   std::vector<FieldError> fixed;
   for (const auto& [name, value] : requested) {
@@ -174,13 +172,16 @@ Outcome update_in(Transaction& tx, const CommandContext& context, const EntitySp
       fixed.push_back({name, "cannot be changed after create"});
     }
   }
-  if (!fixed.empty()) return Outcome::invalid(std::move(fixed));
-
-  const FieldMap changes = changed_fields(spec, current->fields, requested);
-  std::vector<std::string> touched = names_of(changes);
-  if (!password_hash.empty()) touched.push_back("password");
-  if (!can_write(context.actor, spec, before_scope, touched, false)) {
-    return Outcome::refused("you may not change this " + std::string(spec.type));
+  if (!fixed.empty() && !current->deleted) return Outcome::invalid(std::move(fixed));
+  std::vector<std::int64_t> merged_over;
+  if (current->deleted || current->version != expected) {
+    if (auto again = earlier_run(tx, context, spec, id, expected)) return *again;
+    std::optional<std::vector<std::int64_t>> disjoint;
+    if (merge_disjoint && !current->deleted && expected >= 1 && expected < current->version) {
+      disjoint = disjoint_versions_since(tx, spec, id, expected, current->version, requested);
+    }
+    if (!disjoint) return conflict(tx, spec, id, expected, current, requested);
+    merged_over = std::move(*disjoint);  // the checks below hold the result to every rule
   }
   const auto event = decide_update(spec, changes);
   const EntityState after = state_after(spec, *current, event, events::now_timestamp());
@@ -304,7 +305,12 @@ Outcome CommandHandler::run(const CommandContext& context, Body&& body) {
 
 Outcome CommandHandler::create(const CommandContext& context, const CreateEntity& command) {
   ValidatedFields validated = validate_create(command);
-  if (!validated.errors.empty()) return Outcome::invalid(std::move(validated.errors));
+  if (!validated.errors.empty()) {
+    if (auto refused = refusal_before_validation(context.actor, *command.spec, "", true)) {
+      return std::move(*refused);
+    }
+    return Outcome::invalid(std::move(validated.errors));
+  }
   const std::string id = command.id.empty() ? new_id() : command.id;
   const std::string password_hash = password_hash_of(*command.spec, validated);
   return run(context, [&](Transaction& tx) {
@@ -315,7 +321,9 @@ Outcome CommandHandler::create(const CommandContext& context, const CreateEntity
 Outcome CommandHandler::create_as(const TokenCheck& token, const CommandContext& context,
                                   const CreateEntity& command, std::optional<Actor>& actor) {
   ValidatedFields validated = validate_create(command);
-  if (!validated.errors.empty()) return invalid_for(token, std::move(validated.errors), actor);
+  if (!validated.errors.empty()) {
+    return invalid_for(token, std::move(validated.errors), actor, *command.spec, "");
+  }
   const std::string id = command.id.empty() ? new_id() : command.id;
   const std::string password_hash = password_hash_of(*command.spec, validated);
   Outcome outcome =
@@ -329,7 +337,12 @@ Outcome CommandHandler::create_as(const TokenCheck& token, const CommandContext&
 
 Outcome CommandHandler::update(const CommandContext& context, const UpdateEntity& command) {
   ValidatedFields validated = validate_update(command);
-  if (!validated.errors.empty()) return Outcome::invalid(std::move(validated.errors));
+  if (!validated.errors.empty()) {
+    if (auto refused = refusal_before_validation(context.actor, *command.spec, command.id, false)) {
+      return std::move(*refused);
+    }
+    return Outcome::invalid(std::move(validated.errors));
+  }
   const std::string password_hash = password_hash_of(*command.spec, validated);
   return run(context, [&](Transaction& tx) {
     return update_in(tx, context, *command.spec, command.id, *command.expected_version,
@@ -340,7 +353,9 @@ Outcome CommandHandler::update(const CommandContext& context, const UpdateEntity
 Outcome CommandHandler::update_as(const TokenCheck& token, const CommandContext& context,
                                   const UpdateEntity& command, std::optional<Actor>& actor) {
   ValidatedFields validated = validate_update(command);
-  if (!validated.errors.empty()) return invalid_for(token, std::move(validated.errors), actor);
+  if (!validated.errors.empty()) {
+    return invalid_for(token, std::move(validated.errors), actor, *command.spec, command.id);
+  }
   const std::string password_hash = password_hash_of(*command.spec, validated);
   if (password_hash.empty()) {
     if (auto done = update_from_remembered(token, context, command, validated.fields, actor)) {
@@ -616,13 +631,41 @@ std::string CommandHandler::password_hash_of(const EntitySpec& spec,
 }
 
 Outcome CommandHandler::invalid_for(const TokenCheck& token, std::vector<FieldError> errors,
-                                    std::optional<Actor>& actor) {
+                                    std::optional<Actor>& actor, const EntitySpec& spec,
+                                    const std::string& id) {
   // Refused without a transaction, but only to a valid token: 401 comes first.
   store_.transact(store::Access::read_statement, [&](Transaction& tx) {
     actor = actor_for_token(tx, token);
     return Verdict::commit;
   });
+  if (actor) {
+    if (auto refused = refusal_before_validation(*actor, spec, id, id.empty())) {
+      return std::move(*refused);
+    }
+  }
   return Outcome::invalid(std::move(errors));
+}
+
+std::optional<Outcome> CommandHandler::refusal_before_validation(const Actor& actor,
+                                                                 const EntitySpec& spec,
+                                                                 const std::string& id,
+                                                                 bool create_or_delete) {
+  if (id.empty()) {
+    if (may_write_type(actor, spec)) return std::nullopt;
+    return Outcome::refused("you may not create a " + std::string(spec.type));
+  }
+  std::optional<Outcome> refusal;
+  store_.transact(store::Access::read_only, [&](Transaction& tx) {
+    const auto current = is_uuid(id) ? projections::load_entity(tx, spec, id) : std::nullopt;
+    const EntityScope scope = current ? scope_of(tx, spec, *current) : EntityScope{};
+    if (!current || !can_read(actor, scope)) {
+      refusal = Outcome::missing(std::string(spec.type) + " " + id + " does not exist");
+    } else if (!can_write(actor, spec, scope, {}, create_or_delete)) {
+      refusal = Outcome::refused("you may not change this " + std::string(spec.type));
+    }
+    return Verdict::commit;
+  });
+  return refusal;
 }
 
 template <class Body>
@@ -650,10 +693,14 @@ Outcome CommandHandler::run_as(const TokenCheck& token, const CommandContext& re
 
 Outcome CommandHandler::remove(const CommandContext& context, const DeleteEntity& command) {
   const EntitySpec& spec = *command.spec;
-  if (!command.expected_version) {
-    return Outcome::invalid("version", "is required: send the version you last saw");
+  if (!command.expected_version || *command.expected_version < 1) {
+    if (auto refused = refusal_before_validation(context.actor, spec, command.id, true)) {
+      return std::move(*refused);
+    }
+    return Outcome::invalid("version", command.expected_version
+                                           ? "must be positive"
+                                           : "is required: send the version you last saw");
   }
-  if (*command.expected_version < 1) return Outcome::invalid("version", "must be positive");
   const std::int64_t expected = *command.expected_version;
   return run(context, [&](Transaction& tx) -> Outcome {
     const auto current = projections::load_entity(tx, spec, command.id);
@@ -662,13 +709,13 @@ Outcome CommandHandler::remove(const CommandContext& context, const DeleteEntity
     };
     if (!current) return missing();
     const EntityScope scope = scope_of(tx, spec, *current);
-    if (!can_read(context.actor, scope)) return missing();  // deleted ones too
+    if (!can_read(context.actor, scope)) return missing();   // deleted ones too
+    if (!can_write(context.actor, spec, scope, {}, true)) {  // 403 before 409 (API.md)
+      return Outcome::refused("you may not delete this " + std::string(spec.type));
+    }
     if (current->deleted || current->version != expected) {
       if (auto again = earlier_run(tx, context, spec, command.id, expected)) return *again;
       return conflict(tx, spec, command.id, expected, current, {});
-    }
-    if (!can_write(context.actor, spec, scope, {}, true)) {
-      return Outcome::refused("you may not delete this " + std::string(spec.type));
     }
     if (auto failed = check_no_children(tx, spec, command.id)) return *failed;
     const auto event = decide_delete(spec);

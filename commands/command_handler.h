@@ -79,6 +79,14 @@ class CommandHandler {
                     const CreateEntity& command, std::function<void(PipedOutcome&)> done);
   Outcome remove(const CommandContext& context, const DeleteEntity& command);
 
+  // The answer API.md's order of checks puts before a 422 for a write by `actor` whose
+  // request is malformed: 404 when entity `id` does not exist within the actor's read
+  // scope, 403 when the actor may not write it (for a create, `id` empty: may not create
+  // this type anywhere). nullopt when the request itself is the only problem.
+  std::optional<Outcome> refusal_before_validation(const Actor& actor,
+                                                   const events::EntitySpec& spec,
+                                                   const std::string& id, bool create_or_delete);
+
   // Each item is decided and written on its own (its own transaction), in order; a failed
   // item never undoes another. Malformed requests as a whole are the caller's to refuse.
   BulkResult bulk_update_assignments(const CommandContext& context,
@@ -94,8 +102,11 @@ class CommandHandler {
   Outcome run_as(const TokenCheck& token, const CommandContext& context,
                  const events::EntitySpec& spec, const std::string& id, std::optional<Actor>& actor,
                  Body&& body);
+  // The 422 for `errors` to the token's actor (set in `actor`), unless a 404 or 403 comes
+  // first (refusal_before_validation); nothing when the token is not valid.
   Outcome invalid_for(const TokenCheck& token, std::vector<FieldError> errors,
-                      std::optional<Actor>& actor);
+                      std::optional<Actor>& actor, const events::EntitySpec& spec,
+                      const std::string& id);
   std::string password_hash_of(const events::EntitySpec& spec,
                                const ValidatedFields& validated) const;
   // The token's remembered actor and the entity's remembered state at the version the

@@ -120,6 +120,20 @@ Response refused(Call& call, const PendingToken* pending, Response response) {
   return response;
 }
 
+// A write whose request is malformed (`error`, a 400 or 422): with a pending token, only
+// after a check of the token; a 422 only when no 404 or 403 comes before it (API.md's order
+// of checks). `id` is empty for a create.
+Response refused_request(Call& call, const PendingToken* pending, Response error,
+                         const EntitySpec& spec, const std::string& id, bool create_or_delete) {
+  error = refused(call, pending, std::move(error));
+  if (error.result() != status::unprocessable_entity) return error;
+  if (auto first = call.services.commands.refusal_before_validation(call.actor, spec, id,
+                                                                    create_or_delete)) {
+    return outcome_problem(*first, spec);
+  }
+  return error;
+}
+
 // Runs a command as the authenticated caller (`plain`) or, with a pending token, as the
 // token's user (`as`); nullopt when that token is not valid (nothing was written).
 template <class Command>
@@ -185,7 +199,7 @@ Response created_response(const EntitySpec& spec, const commands::EntityState& e
 Response create(Call& call, const EntitySpec& spec, const PendingToken* pending = nullptr) {
   Response error;
   const auto command = create_command(call, spec, error);
-  if (!command) return refused(call, pending, std::move(error));
+  if (!command) return refused_request(call, pending, std::move(error), spec, "", true);
   const auto outcome = execute(call, pending, *command, &commands::CommandHandler::create,
                                &commands::CommandHandler::create_as);
   if (!outcome) return unauthenticated();
@@ -277,7 +291,7 @@ Response update(Call& call, const EntitySpec& spec, const std::string& id,
                 const PendingToken* pending = nullptr) {
   Response error;
   const auto command = update_command(call, spec, id, error);
-  if (!command) return refused(call, pending, std::move(error));
+  if (!command) return refused_request(call, pending, std::move(error), spec, id, false);
   const auto outcome = execute(call, pending, *command, &commands::CommandHandler::update,
                                &commands::CommandHandler::update_as);
   if (!outcome) return unauthenticated();
@@ -301,7 +315,9 @@ Response update(Call& call, const EntitySpec& spec, const std::string& id,
 Response remove(Call& call, const EntitySpec& spec, const std::string& id) {
   std::vector<commands::FieldError> errors;
   const auto version = version_from(call, nullptr, errors);
-  if (!errors.empty()) return validation_problem(errors);
+  if (!errors.empty()) {
+    return refused_request(call, nullptr, validation_problem(errors), spec, id, true);
+  }
   const Outcome outcome = call.services.commands.remove(context_of(call), {&spec, id, version});
   if (!outcome.ok()) {
     if (outcome.kind == Outcome::Kind::conflict)

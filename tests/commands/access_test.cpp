@@ -35,7 +35,7 @@ Grant global(const std::string& role) { return {role, "global", "", ""}; }
 Grant program(const std::string& role, const std::string& id) { return {role, "program", id, ""}; }
 Grant project(const std::string& role, const std::string& id) { return {role, "project", "", id}; }
 
-const std::vector<std::string> kRoles = {"admin",           "program_manager", "project_manager",
+const std::vector<std::string> kRoles = {"admin",           "program_manager",  "project_manager",
                                          "finance_manager", "resource_manager", "viewer"};
 
 // The scope an entity of `type` has when it sits in project J1 (or is program P1, or is
@@ -43,10 +43,14 @@ const std::vector<std::string> kRoles = {"admin",           "program_manager", "
 EntityScope scope_for(const std::string& type) {
   const auto kind = spec_of(type).scope;
   switch (kind) {
-    case events::ScopeKind::organisation: return kOrganisation;
-    case events::ScopeKind::admin_only: return kAdminOnly;
-    case events::ScopeKind::program: return kProgram1;
-    default: return kProject1;
+    case events::ScopeKind::organisation:
+      return kOrganisation;
+    case events::ScopeKind::admin_only:
+      return kAdminOnly;
+    case events::ScopeKind::program:
+      return kProgram1;
+    default:
+      return kProject1;
   }
 }
 
@@ -102,9 +106,9 @@ TEST(CanRead, ScopesLimitWhere) {
 
 TEST(CanWrite, EachRoleWritesItsEntityTypesUnderAGlobalScope) {
   const std::map<std::string, std::set<std::string>> writable = {
-      {"admin", {"portfolio", "program", "project", "project_phase", "resource", "worker_type",
-                 "worker", "resource_assignment", "rate", "actual", "user", "user_role",
-                 "scope_assignment"}},
+      {"admin",
+       {"portfolio", "program", "project", "project_phase", "resource", "worker_type", "worker",
+        "resource_assignment", "rate", "actual", "user", "user_role", "scope_assignment"}},
       {"program_manager", {"program", "project", "project_phase", "resource_assignment"}},
       {"project_manager", {"project", "project_phase", "resource_assignment", "actual"}},
       {"finance_manager", {"rate", "actual"}},  // and phase budgets, below
@@ -181,8 +185,8 @@ class Access : public DomainTest {
     DomainTest::TearDown();
   }
   EntityState create(const std::string& type, FieldMap fields) {
-    const Outcome o = handler_->create(world_->context(),
-                                       CreateEntity{&spec_of(type), world_->next_id(), std::nullopt, fields});
+    const Outcome o = handler_->create(
+        world_->context(), CreateEntity{&spec_of(type), world_->next_id(), std::nullopt, fields});
     EXPECT_TRUE(o.ok()) << describe(o);
     return o.entity;
   }
@@ -195,7 +199,8 @@ class Access : public DomainTest {
   EntityState user_with(const std::string& role, const std::string& scope_type = "",
                         const std::string& scope_id = "", bool active = true) {
     const auto u = user();
-    const auto ro = create("user_role", {{"user_id", u.id}, {"role_type", role}, {"is_active", active}});
+    const auto ro =
+        create("user_role", {{"user_id", u.id}, {"role_type", role}, {"is_active", active}});
     if (!scope_type.empty()) {
       FieldMap f{{"user_role_id", ro.id}, {"scope_type", scope_type}};
       if (scope_type == "program") f["program_id"] = scope_id;
@@ -248,18 +253,23 @@ TEST_P(Access, LoadActorGrantsActiveRolesWithActiveScopes) {
   EXPECT_EQ(actor_of(scoped.id)->grants.size(), 1u);
   for (const auto& [key, row] : dump_read_models(*store_)) {
     if (key.rfind("scope_assignment/", 0) == 0 && row.version == 1) {
-      const auto role = load(*store_, spec_of("user_role"), std::get<std::string>(row.fields.at("user_role_id")));
+      const auto role =
+          load(*store_, spec_of("user_role"), std::get<std::string>(row.fields.at("user_role_id")));
       if (role->fields.at("user_id") == FieldValue{scoped.id}) {
-        ASSERT_TRUE(handler_->update(world_->context(), UpdateEntity{&spec_of("scope_assignment"), row.id, 1,
-                                                                     {{"is_active", false}}})
-                        .ok());
+        ASSERT_TRUE(
+            handler_
+                ->update(
+                    world_->context(),
+                    UpdateEntity{&spec_of("scope_assignment"), row.id, 1, {{"is_active", false}}})
+                .ok());
       }
     }
   }
   EXPECT_TRUE(actor_of(scoped.id)->grants.empty());
   // Inactive, deleted or unknown users are no actors at all.
-  ASSERT_TRUE(handler_->update(world_->context(),
-                               UpdateEntity{&spec_of("user"), admin.id, 1, {{"is_active", false}}})
+  ASSERT_TRUE(handler_
+                  ->update(world_->context(),
+                           UpdateEntity{&spec_of("user"), admin.id, 1, {{"is_active", false}}})
                   .ok());
   EXPECT_FALSE(actor_of(admin.id).has_value());
   const auto gone = user();
@@ -272,10 +282,14 @@ TEST_P(Access, HandlerAndQueriesEnforceRolesAndScopes) {
   const auto p1 = world_->create(r_, "program");
   const auto p2 = world_->create(r_, "program");
   const auto project_fields = [&](const std::string& program_id) {
-    return FieldMap{{"program_id", program_id},       {"name", std::string("J")},
-                    {"business_sponsor", std::string("s")}, {"project_manager", std::string("m")},
-                    {"technical_lead", std::string("t")},   {"start_date", std::string("2020-01-01")},
-                    {"end_date", std::string("2020-12-31")}, {"cost_center_code", world_->next_id()}};
+    return FieldMap{{"program_id", program_id},
+                    {"name", std::string("J")},
+                    {"business_sponsor", std::string("s")},
+                    {"project_manager", std::string("m")},
+                    {"technical_lead", std::string("t")},
+                    {"start_date", std::string("2020-01-01")},
+                    {"end_date", std::string("2020-12-31")},
+                    {"cost_center_code", world_->next_id()}};
   };
   const Actor manager = *actor_of(user_with("program_manager", "program", p1.id).id);
   const Actor viewer = *actor_of(user_with("viewer", "global").id);
@@ -283,17 +297,20 @@ TEST_P(Access, HandlerAndQueriesEnforceRolesAndScopes) {
   const EntitySpec& project_spec = spec_of("project");
 
   // In scope: allowed. Out of scope: forbidden, nothing written.
-  const Outcome mine = handler_->create(as(manager), CreateEntity{&project_spec, world_->next_id(),
-                                                                  std::nullopt, project_fields(p1.id)});
+  const Outcome mine = handler_->create(
+      as(manager),
+      CreateEntity{&project_spec, world_->next_id(), std::nullopt, project_fields(p1.id)});
   ASSERT_TRUE(mine.ok()) << describe(mine);
   const std::int64_t head = log_head(*store_);
-  EXPECT_EQ(handler_->create(as(manager), CreateEntity{&project_spec, world_->next_id(), std::nullopt,
-                                                       project_fields(p2.id)})
+  EXPECT_EQ(handler_
+                ->create(as(manager), CreateEntity{&project_spec, world_->next_id(), std::nullopt,
+                                                   project_fields(p2.id)})
                 .kind,
             Kind::forbidden);
   // Moving it out of scope: forbidden.
-  EXPECT_EQ(handler_->update(as(manager), UpdateEntity{&project_spec, mine.entity.id, 1,
-                                                       {{"program_id", p2.id}}})
+  EXPECT_EQ(handler_
+                ->update(as(manager),
+                         UpdateEntity{&project_spec, mine.entity.id, 1, {{"program_id", p2.id}}})
                 .kind,
             Kind::forbidden);
   // A viewer writes nothing.
@@ -301,19 +318,24 @@ TEST_P(Access, HandlerAndQueriesEnforceRolesAndScopes) {
             Kind::forbidden);
   EXPECT_EQ(handler_->remove(as(viewer), DeleteEntity{&project_spec, mine.entity.id, 1}).kind,
             Kind::forbidden);
-  EXPECT_EQ(handler_->create(as(viewer), CreateEntity{&spec_of("resource"), world_->next_id(), std::nullopt,
-                                                      {{"name", std::string("R")},
-                                                       {"resource_type", std::string("labor")}}})
+  EXPECT_EQ(handler_
+                ->create(as(viewer), CreateEntity{&spec_of("resource"),
+                                                  world_->next_id(),
+                                                  std::nullopt,
+                                                  {{"name", std::string("R")},
+                                                   {"resource_type", std::string("labor")}}})
                 .kind,
             Kind::forbidden);
   EXPECT_TRUE(store_->read_all(head, 10).empty());
 
   // Entities outside the scope are not found (their existence is not revealed).
-  const Outcome theirs = handler_->create(world_->context(), CreateEntity{&project_spec, world_->next_id(),
-                                                                          std::nullopt, project_fields(p2.id)});
+  const Outcome theirs = handler_->create(
+      world_->context(),
+      CreateEntity{&project_spec, world_->next_id(), std::nullopt, project_fields(p2.id)});
   ASSERT_TRUE(theirs.ok());
-  EXPECT_EQ(handler_->update(as(manager), UpdateEntity{&project_spec, theirs.entity.id, 1, {}}).kind,
-            Kind::not_found);
+  EXPECT_EQ(
+      handler_->update(as(manager), UpdateEntity{&project_spec, theirs.entity.id, 1, {}}).kind,
+      Kind::not_found);
   EXPECT_EQ(handler_->remove(as(manager), DeleteEntity{&project_spec, theirs.entity.id, 1}).kind,
             Kind::not_found);
   EXPECT_EQ(queries_->get(manager, project_spec, theirs.entity.id).kind, Kind::not_found);
@@ -326,42 +348,62 @@ TEST_P(Access, HandlerAndQueriesEnforceRolesAndScopes) {
   EXPECT_EQ(queries_->list(manager, spec_of("user"), {}, page).kind, Kind::forbidden);
   EXPECT_EQ(queries_->get(viewer, spec_of("user"), manager.user_id).kind, Kind::forbidden);
   std::vector<projections::HistoryEntry> history;
-  EXPECT_EQ(queries_->history(manager, project_spec, theirs.entity.id, history).kind, Kind::not_found);
+  EXPECT_EQ(queries_->history(manager, project_spec, theirs.entity.id, history).kind,
+            Kind::not_found);
   EXPECT_TRUE(queries_->history(manager, project_spec, mine.entity.id, history).ok());
 
   // Deleted entities outside the scope do not exist either: no conflict with their history.
-  const Outcome gone = handler_->create(world_->context(), CreateEntity{&project_spec, world_->next_id(),
-                                                                        std::nullopt, project_fields(p2.id)});
+  const Outcome gone = handler_->create(
+      world_->context(),
+      CreateEntity{&project_spec, world_->next_id(), std::nullopt, project_fields(p2.id)});
   ASSERT_TRUE(gone.ok());
-  ASSERT_TRUE(handler_->remove(world_->context(), DeleteEntity{&project_spec, gone.entity.id, 1}).ok());
-  EXPECT_EQ(handler_->update(as(manager), UpdateEntity{&project_spec, gone.entity.id, 1,
-                                                       {{"name", std::string("x")}}})
-                .kind,
-            Kind::not_found);
+  ASSERT_TRUE(
+      handler_->remove(world_->context(), DeleteEntity{&project_spec, gone.entity.id, 1}).ok());
+  EXPECT_EQ(
+      handler_
+          ->update(as(manager),
+                   UpdateEntity{&project_spec, gone.entity.id, 1, {{"name", std::string("x")}}})
+          .kind,
+      Kind::not_found);
   EXPECT_EQ(handler_->remove(as(manager), DeleteEntity{&project_spec, gone.entity.id, 1}).kind,
             Kind::not_found);
+  // In scope, a viewer still may not write: 403 comes before the conflict (API.md's order);
+  // a writer in scope gets the usual conflict.
   EXPECT_EQ(handler_->update(as(viewer), UpdateEntity{&project_spec, gone.entity.id, 1, {}}).kind,
-            Kind::conflict);  // in scope: the usual conflict
-  const Outcome removed_user = handler_->remove(world_->context(),
-                                                DeleteEntity{&spec_of("user"), user().id, 1});
+            Kind::forbidden);
+  EXPECT_EQ(
+      handler_->update(world_->context(), UpdateEntity{&project_spec, gone.entity.id, 1, {}}).kind,
+      Kind::conflict);
+  const Outcome removed_user =
+      handler_->remove(world_->context(), DeleteEntity{&spec_of("user"), user().id, 1});
   ASSERT_TRUE(removed_user.ok());
-  EXPECT_EQ(handler_->update(as(viewer), UpdateEntity{&spec_of("user"), removed_user.entity.id, 1, {}}).kind,
-            Kind::not_found);
+  EXPECT_EQ(
+      handler_->update(as(viewer), UpdateEntity{&spec_of("user"), removed_user.entity.id, 1, {}})
+          .kind,
+      Kind::not_found);
 
   // A finance manager changes phase budgets, nothing else of a phase.
-  const Outcome phase = handler_->create(
-      world_->context(), CreateEntity{&spec_of("project_phase"), world_->next_id(), std::nullopt,
-                                      {{"project_id", mine.entity.id}, {"name", std::string("Build")},
-                                       {"start_date", std::string("2020-02-01")},
-                                       {"end_date", std::string("2020-02-28")}}});
+  const Outcome phase =
+      handler_->create(world_->context(), CreateEntity{&spec_of("project_phase"),
+                                                       world_->next_id(),
+                                                       std::nullopt,
+                                                       {{"project_id", mine.entity.id},
+                                                        {"name", std::string("Build")},
+                                                        {"start_date", std::string("2020-02-01")},
+                                                        {"end_date", std::string("2020-02-28")}}});
   ASSERT_TRUE(phase.ok()) << describe(phase);
   const EntitySpec& phase_spec = spec_of("project_phase");
-  const Outcome budget = handler_->update(as(finance), UpdateEntity{&phase_spec, phase.entity.id, 1,
-                                                                    {{"capital_budget", std::string("10.00")},
-                                                                     {"name", std::string("Build")}}});
+  const Outcome budget = handler_->update(
+      as(finance),
+      UpdateEntity{&phase_spec,
+                   phase.entity.id,
+                   1,
+                   {{"capital_budget", std::string("10.00")}, {"name", std::string("Build")}}});
   ASSERT_TRUE(budget.ok()) << describe(budget);  // the unchanged name is no change
-  EXPECT_EQ(handler_->update(as(finance), UpdateEntity{&phase_spec, phase.entity.id, 2,
-                                                       {{"name", std::string("Renamed")}}})
+  EXPECT_EQ(handler_
+                ->update(as(finance),
+                         UpdateEntity{
+                             &phase_spec, phase.entity.id, 2, {{"name", std::string("Renamed")}}})
                 .kind,
             Kind::forbidden);
   EXPECT_EQ(handler_->remove(as(finance), DeleteEntity{&phase_spec, phase.entity.id, 2}).kind,

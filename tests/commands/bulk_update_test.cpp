@@ -38,9 +38,9 @@ TEST_P(BulkUpdate, EachItemSucceedsExactlyWhenItsVersionMatches) {
       EntityState state = world.create(r, "resource_assignment");
       if (r.chance(30)) {
         const UpdatePlan plan = world.update_plan(r, "resource_assignment", state);
-        state = require_ok(handler_->update(world.context(),
-                                            UpdateEntity{&spec, state.id, 1, plan.sent}),
-                           "first update")
+        state = require_ok(
+                    handler_->update(world.context(), UpdateEntity{&spec, state.id, 1, plan.sent}),
+                    "first update")
                     .entity;
       }
       ids.push_back(state.id);
@@ -88,18 +88,28 @@ TEST_P(BulkUpdate, EachItemSucceedsExactlyWhenItsVersionMatches) {
         changes = {{"capital_percentage", std::int64_t{c}},
                    {"expense_percentage", std::int64_t{r.between(0, 100 - c)}}};
       } else if (fields_choice < 9) {
-        changes = {{"capital_percentage", std::int64_t{r.between(0, static_cast<int>(100 - expense))}}};
+        changes = {
+            {"capital_percentage", std::int64_t{r.between(0, static_cast<int>(100 - expense))}}};
       } else if (fields_choice < 13) {
-        changes = {{"expense_percentage", std::int64_t{r.between(0, static_cast<int>(100 - capital))}}};
+        changes = {
+            {"expense_percentage", std::int64_t{r.between(0, static_cast<int>(100 - capital))}}};
       } else if (fields_choice < 14) {
         // nothing: still a recorded edit
       } else if (fields_choice < 17) {
         invalid_value = true;
         switch (r.between(0, 3)) {
-          case 0: changes = {{"capital_percentage", std::int64_t{101}}}; break;
-          case 1: changes = {{"expense_percentage", std::string("50")}}; break;
-          case 2: changes = {{"capital_percentage", FieldValue{}}}; break;
-          default: changes = {{"name", std::string("not a field")}}; break;
+          case 0:
+            changes = {{"capital_percentage", std::int64_t{101}}};
+            break;
+          case 1:
+            changes = {{"expense_percentage", std::string("50")}};
+            break;
+          case 2:
+            changes = {{"capital_percentage", FieldValue{}}};
+            break;
+          default:
+            changes = {{"name", std::string("not a field")}};
+            break;
         }
       } else {
         fixed_change = true;
@@ -112,18 +122,14 @@ TEST_P(BulkUpdate, EachItemSucceedsExactlyWhenItsVersionMatches) {
 
       Expected want{item.id};
       const bool exists = now != nullptr;
-      if (malformed) {
+      // API.md's order of checks: existence, the request (422), then the version (409).
+      if (malformed || !exists) {
         want.kind = Kind::not_found;
-      } else if (invalid_value || !item.version) {
+      } else if (invalid_value || !item.version || fixed_change) {
         want.kind = Kind::validation;
-        if (exists) want.current_state = *now;
-      } else if (!exists) {
-        want.kind = Kind::not_found;
+        want.current_state = *now;
       } else if (!version_matches) {
         want.kind = Kind::conflict;
-        want.current_state = *now;
-      } else if (fixed_change) {
-        want.kind = Kind::validation;
         want.current_state = *now;
       } else {
         want.kind = Kind::ok;
@@ -205,7 +211,9 @@ TEST_P(BulkUpdate, ItemsSeeTheCapacityEarlierItemsUsed) {
   std::vector<EntityState> assignments;
   for (int i = 0; i < 2; ++i) {
     const auto project = world.create(r, "project");
-    CreateEntity create{&spec_of("resource_assignment"), world.next_id(), std::nullopt,
+    CreateEntity create{&spec_of("resource_assignment"),
+                        world.next_id(),
+                        std::nullopt,
                         {{"resource_id", resource.id},
                          {"project_id", project.id},
                          {"assignment_date", project.fields.at("start_date")},
@@ -214,20 +222,21 @@ TEST_P(BulkUpdate, ItemsSeeTheCapacityEarlierItemsUsed) {
     // Both on the same resource-day: the projects must share that day.
     if (i == 1) {
       create.fields["assignment_date"] = assignments[0].fields.at("assignment_date");
-      UpdateEntity widen{&spec_of("project"), project.id, 1,
-                         {{"start_date", std::string("2000-01-01")},
-                          {"end_date", std::string("2099-12-31")}}};
+      UpdateEntity widen{
+          &spec_of("project"),
+          project.id,
+          1,
+          {{"start_date", std::string("2000-01-01")}, {"end_date", std::string("2099-12-31")}}};
       require_ok(handler_->update(world.context(), widen), "widen the project");
     }
     assignments.push_back(require_ok(handler_->create(world.context(), create), "assign").entity);
   }
   const auto result = handler_->bulk_update_assignments(
-      world.context(),
-      {{assignments[0].id, 1, {{"capital_percentage", std::int64_t{70}}}},
-       {assignments[1].id, 1, {{"capital_percentage", std::int64_t{30}}}},
-       {assignments[1].id, 1, {{"capital_percentage", std::int64_t{20}}}},
-       {assignments[0].id, 2, {{"expense_percentage", std::int64_t{0}}}},
-       {assignments[1].id, 1, {{"capital_percentage", std::int64_t{20}}}}});
+      world.context(), {{assignments[0].id, 1, {{"capital_percentage", std::int64_t{70}}}},
+                        {assignments[1].id, 1, {{"capital_percentage", std::int64_t{30}}}},
+                        {assignments[1].id, 1, {{"capital_percentage", std::int64_t{20}}}},
+                        {assignments[0].id, 2, {{"expense_percentage", std::int64_t{0}}}},
+                        {assignments[1].id, 1, {{"capital_percentage", std::int64_t{20}}}}});
   // a0 = 10+10, a1 = 10+10 on one resource-day.
   ASSERT_EQ(result.succeeded.size(), 3u);
   EXPECT_EQ(result.succeeded[0].id, assignments[0].id);  // a0 80 + a1 20 = 100
@@ -252,8 +261,7 @@ TEST_P(BulkUpdate, EmptyRequestAnswersTwoEmptyLists) {
   EXPECT_TRUE(all_events(*store_).empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BulkUpdate, ::testing::ValuesIn(all_backends()),
-                         BackendName());
+INSTANTIATE_TEST_SUITE_P(Backends, BulkUpdate, ::testing::ValuesIn(all_backends()), BackendName());
 
 }  // namespace
 }  // namespace folio::testing

@@ -64,11 +64,11 @@ class Model {
 
   Expectation update(const std::string& type, const std::string& id,
                      std::optional<std::int64_t> version, const FieldMap& fields) {
-    if (!version) return {.kind = Kind::validation, .error_fields = {"version"}};
+    // API.md's order of checks: existence, then the request (422), then the version (409).
     const auto it = entities_.find(id);
     if (it == entities_.end()) return {.kind = Kind::not_found};
+    if (!version) return {.kind = Kind::validation, .error_fields = {"version"}};
     Entity& current = it->second;
-    if (current.deleted || current.version != *version) return conflict(current, *version);
     std::vector<std::string> fixed;
     for (const auto& [name, value] : fields) {  // in field-name order, as sent
       const bool is_fixed =
@@ -76,7 +76,8 @@ class Model {
           (name == "resource_id" || name == "project_id" || name == "assignment_date");
       if (is_fixed && current.fields.at(name) != value) fixed.push_back(name);
     }
-    if (!fixed.empty()) return validation(fixed, current);
+    if (!fixed.empty() && !current.deleted) return validation(fixed, current);
+    if (current.deleted || current.version != *version) return conflict(current, *version);
     Entity after = current;
     for (const auto& [name, value] : fields) {
       if (events::is_null(value)) {
@@ -96,9 +97,9 @@ class Model {
 
   Expectation remove(const std::string& type, const std::string& id,
                      std::optional<std::int64_t> version) {
-    if (!version) return {.kind = Kind::validation, .error_fields = {"version"}};
     const auto it = entities_.find(id);
     if (it == entities_.end()) return {.kind = Kind::not_found};
+    if (!version) return {.kind = Kind::validation, .error_fields = {"version"}};
     Entity& current = it->second;
     if (current.deleted || current.version != *version) return conflict(current, *version);
     // Children, in the order the catalog lists the referring fields.

@@ -683,6 +683,32 @@ TEST_P(HttpAuth, TokensRevokedInTheStoreStopAtOnceThoughRemembered) {
   expect_unauthenticated(reader.client.get("/api/v1/portfolios"), "deactivated by hand");
 }
 
+// API.md "Order of checks on a write": 401, then 404 (exists within read scope), then 403
+// (allowed), then 422 (request valid), then 409 conflict (version), then 409 constraint.
+// Each answer below would be a later one's if the checks ran in another order.
+TEST_P(HttpAuth, AWriteIsCheckedInTheDocumentedOrder) {
+  Parents p = portfolio_program_project();
+  auto viewer = create_role_user("vera", "viewer", "program", p.program_id);
+  const std::string project = "/api/v1/projects/" + p.project_id;
+  const std::string elsewhere = "/api/v1/projects/" + random_uuid();
+  const json::object bad_body{{"version", 1}, {"no_such_field", 1}, {"name", 7}};
+  const json::object stale{{"version", 9}, {"name", "Stale"}};
+
+  expect_problem(client().patch(project, bad_body), 401, "unauthenticated", "no token first");
+  expect_problem(viewer.client.patch(elsewhere, bad_body), 404, "not_found", "then existence");
+  expect_problem(viewer.client.patch(project, bad_body), 403, "forbidden",
+                 "a writer who may not write gets 403 whatever the body");
+  expect_problem(viewer.client.patch(project, stale), 403, "forbidden",
+                 "a viewer with a stale version: 403, not the conflict");
+  expect_problem(viewer.client.del(project + "?version=9"), 403, "forbidden", "delete, stale");
+  expect_problem(viewer.client.post("/api/v1/projects", json::object{{"no_such_field", 1}}), 403,
+                 "forbidden", "a create the role may not make, with a bad body");
+  expect_problem(admin_.patch(project, json::object{{"version", 9}, {"no_such_field", 1}}), 422,
+                 "validation", "an allowed writer: the body before the version");
+  expect_problem(admin_.patch(project, stale), 409, "conflict", "then the version");
+  EXPECT_EQ(current("projects", p.project_id).at("version"), 1) << "nothing written";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HttpAuth, ::testing::Values(Backend::sqlite, Backend::postgres),
                          backend_name_of);
 

@@ -17,7 +17,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../src/api/errors';
-import { fakeFetch, json, problem } from './fake-server';
+import { fakeFetch, json, keyedWrite, merged, problem, type Answer } from './fake-server';
 
 const ID = '01938a1e-0000-7000-8000-000000000001';
 const project = (version: number, name = 'Apollo') => ({
@@ -28,10 +28,12 @@ const project = (version: number, name = 'Apollo') => ({
   name,
 });
 
-function client(responses: (Response | Error)[]) {
+function client(responses: Answer[]) {
   const fake = fakeFetch(responses);
-  return { api: new FolioClient({ fetch: fake.fetch, token: 'tok' }), requests: fake.requests };
+  return { api: new FolioClient({ fetch: fake.fetch, token: 'tok', retryDelayMs: 0 }), requests: fake.requests };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('versions', () => {
   it('sends the version last received with every update, in the body and as If-Match', async () => {
@@ -182,19 +184,18 @@ describe('problem+json', () => {
   });
 });
 
-describe('no automatic retries', () => {
+describe('no automatic retries of an answer', () => {
   it.each([
     ['a version conflict', () => problem(409, 'conflict', { current_version: 4 })],
     ['a constraint', () => problem(409, 'constraint')],
     ['an unavailable server', () => problem(503, 'unavailable')],
     ['an internal error', () => problem(500, 'internal')],
-    ['a lost connection', () => new TypeError('fetch failed')],
+    ['an answer that is not the API', () => new Response('<html>proxy error</html>', { status: 200 })],
   ])('sends an update exactly once after %s', async (_name, answer) => {
     const { api, requests } = client([json(200, project(3)), answer(), json(200, project(4))]);
     await api.get('project', ID);
     const error = await api.update('project', ID, { name: 'B' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    if (_name === 'a lost connection') expect(error).toBeInstanceOf(NetworkError);
     // Give any stray retry a chance to happen before counting.
     await new Promise((r) => setTimeout(r, 20));
     expect(requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
@@ -206,6 +207,161 @@ describe('no automatic retries', () => {
     await expect(api.create('project', { name: 'x' })).rejects.toBeInstanceOf(ConstraintError);
     await new Promise((r) => setTimeout(r, 20));
     expect(requests).toHaveLength(2);
+  });
+
+  it('does not repeat a read that got no answer', async () => {
+    const { api, requests } = client([new TypeError('fetch failed'), json(200, project(3))]);
+    await expect(api.get('project', ID)).rejects.toBeInstanceOf(NetworkError);
+    expect(requests).toHaveLength(1);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('sends a fresh key with every write and none with reads', async () => {
+    const a = { ...project(2), id: 'a' };
+    const { api, requests } = client([
+      json(200, { items: [a], next_cursor: null }),
+      json(201, project(1)),
+      json(200, { ...a, version: 3 }),
+      json(200, { succeeded: [{ id: 'a', version: 4 }], failed: [] }),
+      new Response(null, { status: 204 }),
+    ]);
+    await api.list('resource_assignment');
+    await api.create('project', { name: 'Apollo' });
+    await api.update('resource_assignment', 'a', { capital_percentage: 10 });
+    await api.bulkUpdateAssignments([{ id: 'a', capital_percentage: 20 }]);
+    await api.remove('resource_assignment', 'a');
+    expect(requests[0].headers['Idempotency-Key']).toBeUndefined();
+    const keys = requests.slice(1).map((r) => r.headers['Idempotency-Key']);
+    expect(requests.slice(1).map((r) => r.method)).toEqual(['POST', 'PATCH', 'POST', 'DELETE']);
+    for (const key of keys) expect(key).toMatch(UUID);
+    expect(new Set(keys).size).toBe(4);
+  });
+
+  it('repeats a write that got no answer once, with the same key and the same bytes, and says so', async () => {
+    const server = keyedWrite(200, project(4, 'B'), { ETag: '"4"' }, { lost: true });
+    const { api, requests } = client([json(200, project(3)), server, server]);
+    await api.get('project', ID);
+    const written = await api.updateWithInfo('project', ID, { name: 'B' });
+    const patches = requests.filter((r) => r.method === 'PATCH');
+    expect(patches).toHaveLength(2);
+    expect(patches[1].headers['Idempotency-Key']).toBe(patches[0].headers['Idempotency-Key']);
+    expect(patches[1].rawBody).toBe(patches[0].rawBody);
+    expect(patches[1].headers['If-Match']).toBe('"3"');
+    expect(server.runs).toBe(1); // the server ran it once; the repeat got the kept answer
+    expect(written).toMatchObject({ value: project(4, 'B'), replayed: true, retried: true, mergedOver: [] });
+    expect(api.versionOf('project', ID)).toBe(4);
+  });
+
+  it('repeats a create, a delete and a bulk update that got no answer, each once with its key', async () => {
+    const a = { ...project(2), id: 'a' };
+    const create = keyedWrite(201, project(1), { Location: `/api/v1/projects/${ID}` }, { lost: true });
+    const bulk = keyedWrite(200, { succeeded: [{ id: 'a', version: 3 }], failed: [] }, {}, { lost: true });
+    const lost = new TypeError('fetch failed');
+    const { api, requests } = client([
+      json(200, { items: [a], next_cursor: null }),
+      create, create,
+      bulk, bulk,
+      lost, new Response(null, { status: 204 }),
+    ]);
+    await api.list('resource_assignment');
+    const created = await api.createWithInfo('project', { name: 'Apollo' });
+    expect([created.replayed, created.retried, created.value.version]).toEqual([true, true, 1]);
+    const result = await api.bulkUpdateAssignmentsWithInfo([{ id: 'a', capital_percentage: 20 }]);
+    expect([result.replayed, result.retried]).toEqual([true, true]);
+    expect(api.versionOf('resource_assignment', 'a')).toBe(3);
+    const removed = await api.remove('resource_assignment', 'a');
+    expect(removed).toEqual({ mergedOver: [], replayed: false, retried: true });
+    const keys = requests.slice(1).map((r) => r.headers['Idempotency-Key']);
+    expect(keys[0]).toBe(keys[1]);
+    expect(keys[2]).toBe(keys[3]);
+    expect(keys[4]).toBe(keys[5]);
+    expect(new Set(keys).size).toBe(3);
+    expect([create.runs, bulk.runs]).toEqual([1, 1]);
+  });
+
+  it('gives up after the second attempt gets no answer either', async () => {
+    const { api, requests } = client([json(200, project(3)), new TypeError('fetch failed'), new TypeError('fetch failed'), json(200, project(4))]);
+    await api.get('project', ID);
+    const error = (await api.update('project', ID, { name: 'B' }).catch((e: unknown) => e)) as NetworkError;
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error.attempts).toBe(2);
+    expect(error.message).toContain('second time');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(requests.filter((r) => r.method === 'PATCH')).toHaveLength(2);
+    expect(api.versionOf('project', ID)).toBe(3);
+  });
+
+  it('does not repeat a 503, even one for a keyed write still running', async () => {
+    const busy = json(503, { type: '/problems/unavailable', title: 'u', status: 503, detail: 'still running', error: 'unavailable' }, { 'Retry-After': '1' });
+    const { api, requests } = client([json(200, project(3)), busy, json(200, project(4))]);
+    await api.get('project', ID);
+    await expect(api.update('project', ID, { name: 'B' })).rejects.toBeInstanceOf(UnavailableError);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(requests).toHaveLength(2);
+  });
+
+  it('takes the conflict path when the repeat replays a 409', async () => {
+    const server = keyedWrite(409, { type: '/problems/conflict', title: 'c', status: 409, detail: 'd', error: 'conflict', current_version: 4, current_state: project(4, 'X') }, {}, { lost: true });
+    const { api } = client([json(200, project(3)), server, server]);
+    await api.get('project', ID);
+    const error = (await api.update('project', ID, { name: 'B' }).catch((e: unknown) => e)) as VersionConflictError;
+    expect(error).toBeInstanceOf(VersionConflictError);
+    expect(error.currentState?.name).toBe('X');
+    expect(api.versionOf('project', ID)).toBe(3);
+  });
+});
+
+describe('Prefer: merge=disjoint', () => {
+  it('asks for a merge on updates only', async () => {
+    const { api, requests } = client([json(200, project(3)), json(200, project(4, 'B')), json(201, project(1)), new Response(null, { status: 204 })]);
+    await api.get('project', ID);
+    await api.update('project', ID, { name: 'B' });
+    await api.create('project', { name: 'C' });
+    await api.remove('project', ID);
+    expect(requests[1].headers.Prefer).toBe('merge=disjoint');
+    expect(requests[2].headers.Prefer).toBeUndefined();
+    expect(requests[3].headers.Prefer).toBeUndefined();
+  });
+
+  it('reports a merged update with the versions it went over, and keeps the merged version', async () => {
+    const answer = { ...project(6, 'B'), technical_lead: 'Dana' }; // Dana: someone else's change, merged in
+    const { api } = client([json(200, project(3)), merged(answer, [4, 5]), json(200, project(7))]);
+    await api.get('project', ID);
+    const written = await api.updateWithInfo('project', ID, { name: 'B' });
+    expect(written.mergedOver).toEqual([4, 5]);
+    expect(written.value).toEqual(answer);
+    expect([written.replayed, written.retried]).toEqual([false, false]);
+    expect(api.versionOf('project', ID)).toBe(6);
+  });
+
+  it('reports a plain update as not merged, and update() still answers the entity alone', async () => {
+    const { api } = client([json(200, project(3)), json(200, project(4, 'B')), json(200, project(5, 'C'))]);
+    await api.get('project', ID);
+    expect((await api.updateWithInfo('project', ID, { name: 'B' })).mergedOver).toEqual([]);
+    expect(await api.update('project', ID, { name: 'C' })).toEqual(project(5, 'C'));
+  });
+
+  it('tells a merge from the version when a replay does not carry Merged-Over', async () => {
+    // The first answer (merged over 4 and 5) was lost; the replay keeps only ETag & co.
+    const server = keyedWrite(200, project(6, 'B'), { ETag: '"6"', 'Preference-Applied': 'merge=disjoint', 'Merged-Over': '4, 5' }, { lost: true });
+    const { api } = client([json(200, project(3)), server, server]);
+    await api.get('project', ID);
+    const written = await api.updateWithInfo('project', ID, { name: 'B' });
+    expect(written).toMatchObject({ replayed: true, retried: true, mergedOver: [4, 5] });
+  });
+
+  it('still answers a 409 with everything the conflict dialog needs when fields overlap', async () => {
+    const { api, requests } = client([
+      json(200, project(3)),
+      problem(409, 'conflict', { expected_version: 3, current_version: 4, current_state: project(4, 'X'), attempted_changes: { name: 'B' }, changes_since: [] }),
+    ]);
+    await api.get('project', ID);
+    const e = (await api.update('project', ID, { name: 'B' }).catch((x: unknown) => x)) as VersionConflictError;
+    expect(requests[1].headers.Prefer).toBe('merge=disjoint');
+    expect(e).toBeInstanceOf(VersionConflictError);
+    expect([e.expectedVersion, e.currentVersion, e.currentState?.name]).toEqual([3, 4, 'X']);
+    expect(e.attemptedChanges).toEqual({ name: 'B' });
   });
 });
 

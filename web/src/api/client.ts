@@ -1,7 +1,12 @@
 // The typed client of the Folio HTTP API (API.md). It remembers the version of every
 // entity it has received and sends that version with every update and delete, so the
-// server can refuse a stale write with 409. It never retries a request on its own: one
-// call, one HTTP request, whatever the answer (a 409, a 503 or a lost connection).
+// server can refuse a stale write with 409. Updates ask the server to merge edits of
+// disjoint fields over versions they did not see (`Prefer: merge=disjoint`, docs/api.md);
+// the answer says when it did. Every write carries a fresh `Idempotency-Key`, and a write
+// that got no answer at all (the connection failed) is sent once more with the same key,
+// which the server answers exactly (the first answer again, or one run). Nothing else is
+// ever retried: an answer (a 409, a 422, a 503...) is the caller's to handle.
+import { newId } from '../format';
 import { ENTITY_DESCRIPTIONS, type EntityType, type EntityTypes } from './entities.generated';
 import type { EntityDescription } from './entity-description';
 import { errorFromResponse, NetworkError, NotFoundError, type FieldProblem, type HistoryEntry } from './errors';
@@ -60,6 +65,25 @@ export interface Utilisation {
   days: UtilisationDay[];
 }
 
+/** How the server carried out a write, beyond the body it answered with. */
+export interface WriteInfo {
+  /**
+   * The versions a `Prefer: merge=disjoint` update was applied over (`Merged-Over: 3, 4`):
+   * other people's changes, to fields this update did not send, that the answer includes.
+   * Empty when the update was based on the current version (or for other writes).
+   */
+  mergedOver: number[];
+  /** The answer is the one kept for an earlier attempt with the same key (`Idempotent-Replayed: true`). */
+  replayed: boolean;
+  /** The first attempt got no answer (the connection failed) and the client sent it again with the same key. */
+  retried: boolean;
+}
+
+/** A write's answer with how it was carried out. */
+export interface Written<T> extends WriteInfo {
+  value: T;
+}
+
 export function describe(type: string): EntityDescription {
   const d = ENTITY_DESCRIPTIONS.find((e) => e.type === type);
   if (!d) throw new Error(`unknown entity type '${type}'`);
@@ -81,6 +105,8 @@ export interface ClientOptions {
   token?: string | null;
   /** Called when the server answers 401 (token expired or revoked). */
   onUnauthenticated?: () => void;
+  /** Pause before the one repeat of a write that got no answer (default 300 ms; tests use 0). */
+  retryDelayMs?: number;
 }
 
 export class FolioClient {
@@ -88,6 +114,7 @@ export class FolioClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: FetchLike;
   private readonly onUnauthenticated?: () => void;
+  private readonly retryDelayMs: number;
   /** `${entity_type}/${id}` -> the version last received. */
   private readonly versions = new Map<string, number>();
 
@@ -96,6 +123,7 @@ export class FolioClient {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.token = options.token ?? null;
     this.onUnauthenticated = options.onUnauthenticated;
+    this.retryDelayMs = options.retryDelayMs ?? 300;
   }
 
   /** The version last received for an entity, if any. */
@@ -152,9 +180,14 @@ export class FolioClient {
   }
 
   async create<T extends EntityType>(type: T, fields: Record<string, unknown>): Promise<EntityTypes[T]> {
-    const entity = await this.request<EntityTypes[T]>('POST', this.path(type), fields);
-    this.remember(type, entity);
-    return entity;
+    return (await this.createWithInfo(type, fields)).value;
+  }
+
+  /** create(), telling also whether the answer was a replay of a lost one. */
+  async createWithInfo<T extends EntityType>(type: T, fields: Record<string, unknown>): Promise<Written<EntityTypes[T]>> {
+    const written = await this.write<EntityTypes[T]>('POST', this.path(type), fields);
+    this.remember(type, written.value);
+    return written;
   }
 
   /**
@@ -163,24 +196,36 @@ export class FolioClient {
    * 409 nothing changes here: the caller decides, with the user, what to do.
    */
   async update<T extends EntityType>(type: T, id: string, changes: Record<string, unknown>): Promise<EntityTypes[T]> {
+    return (await this.updateWithInfo(type, id, changes)).value;
+  }
+
+  /**
+   * update(), telling also whether the server merged it over versions it was not based on
+   * (then the entity answered holds those versions' changes too: show it) and whether
+   * the answer was a replay.
+   */
+  async updateWithInfo<T extends EntityType>(type: T, id: string, changes: Record<string, unknown>): Promise<Written<EntityTypes[T]>> {
     const version = this.versionOf(type, id);
     if (version === undefined) throw new UnknownVersionError(type, id);
     const body = { ...changes, version };
-    const entity = await this.request<EntityTypes[T]>('PATCH', `${this.path(type)}/${encodeURIComponent(id)}`, body, true, {
+    const written = await this.write<EntityTypes[T]>('PATCH', `${this.path(type)}/${encodeURIComponent(id)}`, body, {
       'If-Match': `"${version}"`,
+      Prefer: 'merge=disjoint',
     });
-    this.remember(type, entity);
-    return entity;
+    this.remember(type, written.value);
+    if (written.replayed && written.mergedOver.length === 0) written.mergedOver = skippedVersions(version, written.value.version);
+    return written;
   }
 
   /** Deletes with the version last received (If-Match). */
-  async remove(type: EntityType, id: string): Promise<void> {
+  async remove(type: EntityType, id: string): Promise<WriteInfo> {
     const version = this.versionOf(type, id);
     if (version === undefined) throw new UnknownVersionError(type, id);
-    await this.request<void>('DELETE', `${this.path(type)}/${encodeURIComponent(id)}`, undefined, true, {
+    const { value: _, ...info } = await this.write<void>('DELETE', `${this.path(type)}/${encodeURIComponent(id)}`, undefined, {
       'If-Match': `"${version}"`,
     });
     this.versions.delete(`${type}/${id}`);
+    return info;
   }
 
   async history(type: EntityType, id: string): Promise<HistoryEntry[]> {
@@ -194,14 +239,19 @@ export class FolioClient {
    * the old one (the user refreshes before retrying).
    */
   async bulkUpdateAssignments(changes: BulkAssignmentChange[]): Promise<BulkResult> {
+    return (await this.bulkUpdateAssignmentsWithInfo(changes)).value;
+  }
+
+  /** bulkUpdateAssignments(), telling also whether the answer was a replay of a lost one. */
+  async bulkUpdateAssignmentsWithInfo(changes: BulkAssignmentChange[]): Promise<Written<BulkResult>> {
     const items = changes.map((c) => {
       const version = this.versionOf('resource_assignment', c.id);
       if (version === undefined) throw new UnknownVersionError('resource_assignment', c.id);
       return { ...c, version };
     });
-    const result = await this.request<BulkResult>('POST', '/api/v1/resource-assignments/bulk-update', items);
-    for (const s of result.succeeded) this.remember('resource_assignment', s);
-    return result;
+    const written = await this.write<BulkResult>('POST', '/api/v1/resource-assignments/bulk-update', items);
+    for (const s of written.value.succeeded) this.remember('resource_assignment', s);
+    return written;
   }
 
   /** A resource's allocation per day across all projects; null when the server has no such view (404). */
@@ -227,19 +277,59 @@ export class FolioClient {
     auth = true,
     headers: Record<string, string> = {},
   ): Promise<T> {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    return this.read<T>(await this.exchange(method, path, text, auth, headers), auth);
+  }
+
+  /**
+   * A write under a fresh Idempotency-Key. When the first attempt gets no answer at all it
+   * may or may not have run; the same request with the same key is then exact (the server
+   * answers with what the first attempt did, or runs it once), so it is sent once more.
+   * Only once: a connection that fails twice is for the user to look at. An answer, even
+   * a 503, is never repeated here (the caller decides; docs/api.md).
+   */
+  private async write<T>(method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Written<T>> {
+    // Serialized once: a repeat must be byte for byte the same request, or the key is refused.
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const keyed = { ...headers, 'Idempotency-Key': newId() };
+    let retried = false;
+    let response: Response;
+    try {
+      response = await this.exchange(method, path, text, true, keyed);
+    } catch (e) {
+      if (!(e instanceof NetworkError)) throw e;
+      retried = true;
+      await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
+      try {
+        response = await this.exchange(method, path, text, true, keyed);
+      } catch (again) {
+        if (again instanceof NetworkError) throw new NetworkError(`${again.message.replace(/\.$/, '')}, also when sent a second time.`, 2);
+        throw again;
+      }
+    }
+    const value = await this.read<T>(response, true);
+    return {
+      value,
+      mergedOver: versionList(response.headers.get('Merged-Over')),
+      replayed: response.headers.get('Idempotent-Replayed') === 'true',
+      retried,
+    };
+  }
+
+  /** Sends one HTTP request; no answer at all (fetch throws) is a NetworkError. */
+  private async exchange(method: string, path: string, body: string | undefined, auth: boolean, headers: Record<string, string>): Promise<Response> {
     const h: Record<string, string> = { Accept: 'application/json, application/problem+json', ...headers };
     if (body !== undefined) h['Content-Type'] = 'application/json';
     if (auth && this.token) h.Authorization = `Bearer ${this.token}`;
-    let response: Response;
     try {
-      response = await this.fetchImpl(this.baseUrl + path, {
-        method,
-        headers: h,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      return await this.fetchImpl(this.baseUrl + path, { method, headers: h, body });
     } catch (e) {
       throw new NetworkError(`The server could not be reached (${e instanceof Error ? e.message : String(e)}).`);
     }
+  }
+
+  /** The body of an answer; an error answer becomes its typed error. */
+  private async read<T>(response: Response, auth: boolean): Promise<T> {
     if (response.status === 204) return undefined as T;
     const text = await response.text();
     let parsed: unknown = undefined;
@@ -258,4 +348,22 @@ export class FolioClient {
     if (parsed === undefined) throw new NetworkError(`The server answered ${response.status} without a JSON body.`);
     return parsed as T;
   }
+}
+
+/** "3, 4" (a Merged-Over header) as [3, 4]; absent or unreadable as []. */
+function versionList(header: string | null): number[] {
+  if (!header) return [];
+  return header.split(',').map((v) => Number(v.trim())).filter((v) => Number.isInteger(v) && v > 0);
+}
+
+/**
+ * The versions between the one an update was based on and the one it produced. A replayed
+ * answer keeps only the status, body, ETag and Location of the first one, not its
+ * Merged-Over; but an update that was not merged always produces the version sent + 1,
+ * so a larger version means it was merged over those in between.
+ */
+function skippedVersions(sent: number, produced: number): number[] {
+  const versions: number[] = [];
+  for (let v = sent + 1; v < produced; v++) versions.push(v);
+  return versions;
 }

@@ -98,9 +98,12 @@ export class UnavailableError extends ApiError {
 
 /** The server could not be reached, or answered something that is not the API. */
 export class NetworkError extends Error {
-  constructor(message: string) {
+  /** How many times the request was sent without an answer (2: a write the client repeated once). */
+  readonly attempts: number;
+  constructor(message: string, attempts = 1) {
     super(message);
     this.name = 'NetworkError';
+    this.attempts = attempts;
   }
 }
 
