@@ -31,10 +31,9 @@ bool may_read(store::Transaction& tx, const Actor& actor, const events::EntitySp
   return readable;
 }
 
-}  // namespace
-
-FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery& query) {
-  FeedPage page;
+// read_feed's work in `tx` for `actor`.
+FeedPage read_feed_in(store::Transaction& tx, const Actor& actor, const FeedQuery& query) {
+  FeedPage page{{}, query.after, true};
   const bool sees_all = actor.system || actor.is_admin();
   const auto wanted = [&](const std::string& type, const events::RecordedEvent& event) {
     if (!query.since.empty() && event.recorded_at < query.since) return false;
@@ -44,30 +43,51 @@ FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery
            std::find(query.entity_types.begin(), query.entity_types.end(), type) !=
                query.entity_types.end();
   };
-  // One snapshot: the scopes checked are those of the moment the events were read.
-  store.transact(store::Access::read_only, [&](store::Transaction& tx) {
-    page = FeedPage{{}, query.after, true};  // a retried unit starts over
-    std::map<std::string, bool> known;
-    std::size_t scanned = 0;
-    while (page.events.size() < query.limit && scanned < kFeedScanLimit) {
-      const std::size_t batch =
-          std::min(kFeedScanLimit - scanned, std::max<std::size_t>(query.limit, 500));
-      auto events = tx.read_all(page.next_after, batch);
-      for (auto& event : events) {
-        ++scanned;
-        page.next_after = event.global_position;
-        const std::string type = events::entity_type_of_stream(event.stream_id);
-        const events::EntitySpec* spec = events::find_entity_by_type(type);
-        if (spec == nullptr || !wanted(type, event)) continue;
-        if (!sees_all && !may_read(tx, actor, *spec, event, known)) continue;
-        page.events.push_back(std::move(event));
-        if (page.events.size() == query.limit) return store::Verdict::commit;
-      }
-      if (events.size() < batch) {
-        page.more = false;  // the end of the log, as far as it can be read now
-        return store::Verdict::commit;
-      }
+  std::map<std::string, bool> known;
+  std::size_t scanned = 0;
+  while (page.events.size() < query.limit && scanned < kFeedScanLimit) {
+    const std::size_t batch =
+        std::min(kFeedScanLimit - scanned, std::max<std::size_t>(query.limit, 500));
+    auto events = tx.read_all(page.next_after, batch);
+    for (auto& event : events) {
+      ++scanned;
+      page.next_after = event.global_position;
+      const std::string type = events::entity_type_of_stream(event.stream_id);
+      const events::EntitySpec* spec = events::find_entity_by_type(type);
+      if (spec == nullptr || !wanted(type, event)) continue;
+      if (!sees_all && !may_read(tx, actor, *spec, event, known)) continue;
+      page.events.push_back(std::move(event));
+      if (page.events.size() == query.limit) return page;
     }
+    if (events.size() < batch) {
+      page.more = false;  // the end of the log, as far as it can be read now
+      return page;
+    }
+  }
+  return page;
+}
+
+}  // namespace
+
+FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery& query) {
+  FeedPage page;
+  store.transact(store::Access::read_only, [&](store::Transaction& tx) {
+    page = read_feed_in(tx, actor, query);
+    return store::Verdict::commit;
+  });
+  return page;
+}
+
+FeedPage read_feed(store::EventStore& store, const TokenCheck& token, const FeedQuery& query) {
+  FeedPage page;
+  store.transact(store::Access::read_only, [&](store::Transaction& tx) {
+    page = FeedPage{{}, query.after, false, true};
+    const auto actor = actor_for_token(tx, token);
+    if (!actor) return store::Verdict::commit;
+    FeedPage read = read_feed_in(tx, *actor, query);
+    // Again after the events: what was read while the token stopped being valid goes
+    // nowhere (on PostgreSQL each statement sees the commits before it).
+    if (actor_for_token(tx, token)) page = std::move(read);
     return store::Verdict::commit;
   });
   return page;

@@ -33,6 +33,9 @@ struct FeedPage {
   std::int64_t next_after = 0;
   // False when the page ended at the end of the log (as far as it could be read now).
   bool more = false;
+  // read_feed with a token: the token is no longer valid (expired, revoked, its user
+  // deactivated or deleted); the page is empty.
+  bool reader_gone = false;
 };
 
 // The next events after `query.after` that `actor` may read: those of `query.entity_types`
@@ -41,6 +44,11 @@ struct FeedPage {
 // a bounded number of events per call (kFeedScanLimit), so a page may hold fewer than
 // `limit` events and still have `more` behind it.
 FeedPage read_feed(store::EventStore& store, const Actor& actor, const FeedQuery& query);
+
+// read_feed for the holder of `token` as it is now (its actor and grants read in the same
+// unit of work, before the events and again after them): a reader whose token stopped
+// being valid gets reader_gone and no events, however long ago it started reading.
+FeedPage read_feed(store::EventStore& store, const TokenCheck& token, const FeedQuery& query);
 
 // One event with the fields it changed (from -> to), for audits.
 struct Change {

@@ -15,7 +15,8 @@ namespace folio::http {
 // A live stream of the feed that the router accepted: the server hands the connection to
 // its EventStreamHub after the response head.
 struct EventStreamRequest {
-  commands::Actor actor;
+  commands::Actor actor;  // as the stream opened; the hub checks `token` again at each step
+  commands::TokenCheck token;
   commands::FeedQuery query;
 };
 

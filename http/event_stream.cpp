@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "events/timestamp.h"
 #include "http/event_json.h"
 #include "store/store_error.h"
 
@@ -39,6 +40,12 @@ struct EventStreamHub::Stream {
   EventStreamRequest request;  // request.query.after: the last position looked at
   Clock::time_point last_sent;
   std::optional<Clock::time_point> full_since;  // when it last was at max_unsent_bytes
+  bool closing = false;  // closed by the hub (the connection's loop closes it soon)
+
+  void close() {
+    closing = true;
+    connection->close();
+  }
 };
 
 EventStreamHub::EventStreamHub(store::EventStore& store, EventStreamOptions options)
@@ -65,13 +72,16 @@ bool EventStreamHub::add(std::shared_ptr<EventStreamConnection> connection,
   return false;
 }
 
-void EventStreamHub::stop() {
+void EventStreamHub::request_stop() {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return;
     stopping_ = true;
   }
   wait_.stop();
+}
+
+void EventStreamHub::stop() {
+  request_stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -87,28 +97,37 @@ bool EventStreamHub::step(Stream& stream, std::int64_t head) {
                               {"user_id", stream.request.actor.user_id},
                               {"after", stream.request.query.after},
                               {"reason", "the client did not read its events fast enough"}}));
-      connection.close();
+      stream.close();
     }
     return false;
   }
   stream.full_since.reset();
-  bool more = false;
-  if (stream.request.query.after < head) {
-    commands::FeedQuery query = stream.request.query;
-    query.limit = options_.page;
-    const commands::FeedPage page = commands::read_feed(store_, stream.request.actor, query);
-    if (!page.events.empty()) {
-      connection.send(as_server_sent_events(page.events));
-      stream.last_sent = now;
-    }
-    stream.request.query.after = page.next_after;
-    more = page.more;
+  const bool heartbeat_due = now - stream.last_sent >= options_.heartbeat;
+  if (stream.request.query.after >= head && !heartbeat_due) return false;
+  // Read as the token's holder now: a reader deactivated, logged out or expired meanwhile
+  // gets nothing more (checked at least at every heartbeat).
+  commands::FeedQuery query = stream.request.query;
+  query.limit = options_.page;
+  stream.request.token.now = events::now_timestamp();
+  const commands::FeedPage page = commands::read_feed(store_, stream.request.token, query);
+  if (page.reader_gone) {
+    spdlog::info(
+        boost::json::serialize(boost::json::object{{"event", "event_stream_closed"},
+                                                   {"user_id", stream.request.actor.user_id},
+                                                   {"reason", "its token is no longer valid"}}));
+    stream.close();
+    return false;
   }
+  if (!page.events.empty()) {
+    connection.send(as_server_sent_events(page.events));
+    stream.last_sent = now;
+  }
+  stream.request.query.after = page.next_after;
   if (now - stream.last_sent >= options_.heartbeat) {
     connection.send(": heartbeat\n\n");
     stream.last_sent = now;
   }
-  return more;
+  return page.more;
 }
 
 void EventStreamHub::follow() {
@@ -121,7 +140,7 @@ void EventStreamHub::follow() {
       added_.clear();
     }
     std::erase_if(streams, [this](const std::shared_ptr<Stream>& s) {
-      if (!s->connection->closed()) return false;
+      if (!s->closing && !s->connection->closed()) return false;
       open_.fetch_sub(1);
       return true;
     });
@@ -146,7 +165,7 @@ void EventStreamHub::follow() {
                                                            {"user_id", s->request.actor.user_id},
                                                            {"after", s->request.query.after},
                                                            {"error", e.what()}}));
-            s->connection->close();
+            s->close();
           }
         }
       }

@@ -60,7 +60,10 @@ class EventStreamHub {
   // Starts following the log for `connection` from request.query.after. False, and the
   // connection closed, when the hub is full or stopped.
   bool add(std::shared_ptr<EventStreamConnection> connection, EventStreamRequest request);
-  // Closes every stream and ends the thread. Idempotent.
+  // Tells the thread to close every stream and end, without waiting for it (it may be in
+  // the middle of a read): for a shutdown that must not wait for the store.
+  void request_stop();
+  // request_stop(), then waits for the thread. Idempotent.
   void stop();
 
   std::size_t open_streams() const { return open_.load(std::memory_order_relaxed); }

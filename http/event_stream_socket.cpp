@@ -65,20 +65,26 @@ class EventStreamSocket final : public EventStreamConnection,
       out_.swap(queued_);
       queued_.clear();
     }
+    written_ = 0;
+    write_some();
+  }
+
+  // One piece of out_ at a time, each with its own deadline: the timeout is for a client
+  // that takes nothing, not for one that reads slowly but steadily.
+  void write_some() {
+    if (written_ == out_.size()) return write_queued();
+    const std::size_t piece = std::min<std::size_t>(out_.size() - written_, 64 << 10);
     stream_.expires_after(write_timeout_);
-    asio::async_write(stream_, asio::buffer(out_),
-                      [self = shared_from_this()](beast::error_code ec, std::size_t written) {
-                        if (self->closed_.load()) return;  // shut() dropped the count
-                        self->unsent_.fetch_sub(written);
-                        if (ec == beast::error::timeout) {
-                          spdlog::warn(R"({{"event":"event_stream_dropped","reason":"no byte )"
-                                       R"(of its events was taken for {} s"}})",
-                                       self->write_timeout_.count());
-                        }
-                        if (ec) return self->shut();
-                        self->stream_.expires_never();  // the read below waits without limit
-                        self->write_queued();
-                      });
+    stream_.async_write_some(
+        asio::buffer(out_.data() + written_, piece),
+        [self = shared_from_this()](beast::error_code ec, std::size_t written) {
+          if (self->closed_.load()) return;  // shut() dropped the count
+          self->unsent_.fetch_sub(written);
+          self->written_ += written;
+          if (ec) return self->shut(ec);
+          self->stream_.expires_never();  // the read below waits without limit
+          self->write_some();
+        });
   }
 
   // The client sends nothing after its request; a read ends when it closes the connection
@@ -86,13 +92,22 @@ class EventStreamSocket final : public EventStreamConnection,
   void watch_for_close() {
     stream_.async_read_some(asio::buffer(ignored_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              if (ec) return self->shut();
+                              // Only the write's deadline aborts this read (shut() and the
+                              // hub close the socket after marking it closed).
+                              if (ec == asio::error::operation_aborted) ec = beast::error::timeout;
+                              if (ec) return self->shut(ec);
                               self->watch_for_close();
                             });
   }
 
-  void shut() {
+  // `why`: the error that ended a read or write (the write's deadline ends both).
+  void shut(beast::error_code why = {}) {
     if (closed_.exchange(true)) return;
+    if (why == beast::error::timeout) {
+      spdlog::warn(R"({{"event":"event_stream_dropped","reason":"no byte of its events was )"
+                   R"(taken for {} s"}})",
+                   write_timeout_.count());
+    }
     beast::error_code ignored;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -105,9 +120,10 @@ class EventStreamSocket final : public EventStreamConnection,
   const std::chrono::seconds write_timeout_;
   std::atomic<int>& connections_;
   std::mutex mutex_;
-  std::string queued_;    // under mutex_
-  bool writing_ = false;  // under mutex_: a write_queued is posted or running
-  std::string out_;       // the loop's: being written
+  std::string queued_;       // under mutex_
+  bool writing_ = false;     // under mutex_: a write_queued is posted or running
+  std::string out_;          // the loop's: being written
+  std::size_t written_ = 0;  // the loop's: bytes of out_ written
   std::atomic<std::size_t> unsent_{0};
   std::atomic<bool> closed_{false};
   char ignored_[512];

@@ -30,10 +30,10 @@ constexpr const char* kAbandon =
     "DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND status = 0";
 constexpr const char* kForgetExpired = "DELETE FROM idempotency_keys WHERE created_at_ms < $1";
 
-// The headers of an answer that a replay must carry as well.
-constexpr beast_http::field kKeptHeaders[] = {beast_http::field::content_type,
-                                              beast_http::field::etag, beast_http::field::location,
-                                              beast_http::field::retry_after};
+// The headers of an answer that a replay must carry as well (a merge's too: the client
+// that lost the first answer must still learn what it was merged over).
+constexpr std::string_view kKeptHeaders[] = {"Content-Type", "ETag",        "Location",
+                                             "Retry-After",  "Merged-Over", "Preference-Applied"};
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -112,7 +112,7 @@ void IdempotencyKeys::finish(const std::string& user_id, const std::string& key,
   json::object headers;
   for (const auto field : kKeptHeaders) {
     if (const auto value = answer[field]; !value.empty()) {
-      headers[std::string(beast_http::to_string(field))] = std::string(value);
+      headers[field] = std::string(value);
     }
   }
   const std::vector<SqlValue> params{

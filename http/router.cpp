@@ -481,7 +481,10 @@ Response event_feed(Call& call) {
   auto query = parse_feed_query(call.target, call.request, error);
   if (!query) return error;
   if (call.request.method() == verb::get && wants_event_stream(call.request)) {
-    call.info.event_stream = EventStreamRequest{call.actor, std::move(*query)};
+    auto token = call.services.auth.token_check(call.request[beast_http::field::authorization]);
+    if (!token) return unauthenticated();
+    token->cache = nullptr;  // the hub reads the token with its events: always fresh
+    call.info.event_stream = EventStreamRequest{call.actor, std::move(*token), std::move(*query)};
     return event_stream_head();
   }
   return event_feed_page(call.services.store, call.actor, *query);

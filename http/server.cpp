@@ -445,7 +445,7 @@ void Server::Impl::begin_shutdown() {
       R"({"event":"shutdown","message":"stopped accepting; finishing in-flight requests"})");
   beast::error_code ignored;
   acceptor.close(ignored);
-  event_streams.stop();  // streams never end by themselves: they close now
+  event_streams.request_stop();  // streams never end by themselves: they close now
   // Let in-flight requests finish (bounded wait), then stop the event loops. run() joins
   // this thread after the loops.
   shutdown_waiter = std::thread([this] {
@@ -475,6 +475,7 @@ void Server::run() {
   impl_->ioc.run();  // returns once shutdown began: the acceptor and the signals are done
   for (auto& t : threads) t.join();  // the loops end when shutdown_waiter stops them
   if (impl_->shutdown_waiter.joinable()) impl_->shutdown_waiter.join();
+  impl_->event_streams.stop();
   impl_->pool.shutdown();
   if (const int unanswered = impl_->in_flight.load(); unanswered > 0) {
     spdlog::warn(

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -194,51 +195,56 @@ TEST_P(HttpEventFeed, ALiveStreamSendsNewEventsAndResumesAfterItsLastEventId) {
 }
 
 // A consumer that reads the stream, goes away every few events and comes back with its
-// Last-Event-ID (to `port`, which the test changes when it restarts the server), until it
-// has seen `until` (set once the writers are done). Records every position it receives.
+// Last-Event-ID, to whatever port() is then (the test moves it when it restarts the
+// server), until it has seen `until` (set once the writers are done) or a minute passed.
+// Records every position it receives.
 class ReconnectingConsumer {
  public:
-  explicit ReconnectingConsumer(std::string token) : token_(std::move(token)) {}
-
-  void run(unsigned short port, std::int64_t after) {
-    done_ = false;
-    last_seen_ = after;
-    thread_ = std::thread([this, port, after] {
-      std::string last = std::to_string(after);
-      while (!done_) {
-        EventStreamClient stream(port, kEvents, token_, last);
-        if (stream.status() != 200) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          continue;
-        }
-        for (int i = 0; i < 13 && !done_; ++i) {
-          const auto event = stream.next(std::chrono::milliseconds(200));
-          if (event) {
-            positions_.push_back(std::stoll(event->id));
-            last = event->id;
-            last_seen_ = positions_.back();
-          } else if (stream.closed()) {
-            break;
-          }
-          if (until_ > 0 && last_seen_ >= until_) done_ = true;
-        }
-      }
-    });
+  ReconnectingConsumer(std::string token, unsigned short port, std::int64_t after)
+      : token_(std::move(token)), port_(port) {
+    thread_ = std::thread([this, after] { run(after); });
   }
-  // Waits until the consumer has seen `until`.
+  ~ReconnectingConsumer() {
+    if (thread_.joinable()) finish(1);  // a failed test: stop at once
+  }
+  void move_to(unsigned short port) { port_ = port; }
+  // Waits until the consumer has seen `until` (or gave up).
   void finish(std::int64_t until) {
     until_ = until;
     thread_.join();
-    until_ = 0;
   }
-  std::int64_t last() const { return last_seen_; }
   const std::vector<std::int64_t>& positions() const { return positions_; }
 
  private:
+  void run(std::int64_t after) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    std::string last = std::to_string(after);
+    std::int64_t seen = after;
+    const auto done = [&] {
+      return (until_ > 0 && seen >= until_) || std::chrono::steady_clock::now() > deadline;
+    };
+    while (!done()) {
+      EventStreamClient stream(port_, kEvents, token_, last);
+      if (stream.status() != 200) {  // the server is restarting
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      for (int i = 0; i < 13 && !done(); ++i) {
+        const auto event = stream.next(std::chrono::milliseconds(200));
+        if (event) {
+          positions_.push_back(std::stoll(event->id));
+          last = event->id;
+          seen = positions_.back();
+        } else if (stream.closed()) {
+          break;
+        }
+      }
+    }
+  }
+
   std::string token_;
-  std::atomic<bool> done_{false};
+  std::atomic<unsigned short> port_;
   std::atomic<std::int64_t> until_{0};
-  std::atomic<std::int64_t> last_seen_{0};
   std::vector<std::int64_t> positions_;  // the consumer thread's until joined
   std::thread thread_;
 };
@@ -271,17 +277,16 @@ TEST_P(HttpEventFeed, AReconnectingConsumerSeesEveryEventOnceInOrderAcrossAResta
     for (auto& t : writers) t.join();
   };
 
-  ReconnectingConsumer consumer(token);
-  consumer.run(port(), start);
+  // The consumer follows the log while writers write, and while the server restarts under
+  // it (its stream is cut; it comes back to the new server with its last id).
+  ReconnectingConsumer consumer(token, port(), start);
   write(port(), 1);
-  consumer.finish(head());
-
-  server_->terminate();  // the server goes away with the consumer behind nothing
+  EXPECT_EQ(server_->terminate(), 0);
   server_ = std::make_unique<ServerProcess>(ServeOptions{db_->url(), {}, false});
   ASSERT_NE(server_->port(), 0);
+  consumer.move_to(server_->port());
   admin_ = HttpClient(server_->port());
   admin_.set_token(token);
-  consumer.run(server_->port(), consumer.last());
   write(server_->port(), 2);
   consumer.finish(head());
 
@@ -311,6 +316,9 @@ TEST_P(HttpEventFeed, AConsumerThatDoesNotReadIsDroppedAndHoldsNoOneUp) {
                               "Authorization: Bearer " +
                               admin_.token() + "\r\n\r\n";
   ASSERT_EQ(::send(stuck, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  char head[12] = {};
+  ASSERT_EQ(::recv(stuck, head, sizeof head, MSG_WAITALL), static_cast<ssize_t>(sizeof head));
+  ASSERT_EQ(std::string(head, sizeof head), "HTTP/1.1 200") << "the stream opened";
   EventStreamClient good(port(), std::string(kEvents) + "?after=" + std::to_string(start),
                          admin_.token());
   ASSERT_EQ(good.status(), 200);
@@ -350,6 +358,50 @@ TEST_P(HttpEventFeed, AConsumerThatDoesNotReadIsDroppedAndHoldsNoOneUp) {
   ::close(stuck);
   EXPECT_TRUE(closed);
   EXPECT_LT(read_back, 100000u);
+  const auto dropped = server_->wait_for_log(
+      [](const json::object& e) {
+        return e.if_contains("event") && e.at("event") == "event_stream_dropped";
+      },
+      std::chrono::seconds(5));
+  std::string shown;
+  std::istringstream lines(server_->stdout_text());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"request\"") == std::string::npos) shown += line + "\n";
+  }
+  EXPECT_FALSE(dropped.empty()) << "the operator learns why\n" << shown;
+}
+
+// A stream lives only as long as its reader may read: deactivating the user closes it.
+TEST_P(HttpEventFeed, AStreamEndsWhenItsReaderIsDeactivated) {
+  auto viewer = create_role_user("short-lived", "viewer", "global", "");
+  EventStreamClient stream(port(), kEvents, viewer.client.token());
+  ASSERT_EQ(stream.status(), 200);
+  while (stream.next(std::chrono::milliseconds(500))) {
+  }
+  const auto user = current("users", viewer.user_id);
+  const auto r = admin_.patch("/api/v1/users/" + viewer.user_id,
+                              json::object{{"version", user.at("version")}, {"is_active", false}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  create("portfolios", create_body("portfolios", {}, 7));  // written after: never sent
+  while (auto event = stream.next(std::chrono::seconds(10))) {
+    EXPECT_NE(json::parse(event->data).at("event_type"), "PortfolioCreated")
+        << "an event written after the deactivation reached the deactivated reader";
+  }
+  EXPECT_TRUE(stream.closed()) << "the server still streams to a deactivated user";
+}
+
+// Open streams do not hold a shutdown up: SIGTERM ends them and the server exits 0.
+TEST_P(HttpEventFeed, ShutdownClosesOpenStreams) {
+  EventStreamClient first(port(), kEvents, admin_.token());
+  EventStreamClient second(port(), kEvents, admin_.token());
+  ASSERT_EQ(first.status(), 200);
+  ASSERT_EQ(second.status(), 200);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(server_->terminate(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));
+  while (first.next(std::chrono::seconds(5))) {
+  }
+  EXPECT_TRUE(first.closed());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HttpEventFeed,

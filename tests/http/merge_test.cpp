@@ -62,6 +62,21 @@ TEST_P(HttpMerge, AnEditOfOtherFieldsIsMergedAndTheAnswerSaysOverWhich) {
   EXPECT_FALSE(plain.has_header("Preference-Applied"));
 }
 
+TEST_P(HttpMerge, AReplayOfAMergedEditSaysWhatItWasMergedOver) {
+  edit(1, {{"name", "Renamed by someone else"}});
+  Headers keyed = kMerge;
+  keyed.emplace_back("Idempotency-Key", "merge-1");
+  const json::object change{{"version", 1}, {"owner", "Dana"}};
+  const auto first = admin_.patch(url_, change, keyed);
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto again = admin_.patch(url_, change, keyed);  // the client lost the first answer
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("Merged-Over"), "2");
+  EXPECT_EQ(again.header("Preference-Applied"), "merge=disjoint");
+  EXPECT_EQ(version_now(), 3) << "merged once";
+}
+
 TEST_P(HttpMerge, AnEditOfAFieldChangedMeanwhileIsStillAConflict) {
   edit(1, {{"name", "Renamed by someone else"}});
   edit(2, {{"description", "Described by someone else"}});

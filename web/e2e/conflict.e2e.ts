@@ -1,6 +1,7 @@
 // Two planners edit the same project at once in two browsers: the second save gets the
 // conflict dialog; Refresh & Retry puts the second user's change onto the new version and
-// only the user's Save stores it (version 3); Cancel keeps the first user's value.
+// only the user's Save stores it (version 3); Cancel keeps the first user's value. Edits
+// of different fields need no dialog: the server merges them and the form says so.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, Api, createPlanner, createProject, launchBrowser, PLANNER, screenshot, screenshotDir, signedInPage, startServer, type FolioServer } from './harness';
@@ -103,6 +104,29 @@ describe('the conflict dialog', () => {
     await alice.page.getByText('Version 2', { exact: true }).waitFor();
     const stored = await admin.get('projects', project.id);
     expect([stored.technical_lead, stored.version]).toEqual(['Grace', 2]);
+    await bob.context.close();
+    await alice.context.close();
+  });
+
+  it('edits of different fields are merged: no dialog, a notice naming the versions, and the form shows both', async () => {
+    const { project, bob, alice } = await bothOpenANewProject(4);
+    await bob.page.getByLabel('Technical lead').fill('Grace');
+    await bob.page.getByRole('button', { name: 'Save' }).click();
+    await bob.page.getByText('Version 2', { exact: true }).waitFor();
+
+    // Alice, still at version 1, changes another field: the server merges it over version 2.
+    await alice.page.getByLabel('Name', { exact: true }).fill('Apollo (Alice)');
+    await alice.page.getByRole('button', { name: 'Save' }).click();
+    await alice.page.getByText('Version 3', { exact: true }).waitFor();
+    const notice = await alice.page.locator('#form-messages [role="status"]').innerText();
+    expect(notice).toContain('Saved. Merged with changes by others (version 2) to fields you did not edit: Technical lead.');
+    expect(await alice.page.getByRole('dialog').count()).toBe(0);
+    // The form shows the entity as stored, Bob's change included.
+    expect(await alice.page.getByLabel('Technical lead').inputValue()).toBe('Grace');
+    expect(await alice.page.getByLabel('Name', { exact: true }).inputValue()).toBe('Apollo (Alice)');
+    console.log(`merged save: ${await screenshot(alice.page, 'merged-save')}`);
+    const stored = await admin.get('projects', project.id);
+    expect([stored.name, stored.technical_lead, stored.version]).toEqual(['Apollo (Alice)', 'Grace', 3]);
     await bob.context.close();
     await alice.context.close();
   });

@@ -70,6 +70,17 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }
 
+/**
+ * The fields someone else changed, for a save merged over their versions: those whose value
+ * differs between the entity the form was loaded with and the one the merged save answered,
+ * leaving out the fields the save sent and the ones nobody edits (computed, write-only).
+ */
+export function othersChanges(d: EntityDescription, before: Record<string, unknown>, after: Record<string, unknown>, sent: Record<string, unknown>): FieldDescription[] {
+  return formFields(d).filter(
+    (f) => !f.readOnly && !f.writeOnly && !(f.name in sent) && !sameValue(before[f.name] ?? null, after[f.name] ?? null),
+  );
+}
+
 /** The inputs for `entity` with the user's attempted `changes` applied on top (Refresh & Retry). */
 export function reapply(d: EntityDescription, entity: Record<string, unknown>, changes: Record<string, unknown>): FormValues {
   const values = valuesOf(d, entity);

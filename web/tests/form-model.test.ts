@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describe as entity } from '../src/api/client';
-import { changesOf, conflictRows, reapply, valuesOf } from '../src/form-model';
+import { changesOf, conflictRows, othersChanges, reapply, valuesOf } from '../src/form-model';
 
 const project = {
   id: 'p1', version: 2, created_at: 't', updated_at: 't', program_id: 'g1', name: 'Apollo',
@@ -50,5 +50,12 @@ describe('the generic form model', () => {
       ['technical_lead', 'Cy', 'Cy', false],
     ]);
     expect(conflictRows(d, { name: 'Mine' }, null)[0].current).toBeUndefined();
+  });
+
+  it('names the fields others changed under a merged save, not the ones the save sent', () => {
+    const sent = { name: 'Apollo 2' };
+    const merged = { ...project, version: 5, name: 'Apollo 2', technical_lead: 'Dana', end_date: '2027-01-31', updated_at: 'later' };
+    expect(othersChanges(d, project, merged, sent).map((f) => f.label)).toEqual(['Technical lead', 'End date']);
+    expect(othersChanges(d, project, { ...project, name: 'Apollo 2' }, sent)).toEqual([]);
   });
 });

@@ -192,8 +192,10 @@ export class FolioClient {
 
   /**
    * A partial update: only `changes` are sent, with the version last received for this
-   * entity (in the body and as If-Match). On success the new version replaces it; on a
-   * 409 nothing changes here: the caller decides, with the user, what to do.
+   * entity (in the body and as If-Match). It asks for a merge (`Prefer: merge=disjoint`):
+   * when that version is stale but nobody changed a field sent since, the server applies
+   * it over the newer versions (updateWithInfo tells). On success the new version replaces
+   * it; on a 409 nothing changes here: the caller decides, with the user, what to do.
    */
   async update<T extends EntityType>(type: T, id: string, changes: Record<string, unknown>): Promise<EntityTypes[T]> {
     return (await this.updateWithInfo(type, id, changes)).value;

@@ -5,7 +5,7 @@
 // new ones as creates. Cells that fail stay highlighted and editable with the reason and
 // the current values; the next save sends only them.
 import type { Project, Resource, ResourceAssignment } from '../api/entities.generated';
-import { ApiError } from '../api/errors';
+import { ApiError, NetworkError } from '../api/errors';
 import type { BulkFailure } from '../api/client';
 import {
   cellFor,
@@ -200,7 +200,12 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
         }
       }
     } catch (e) {
-      replace(results, message('alert', `Nothing was saved: ${(e as Error).message}. Nothing was retried; press Save again when ready.`));
+      // No answer even to the client's one repeat (same Idempotency-Key): the cells may have
+      // been saved; a new save cannot overwrite them (stale versions are refused per item).
+      // Any other error is an answer: the request was refused as a whole.
+      replace(results, e instanceof NetworkError && e.attempts > 1
+        ? message('alert', `No answer from the server: ${e.message} The changed cells may have been saved. Press Save again when the connection is back: a cell that was saved is then reported as changed, and refreshing it shows your values.`)
+        : message('alert', `Nothing was saved: ${(e as Error).message.replace(/\.$/, '')}. Press Save again when ready.`));
       updateToolbar();
       return;
     }
@@ -210,7 +215,8 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
         markCreated(cell, await client.create('resource_assignment', { id: newId(), ...c.fields }));
         saved.push(cell);
       } catch (e) {
-        // Not retried: a lost answer may still have created it (the refresh then finds it).
+        // Not retried here (the client already repeated a lost one once, under its key): a
+        // lost answer may still have created it (the refresh then finds it).
         const error = e instanceof ApiError ? e.code : 'network';
         markFailed(cell, { error, message: (e as Error).message, current: null });
         failed.push(cell);

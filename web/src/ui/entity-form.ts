@@ -1,12 +1,15 @@
 // The one generic edit form, driven by an entity description: every entity type gets its
 // inputs from its fields (text, dates, numbers, money, yes/no, choices, references). A
-// save sends only the changed fields with the version the form was loaded at; a 409
-// opens the conflict dialog and nothing is saved without the user's click.
+// save sends only the changed fields with the version the form was loaded at; the server
+// merges it over others' saves that touched none of those fields (the form then shows
+// the merged entity and says so), and otherwise answers 409, which opens the conflict
+// dialog: nothing is saved without the user's click.
+import type { Written } from '../api/client';
 import type { EntityDescription, FieldDescription } from '../api/entity-description';
 import type { EntityType } from '../api/entities.generated';
-import { ApiError, ConstraintError, NotFoundError, ValidationError, VersionConflictError } from '../api/errors';
+import { ApiError, ConstraintError, NetworkError, NotFoundError, ValidationError, VersionConflictError } from '../api/errors';
 import { displayName, formatTimestamp, formatValue } from '../format';
-import { changesOf, formFields, reapply, sameValue, toApi, valuesOf, type FormValues } from '../form-model';
+import { changesOf, formFields, othersChanges, reapply, sameValue, toApi, valuesOf, type FormValues } from '../form-model';
 import type { Session } from '../session';
 import { showConflictDialog } from './conflict-dialog';
 import { h, message, replace } from './dom';
@@ -128,8 +131,11 @@ export async function renderForm(main: HTMLElement, session: Session, d: EntityD
         location.hash = `#/e/${d.collection}/${created.id}?created=1`;
         return;
       }
-      base = (await session.client.update(type, String(base.id), changes)) as unknown as Entity;
-      render(valuesOf(d, base), message('status', `Saved. This ${d.label.toLowerCase()} is now at version ${base.version}.`));
+      const before = base;
+      const written = (await session.client.updateWithInfo(type, String(base.id), changes)) as unknown as Written<Entity>;
+      // The answer is the entity as stored: after a merge it holds others' changes too.
+      base = written.value;
+      render(valuesOf(d, base), savedNote(d, written, before, changes));
     } catch (e) {
       await handleError(e, values, changes);
     }
@@ -182,7 +188,17 @@ export async function renderForm(main: HTMLElement, session: Session, d: EntityD
       setNote(message('alert', `Not saved: ${e.message}`));
       return;
     }
-    setNote(message('alert', `Not saved: ${(e as Error).message}. Nothing was retried; check the connection and press Save again.`));
+    if (e instanceof NetworkError && e.attempts > 1) {
+      // Sent twice under one Idempotency-Key and no answer either time: it may have been
+      // stored. A new save of an existing entity cannot overwrite anything (if the first was
+      // stored, it is a 409 showing that save as yours); a new create could double it.
+      const next = base === null
+        ? 'Look in the list before creating it again: it may already be there.'
+        : 'Check the connection and press Save again: if they were stored, the conflict dialog shows your earlier save.';
+      setNote(message('alert', `No answer from the server: ${e.message} Your changes may have been stored before the connection failed. ${next}`));
+      return;
+    }
+    setNote(message('alert', `Not saved: ${(e as Error).message.replace(/\.$/, '')}. Check the connection and press Save again.`));
   };
 
   const remove = async () => {
@@ -196,6 +212,20 @@ export async function renderForm(main: HTMLElement, session: Session, d: EntityD
   };
 
   render(valuesOf(d, base), params.get('created') && base ? message('status', `Created at version ${base.version}.`) : null);
+}
+
+/** The note after a successful update: merged over others' versions, confirmed after a retry, or plain. */
+function savedNote(d: EntityDescription, written: Written<Entity>, before: Entity, sent: Record<string, unknown>): HTMLElement {
+  const now = `This ${d.label.toLowerCase()} is now at version ${written.value.version}.`;
+  if (written.mergedOver.length) {
+    const theirs = othersChanges(d, before, written.value, sent);
+    const which = theirs.length ? `: ${theirs.map((f) => f.label).join(', ')}` : '';
+    const versions = `version${written.mergedOver.length === 1 ? '' : 's'} ${written.mergedOver.join(', ')}`;
+    return message('status', `Saved. Merged with changes by others (${versions}) to fields you did not edit${which}. ${now} The form shows their changes too.`, 'message-merged');
+  }
+  // A repeat after a lost connection: the server confirmed the first attempt (or ran it once).
+  if (written.retried) return message('status', `Saved (confirmed after a retry). ${now}`);
+  return message('status', `Saved. ${now}`);
 }
 
 function fieldLabel(d: EntityDescription, name: string): string {
