@@ -104,4 +104,10 @@ void Progress::finish() {
   draw(true);
 }
 
+void Progress::clear() {
+  if (finished_) return;
+  finished_ = true;
+  if (live_) out_ << "\r\033[K" << std::flush;
+}
+
 }  // namespace folio::cli

@@ -29,6 +29,9 @@ class Progress {
   void set_done(std::int64_t done);
   // Ends the line: "<label>: <done> <unit> in <seconds> s (<rate>/s)". Idempotent.
   void finish();
+  // Ends without that summary, erasing the live line: for a job that prints its own
+  // (so that its time is reported once). Idempotent.
+  void clear();
 
   std::int64_t done() const { return done_; }
   double rate_per_second() const;

@@ -17,8 +17,7 @@ namespace folio::cli {
 namespace {
 
 const CommandSyntax kSyntax{
-    "rebuild",
-    "Usage: folio [--db URL] rebuild [--entity TYPE]... [--batch-size N]",
+    "rebuild", "Usage: folio [--db URL] rebuild [--entity TYPE]... [--batch-size N]",
     "Rebuilds the read models (the entity tables) from the event log while the server\n"
     "keeps serving and writing: the events are folded into shadow tables, events appended\n"
     "meanwhile are caught up by global position, then the shadow tables replace the live\n"
@@ -44,9 +43,8 @@ int run_rebuild_command(const CliContext& context) {
   options.add_options()(
       "entity", po::value<std::vector<std::string>>()->composing(),
       "an entity type to rebuild (repeatable, or comma-separated; default: all 13), "
-      "e.g. resource_assignment")(
-      "batch-size", po::value<std::int64_t>()->default_value(5000),
-      "events per transaction, 1..1000000");
+      "e.g. resource_assignment")("batch-size", po::value<std::int64_t>()->default_value(5000),
+                                  "events per transaction, 1..1000000");
   int exit_code = kExitOk;
   const auto values = parse_command_options(context, kSyntax, options, {}, exit_code);
   if (!values) return exit_code;
@@ -102,7 +100,7 @@ int run_rebuild_command(const CliContext& context) {
     context.err << "folio rebuild: " << e.what() << "\n";
     return kExitUsage;
   }
-  progress.finish();
+  progress.clear();  // the summary below says how long it took
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!result.discarded.empty()) {

@@ -312,6 +312,24 @@ json::object openapi_document() {
       json::object{{"name", "to"}, {"in", "query"}, {"required", true},
                    {"description", "Inclusive; from <= to, at most 366 days in all"},
                    {"schema", {{"type", "string"}, {"format", "date"}}}}};
+  json::object many_responses{
+      {"200", {{"description", "The utilisation of each resource asked for, in that order; ids that do not exist or "
+                               "the caller may not read are left out"},
+               {"content", {{"application/json", {{"schema",
+                 {{"type", "object"},
+                  {"properties", {{"from", {{"type", "string"}, {"format", "date"}}},
+                                  {"to", {{"type", "string"}, {"format", "date"}}},
+                                  {"resources", {{"type", "array"}, {"items", schema_ref("ResourceUtilisation")}}}}}}}}}}}}}};
+  add_errors(many_responses, {"400", "401", "422"});
+  json::array many_parameters = utilisation_parameters;
+  many_parameters.push_back(json::object{{"name", "resource_id"}, {"in", "query"}, {"required", true},
+                                         {"description", "Resource ids, comma-separated (at most 200)"},
+                                         {"schema", {{"type", "string"}}}});
+  paths["/api/v1/resources/utilisation"] = json::object{
+      {"get", {{"summary", "The utilisation of several resources per day, in one request (a calendar's rows)"},
+               {"operationId", "resourcesUtilisation"},
+               {"parameters", std::move(many_parameters)},
+               {"responses", std::move(many_responses)}}}};
   paths["/api/v1/resources/{id}/utilisation"] = json::object{
       {"parameters", id_parameter()},
       {"get", {{"summary", "Allocated and available percentage of a resource per day, over all projects"},

@@ -11,7 +11,7 @@
 #include "http/metrics.h"
 #include "http/request_parsing.h"
 #include "http/static_files.h"
-#include "projections/utilisation.h"
+#include "http/utilisation_routes.h"
 #include "store/store_error.h"
 
 namespace folio::http {
@@ -428,52 +428,6 @@ Response bulk_update(Call& call) {
       status::ok, json::object{{"succeeded", std::move(succeeded)}, {"failed", std::move(failed)}});
 }
 
-// GET /api/v1/resources/{id}/utilisation?from=YYYY-MM-DD&to=YYYY-MM-DD: the asynchronous
-// utilisation view (projections/utilisation.h), one entry per day of the inclusive range.
-Response utilisation(Call& call, const std::string& id) {
-  constexpr int kMaxDays = 366;
-  std::vector<commands::FieldError> errors;
-  std::optional<std::chrono::sys_days> day[2];
-  const char* names[2] = {"from", "to"};
-  for (const auto& [key, value] : call.target.query) {
-    if (key != "from" && key != "to")
-      return bad_request("Unknown query parameter" + quoted_input(key) + ".");
-  }
-  for (int i = 0; i < 2; ++i) {
-    const auto it = call.target.query.find(names[i]);
-    if (it == call.target.query.end()) {
-      errors.push_back({names[i], "is required (YYYY-MM-DD)"});
-    } else if (!(day[i] = projections::parse_day(it->second))) {
-      errors.push_back({names[i], "must be a date, YYYY-MM-DD"});
-    }
-  }
-  if (day[0] && day[1] && *day[0] > *day[1]) {
-    errors.push_back({"to", "must not be before from"});
-  } else if (day[0] && day[1] && (*day[1] - *day[0]).count() + 1 > kMaxDays) {
-    errors.push_back({"to", "the range may cover at most 366 days"});
-  }
-  if (!errors.empty()) return validation_problem(errors);
-  // Readable by whoever may read the resource; 404 like GET of it otherwise.
-  const EntitySpec& resources = events::entity("resource");
-  const Outcome resource = call.services.queries.get(call.actor, resources, id);
-  if (!resource.ok()) return outcome_problem(resource, resources);
-  std::vector<projections::DayUtilisation> days;
-  call.services.store.transact(store::Access::read_only, [&](store::Transaction& tx) {
-    days = projections::resource_utilisation(tx, id, *day[0], *day[1]);
-    return store::Verdict::commit;
-  });
-  json::array items;
-  for (const auto& d : days) {
-    items.push_back(json::object{{"date", d.date},
-                                 {"allocated_percentage", d.allocated_percentage},
-                                 {"available_percentage", 100 - d.allocated_percentage}});
-  }
-  return json_response(status::ok, json::object{{"resource_id", id},
-                                                {"from", projections::format_day(*day[0])},
-                                                {"to", projections::format_day(*day[1])},
-                                                {"days", std::move(items)}});
-}
-
 // GET /api/v1/events: a page of the feed, or (GET with Accept: text/event-stream) the head
 // of a live stream that the server carries on (event_stream.h).
 Response event_feed(Call& call) {
@@ -717,6 +671,12 @@ Response route_api(Call& call) {
     if (method == verb::post) return create(call, *spec);
     return method_not_allowed("GET, HEAD, POST");
   }
+  if (seg.size() == 4 && spec->type == "resource" && seg[3] == "utilisation") {
+    call.info.route = base + "/utilisation";
+    if (method != verb::get) return method_not_allowed("GET, HEAD");
+    return resources_utilisation(call.services.store, call.services.queries, call.actor,
+                                 call.target);
+  }
   if (seg.size() == 4 && spec->type == "resource_assignment" && seg[3] == "bulk-update") {
     call.info.route = base + "/bulk-update";
     return method == verb::post ? bulk_update(call) : method_not_allowed("POST");
@@ -737,7 +697,8 @@ Response route_api(Call& call) {
     call.info.route = base + "/{id}/utilisation";
     if (method != verb::get) return method_not_allowed("GET, HEAD");
     if (!commands::is_uuid(id)) return not_found("No resource has this id.");
-    return utilisation(call, id);
+    return resource_utilisation(call.services.store, call.services.queries, call.actor, call.target,
+                                id);
   }
   if (seg.size() == 5 && seg[4] == "history") {
     call.info.route = base + "/{id}/history";

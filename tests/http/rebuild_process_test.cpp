@@ -50,6 +50,9 @@ TEST_P(RebuildProcess, TheServerKeepsServingReadsAndWritesAfterTheSwap) {
   EXPECT_NE(output.find("rebuilt 13 entity types"), std::string::npos) << output;
   EXPECT_NE(output.find("user_credentials left as they are"), std::string::npos) << output;
   EXPECT_NE(output.find("events/s"), std::string::npos) << output;
+  EXPECT_EQ(output.find("rebuild: "), output.rfind("rebuild: "))
+      << "the elapsed time is reported once:\n"
+      << output;
 
   // Every worker connection, with its statements prepared before the swap, still answers.
   for (int i = 0; i < 24; ++i) {
@@ -124,7 +127,8 @@ TEST_P(RebuildProcess, KillNineDuringARebuildThenRunningAgainResumesAndEndsEqual
   EXPECT_TRUE(testing::dump_read_models(*store) == expected);
 
   // Another kill, then a run with another entity set: it says it starts over.
-  const pid_t second = testing::start_folio({"--db", db_->url(), "rebuild", "--batch-size", "1"}, out);
+  const pid_t second =
+      testing::start_folio({"--db", db_->url(), "rebuild", "--batch-size", "1"}, out);
   while (!checkpoint() || checkpoint()->position < 5) std::this_thread::sleep_for(1ms);
   ::kill(second, SIGKILL);
   testing::wait_folio(second);
@@ -217,6 +221,19 @@ TEST_P(UtilisationApi, AnswersEveryDayOfTheRangeWithAllocatedAndAvailable) {
            json::object{
                {"date", day(11)}, {"allocated_percentage", 0}, {"available_percentage", 100}}}}};
   EXPECT_EQ(range.object(), want);
+  // Several resources in one request (a calendar's rows), in the order asked; ids that do
+  // not exist are left out.
+  const std::string other(create("resources", create_body("resources", p, 2)).at("id").as_string());
+  const auto many = admin_.get("/api/v1/resources/utilisation?from=" + day(9) + "&to=" + day(11) +
+                               "&resource_id=" + other + "," + random_uuid() + "," + p.resource_id);
+  ASSERT_EQ(many.status, 200) << many.body;
+  const auto rows = many.object().at("resources").as_array();
+  ASSERT_EQ(rows.size(), 2u) << many.body;
+  EXPECT_EQ(rows[0].at("resource_id").as_string(), other);
+  EXPECT_EQ(rows[0].at("days").as_array().size(), 3u);
+  EXPECT_EQ(rows[1].at("resource_id").as_string(), p.resource_id);
+  EXPECT_EQ(rows[1].at("days"), want.at("days")) << "the same days as one resource's request";
+  EXPECT_EQ(many.object().at("from").as_string(), day(9));
   // A whole year, the largest range allowed: 366 days.
   const auto year = admin_.get("/api/v1/resources/" + p.resource_id +
                                "/utilisation?from=2028-01-01&to=2028-12-31");
@@ -254,6 +271,14 @@ TEST_P(UtilisationApi, BadRangesAre422AndUnknownResources404) {
       "not_found");
   expect_problem(client().get(base + "?from=2026-01-01&to=2026-01-02"), 401, "unauthenticated");
   expect_problem(admin_.post(base, json::object{}), 405, "method_not_allowed");
+  const std::string many = "/api/v1/resources/utilisation?from=2026-01-01&to=2026-01-02";
+  expect_problem(admin_.get(many), 422, "validation", "resource_id is required");
+  expect_problem(admin_.get(many + "&resource_id=" + id + ",nope"), 400, "bad_request");
+  std::string too_many;
+  for (int i = 0; i < 201; ++i) too_many += (i ? "," : "") + random_uuid();
+  expect_problem(admin_.get(many + "&resource_id=" + too_many), 422, "validation");
+  expect_problem(admin_.get("/api/v1/resources/utilisation?resource_id=" + id), 422, "validation");
+  expect_problem(client().get(many + "&resource_id=" + id), 401, "unauthenticated");
   // A deleted resource is gone here as in GET of it.
   ASSERT_EQ(admin_.del("/api/v1/resources/" + id, {{"If-Match", "\"1\""}}).status, 204);
   expect_problem(admin_.get(base + "?from=2026-01-01&to=2026-01-02"), 404, "not_found");
