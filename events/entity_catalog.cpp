@@ -126,11 +126,14 @@ std::vector<EntitySpec> make_catalog() {
                             percentage("allocation_percentage"), cost, capital, expense},
                  .inside_parent_dates = {{"project_id", "actual_date", ""}},
                  .scope = ScopeKind::project_child});
-  FieldSpec email{.name = "email", .kind = K::email, .max_length = 255, .unique = true};
+  FieldSpec email{.name = "email", .kind = K::email, .max_length = 255, .unique = true,
+                  .case_insensitive = true};
+  FieldSpec username = unique_text("username", 100);
+  username.case_insensitive = true;
   FieldSpec password{.name = "password", .kind = K::password, .max_length = 1024};
   all.push_back({.type = "user", .collection = "users", .event_prefix = "User",
                  .table = "users",
-                 .fields = {unique_text("username", 100), email, active_flag(), password},
+                 .fields = {username, email, active_flag(), password},
                  .scope = ScopeKind::admin_only});
   all.push_back({.type = "user_role", .collection = "user-roles", .event_prefix = "UserRole",
                  .table = "user_roles",

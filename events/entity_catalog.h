@@ -30,6 +30,9 @@ struct FieldSpec {
   std::span<const std::string_view> choices;  // choice: the allowed values
   std::string_view default_value; // used on create when absent ("" = none)
   bool unique = false;            // unique among entities that are not deleted
+  // unique regardless of letter case: stored as given, compared as lower(value) (ASCII
+  // letters on SQLite; on PostgreSQL also the letters the database's locale folds)
+  bool case_insensitive = false;
   bool fixed = false;             // may not change after create
   bool must_be_positive = false;  // money: > 0 instead of >= 0
   bool computed = false;          // not required: the server computes it on create when absent

@@ -29,6 +29,19 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return out;
 }
 
+// A unique key's column as indexes and lookups compare it: folded for case_insensitive
+// fields (the index is on the same expression, so lookups use it).
+std::string compared_column(const EntitySpec& spec, std::string_view name) {
+  const FieldSpec* field = spec.field(name);
+  return field && field->case_insensitive ? "lower(" + std::string(name) + ")" : std::string(name);
+}
+
+std::string compared_value(const EntitySpec& spec, std::string_view name, std::size_t param) {
+  const FieldSpec* field = spec.field(name);
+  const std::string p = "$" + std::to_string(param);
+  return field && field->case_insensitive ? "lower(CAST(" + p + " AS TEXT))" : p;
+}
+
 ReadModelSql build_sql(const EntitySpec& spec, const std::string& table) {
   ReadModelSql sql;
   sql.columns = {"id", "version", "created_at", "updated_at", "deleted"};
@@ -72,7 +85,8 @@ ReadModelSql build_sql(const EntitySpec& spec, const std::string& table) {
   auto add_find_other = [&](std::vector<std::string_view> fields) {
     std::string condition = "deleted = 0 AND id <> $1";
     for (std::size_t i = 0; i < fields.size(); ++i) {
-      condition += " AND " + std::string(fields[i]) + " = $" + std::to_string(i + 2);
+      condition += " AND " + compared_column(spec, fields[i]) + " = " +
+                   compared_value(spec, fields[i], i + 2);
     }
     sql.find_other.emplace_back(
         fields, "SELECT id FROM " + table + " WHERE " + condition + " ORDER BY id LIMIT 1");
@@ -109,9 +123,11 @@ std::vector<ReadModelIndex> indexes_of(const EntitySpec& spec, const std::string
   std::vector<ReadModelIndex> indexes;
   auto unique_index = [&](const std::vector<std::string_view>& fields) {
     std::vector<std::string> names(fields.begin(), fields.end());
+    std::vector<std::string> compared;
+    for (auto f : fields) compared.push_back(compared_column(spec, f));
     const std::string name = table + "_" + join(names, "_") + "_unique";
     indexes.push_back({name, "CREATE UNIQUE INDEX " + name + " ON " + table + " (" +
-                                 join(names, ", ") + ") WHERE deleted = 0;\n"});
+                                 join(compared, ", ") + ") WHERE deleted = 0;\n"});
   };
   for (const auto& f : spec.fields) {
     if (f.unique) unique_index({f.name});

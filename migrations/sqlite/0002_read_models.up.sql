@@ -162,8 +162,8 @@ CREATE TABLE users (
   email TEXT NOT NULL,
   is_active INTEGER NOT NULL DEFAULT 1
 );
-CREATE UNIQUE INDEX users_username_unique ON users (username) WHERE deleted = 0;
-CREATE UNIQUE INDEX users_email_unique ON users (email) WHERE deleted = 0;
+CREATE UNIQUE INDEX users_username_unique ON users (lower(username)) WHERE deleted = 0;
+CREATE UNIQUE INDEX users_email_unique ON users (lower(email)) WHERE deleted = 0;
 
 CREATE TABLE user_roles (
   id         TEXT    NOT NULL PRIMARY KEY,

@@ -5,6 +5,8 @@
 // the active rate and its split, users and their passwords. A refused command writes nothing.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "commands/passwords.h"
 #include "events/payload_codec.h"
 #include "tests/commands/domain_support.h"
@@ -210,6 +212,43 @@ TEST_P(Rules, UniqueValuesAreRefusedNamingTheOtherEntity) {
     ASSERT_TRUE(remove(reload(holder, c.type), c.type).ok());
     EXPECT_TRUE(update(other, c.type, {{c.field, value}}).ok());
   }
+}
+
+// Usernames and emails are stored as given but compared regardless of letter case; other
+// unique values (names, codes) keep exact comparison.
+TEST_P(Rules, UsernamesAndEmailsAreUniqueRegardlessOfCase) {
+  const auto holder = make("user", user_fields("Grace Hopper", "Grace@Example.com"));
+  EXPECT_EQ(projections::text_field(holder.fields, "username"), "Grace Hopper");
+  EXPECT_EQ(projections::text_field(holder.fields, "email"), "Grace@Example.com");
+  const std::int64_t before = head();
+  expect_constraint(create("user", user_fields("GRACE hopper", "g2@example.com")),
+                    "unique_username", "user", holder.id);
+  expect_constraint(create("user", user_fields("Grace H.", "grace@EXAMPLE.COM")),
+                    "unique_email", "user", holder.id);
+  expect_nothing_written(before, "a create differing only in case");
+  const auto other = make("user", user_fields("Ada", "ada@example.com"));
+  head();
+  expect_constraint(update(other, "user", {{"username", std::string("grace HOPPER")}}),
+                    "unique_username", "user", holder.id);
+  expect_nothing_written(head_, "an update differing only in case");
+  // The holder may change the case of its own values.
+  const auto recased = update(holder, "user", {{"username", std::string("grace hopper")},
+                                               {"email", std::string("grace@example.com")}});
+  ASSERT_TRUE(recased.ok());
+  EXPECT_EQ(projections::text_field(recased.entity.fields, "username"), "grace hopper");
+  // Exact comparison elsewhere: "Alpha" and "alpha" are two portfolios.
+  const std::string name = unique("Alpha");
+  const FieldMap fields{{"name", name},
+                        {"description", std::string("d")},
+                        {"owner", std::string("o")},
+                        {"reporting_start_date", std::string("2020-01-01")},
+                        {"reporting_end_date", std::string("2020-12-31")}};
+  make("portfolio", fields);
+  FieldMap lower_case = fields;
+  std::string lowered = name;
+  for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  lower_case["name"] = lowered;
+  EXPECT_TRUE(create("portfolio", lower_case).ok());
 }
 
 TEST_P(Rules, CompositeKeysAreUnique) {

@@ -31,6 +31,25 @@ void expect_unauthenticated(const HttpResponse& r, const std::string& context) {
   EXPECT_EQ(r.header("WWW-Authenticate"), "Bearer") << context;
 }
 
+// A username is unique regardless of letter case, so it names one user however it is
+// typed at login; it is shown as it was given.
+TEST_P(HttpAuth, UsernamesAreUniqueAndLogInRegardlessOfCase) {
+  auto user = create_role_user("Mixed.Case", "viewer", "global", "");
+  HttpClient typed_lower = login("mixed.case", user.password);
+  const auto me = typed_lower.get("/api/v1/users/" + user.user_id);
+  EXPECT_NE(me.status, 401) << me.body;
+  EXPECT_EQ(current("users", user.user_id).at("username"), "Mixed.Case");
+  const auto clash = admin_.post("/api/v1/users", json::object{{"username", "MIXED.case"},
+                                                               {"email", "other@example.com"},
+                                                               {"password", "long-enough-pw"}});
+  expect_problem(clash, 409, "constraint", "a username differing only in case");
+  const auto email_clash =
+      admin_.post("/api/v1/users", json::object{{"username", "someone"},
+                                                {"email", "MIXED.CASE@example.com"},
+                                                {"password", "long-enough-pw"}});
+  expect_problem(email_clash, 409, "constraint", "an email differing only in case");
+}
+
 TEST_P(HttpAuth, MissingBadExpiredAndRevokedTokensAre401) {
   auto user = create_role_user("eve", "viewer", "global", "");
   HttpClient raw = client();

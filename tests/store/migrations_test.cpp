@@ -458,6 +458,35 @@ TEST_P(Migrations, DownDiscardsTheEventsAndUpStartsEmpty) {
   EXPECT_EQ(store->stream_version("project-1"), 0);
 }
 
+// A database made before migration 10 held usernames and emails unique by exact match;
+// the migration makes them unique regardless of letter case, and refuses (changing
+// nothing) while two live users differ only in case.
+TEST_P(Migrations, UsersBecomeUniqueRegardlessOfCaseAndAClashStopsTheMigration) {
+  const auto numbers = all_numbers();
+  ASSERT_EQ(numbers.back(), 10) << "this test is about migration 10";
+  ASSERT_EQ(migrator().up(), numbers);
+  ASSERT_EQ(migrator().down(), std::vector<int>{10});
+  auto insert_user = [&](const std::string& id, const std::string& name, const std::string& email) {
+    raw_->exec("INSERT INTO users (id, created_at, updated_at, username, email) VALUES (" +
+               raw_->quote(id) + ", '2026-01-01', '2026-01-01', " + raw_->quote(name) + ", " +
+               raw_->quote(email) + ")");
+  };
+  insert_user("u1", "Ada", "ada@example.com");
+  insert_user("u2", "ada", "other@example.com");  // allowed before migration 10
+
+  EXPECT_ANY_THROW(migrator().up());
+  EXPECT_FALSE(migrator().status().back().applied);
+  EXPECT_EQ(raw_->query("SELECT count(*) FROM users"), (std::vector<Row>{{"2"}}));
+  raw_->exec("UPDATE users SET deleted = 1 WHERE id = 'u2'");  // a deleted user holds nothing
+
+  EXPECT_EQ(migrator().up(), std::vector<int>{10});
+  EXPECT_ANY_THROW(insert_user("u3", "ADA", "third@example.com"));
+  EXPECT_ANY_THROW(insert_user("u4", "grace", "ADA@Example.COM"));
+  insert_user("u5", "Grace", "grace@example.com");
+  EXPECT_EQ(raw_->query("SELECT username FROM users WHERE id = 'u5'"),
+            (std::vector<Row>{{"Grace"}}));  // stored as given
+}
+
 TEST_P(Migrations, StatusListsMigrationOneAsAppliedOrNot) {
   EXPECT_EQ(target_->dialect(), dialect());
   const auto& migrations = bundled();
