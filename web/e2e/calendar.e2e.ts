@@ -51,12 +51,12 @@ describe('the resource assignment calendar', () => {
   it('saves what it can, keeps the two cells another user changed editable, and retries only them after a refresh', async () => {
     // The utilisation view is asynchronous: when the server has it, wait until it shows
     // Ben's 50 % on 2 March before looking at the hints.
-    const utilisationUrl = `${server.url}/api/v1/resources/${resources.ben.id}/utilisation?from=2026-03-02&to=2026-03-15`;
+    const utilisationUrl = `${server.url}/api/v1/resources/utilisation?resource_id=${resources.ben.id}&from=2026-03-02&to=2026-03-15`;
     const readUtilisation = () => fetch(utilisationUrl, { headers: { Authorization: `Bearer ${admin.token}` } });
     const haveView = (await readUtilisation()).status === 200;
     for (let i = 0; haveView && i < 100; i++) {
-      const body = (await (await readUtilisation()).json()) as { days: { allocated_percentage: number }[] };
-      if (body.days[0]?.allocated_percentage === 50) break;
+      const body = (await (await readUtilisation()).json()) as { resources: { days: { allocated_percentage: number }[] }[] };
+      if (body.resources[0]?.days[0]?.allocated_percentage === 50) break;
       await new Promise((r) => setTimeout(r, 100));
     }
 
@@ -166,19 +166,26 @@ describe('the resource assignment calendar', () => {
   it('shows per resource-day how much is still free, counting what is typed', async () => {
     // The utilisation view's answer is fixed here (60 % of Ada allocated on every day, 30 of
     // it by this project on 2 March) so the hint arithmetic is checked on known numbers;
-    // the test above checks the real endpoint when the server has it.
+    // the test above checks the real endpoint when the server has it. All the rows come
+    // from one request.
     const { page, context } = await signedInPage(browser, server.url, ADMIN);
-    await page.route('**/api/v1/resources/*/utilisation?*', async (route) => {
+    const asked: string[][] = [];
+    await page.route('**/api/v1/resources/utilisation?*', async (route) => {
       const url = new URL(route.request().url());
-      const id = url.pathname.split('/')[4];
-      const days = [];
-      for (let d = new Date(`${url.searchParams.get('from')}T00:00:00Z`); d.toISOString().slice(0, 10) <= url.searchParams.get('to')!; d.setUTCDate(d.getUTCDate() + 1)) {
-        const allocated = id === resources.ada.id ? 60 : 0;
-        days.push({ date: d.toISOString().slice(0, 10), allocated_percentage: allocated, available_percentage: 100 - allocated });
-      }
-      await route.fulfill({ json: { resource_id: id, from: url.searchParams.get('from'), to: url.searchParams.get('to'), days } });
+      const ids = url.searchParams.get('resource_id')!.split(',');
+      asked.push(ids);
+      const days = (id: string) => {
+        const out = [];
+        for (let d = new Date(`${url.searchParams.get('from')}T00:00:00Z`); d.toISOString().slice(0, 10) <= url.searchParams.get('to')!; d.setUTCDate(d.getUTCDate() + 1)) {
+          const allocated = id === resources.ada.id ? 60 : 0;
+          out.push({ date: d.toISOString().slice(0, 10), allocated_percentage: allocated, available_percentage: 100 - allocated });
+        }
+        return out;
+      };
+      await route.fulfill({ json: { from: url.searchParams.get('from'), to: url.searchParams.get('to'), resources: ids.map((id) => ({ resource_id: id, days: days(id) })) } });
     });
     await openCalendar(page);
+    expect(asked).toEqual([[resources.ada.id, resources.ben.id, resources.cy.id]]);
     const hint = (r: string, date: string) => cell(page, r, date).locator('.hint').innerText();
     const ada2 = await admin.get('resource-assignments', assignments.ada2.id);
     const savedHere = ada2.capital_percentage + ada2.expense_percentage;

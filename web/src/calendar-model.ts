@@ -1,8 +1,8 @@
 // The resource assignment calendar without the DOM: one cell per resource and day holding
 // the assignment as last received and what the user typed, which cells one save sends
 // (bulk update for existing assignments, creates for new ones), and how a partial failure
-// leaves them.
-import type { BulkAssignmentChange, BulkFailure } from './api/client';
+// leaves them; and the free capacity per cell the utilisation view reports.
+import { UTILISATION_IDS_PER_REQUEST, type BulkAssignmentChange, type BulkFailure, type FolioClient } from './api/client';
 import type { ResourceAssignment } from './api/entities.generated';
 
 export interface CellFailure {
@@ -138,4 +138,45 @@ export function savedPercent(cell: Cell): number {
 export function freeAfterTyping(cell: Cell, availableNow: number, savedWhenMeasured = savedPercent(cell)): number {
   const typed = percent(cell.capital) + percent(cell.expense);
   return Number.isNaN(typed) ? availableNow : availableNow + savedWhenMeasured - typed;
+}
+
+/** What the utilisation view reported for a resource-day, and what the cell's assignment took then. */
+export interface Measured {
+  free: number;
+  savedHere: number;
+}
+
+/** `items` in consecutive runs of at most `size`. */
+export function chunks<T>(items: T[], size: number): T[][] {
+  const runs: T[][] = [];
+  for (let i = 0; i < items.length; i += size) runs.push(items.slice(i, i + size));
+  return runs;
+}
+
+/**
+ * Free capacity per resource and day (by cellKey) from the utilisation view, with what the
+ * cell's own assignment took when it was read: a save changes the cell at once but the view
+ * only on the next read, and the hint must not count the change twice. One request per
+ * UTILISATION_IDS_PER_REQUEST resources, sent together; the resources of a request that
+ * fails (or of a server without the view), and resources that are gone, get no entry.
+ */
+export async function readAvailability(
+  client: Pick<FolioClient, 'utilisations'>,
+  resourceIds: string[],
+  from: string,
+  to: string,
+  cells: Map<string, Cell>,
+): Promise<Map<string, Measured>> {
+  const answers = await Promise.all(
+    chunks(resourceIds, UTILISATION_IDS_PER_REQUEST).map((ids) => client.utilisations(ids, from, to).catch(() => null)),
+  );
+  const available = new Map<string, Measured>();
+  for (const resource of answers.flatMap((a) => a?.resources ?? [])) {
+    for (const day of resource.days) {
+      const key = cellKey(resource.resource_id, day.date);
+      const cell = cells.get(key);
+      available.set(key, { free: day.available_percentage, savedHere: cell ? savedPercent(cell) : 0 });
+    }
+  }
+  return available;
 }

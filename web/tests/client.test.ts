@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FolioClient, UnknownVersionError } from '../src/api/client';
+import { FolioClient, UnknownVersionError, UTILISATION_IDS_PER_REQUEST } from '../src/api/client';
 import {
   ApiError,
   BadRequestError,
@@ -366,11 +366,25 @@ describe('Prefer: merge=disjoint', () => {
 });
 
 describe('utilisation', () => {
-  it('reads utilisation, and answers null when the server has no such view (404)', async () => {
+  it('reads many resources in one request, and answers null when the server has no such view (404)', async () => {
     const days = [{ date: '2026-03-02', allocated_percentage: 60, available_percentage: 40 }];
-    const { api, requests } = client([json(200, { resource_id: 'r', from: '2026-03-02', to: '2026-03-02', days }), problem(404, 'not_found')]);
-    expect((await api.utilisation('r', '2026-03-02', '2026-03-02'))?.days).toEqual(days);
-    expect(requests[0].url).toBe('/api/v1/resources/r/utilisation?from=2026-03-02&to=2026-03-02');
-    expect(await api.utilisation('r', '2026-03-02', '2026-03-02')).toBeNull();
+    const answer = { from: '2026-03-02', to: '2026-03-02', resources: [{ resource_id: 'a', days }, { resource_id: 'b', days }] };
+    const { api, requests } = client([json(200, answer), problem(404, 'not_found')]);
+    expect(await api.utilisations(['a', 'b'], '2026-03-02', '2026-03-02')).toEqual(answer);
+    expect(requests[0].method).toBe('GET');
+    expect(requests[0].url).toBe('/api/v1/resources/utilisation?resource_id=a,b&from=2026-03-02&to=2026-03-02');
+    expect(await api.utilisations(['a'], '2026-03-02', '2026-03-02')).toBeNull();
+  });
+
+  it('refuses more ids than one request may carry, without sending it', async () => {
+    const { api, requests } = client([]);
+    const ids = Array.from({ length: UTILISATION_IDS_PER_REQUEST + 1 }, (_, i) => `r${i}`);
+    await expect(api.utilisations(ids, '2026-03-02', '2026-03-02')).rejects.toBeInstanceOf(RangeError);
+    expect(requests).toHaveLength(0);
+  });
+
+  it('passes other errors on to the caller', async () => {
+    const { api } = client([problem(422, 'validation', { errors: [{ field: 'to', message: 'must not be before from' }] })]);
+    await expect(api.utilisations(['a'], '2026-03-02', '2026-03-01')).rejects.toBeInstanceOf(ValidationError);
   });
 });

@@ -58,12 +58,20 @@ export interface UtilisationDay {
   available_percentage: number;
 }
 
-export interface Utilisation {
+export interface ResourceUtilisation {
   resource_id: string;
-  from: string;
-  to: string;
   days: UtilisationDay[];
 }
+
+/** The answer of GET /api/v1/resources/utilisation: the resources in the order asked. */
+export interface Utilisations {
+  from: string;
+  to: string;
+  resources: ResourceUtilisation[];
+}
+
+/** The most resource ids one utilisation request may carry (docs/api.md). */
+export const UTILISATION_IDS_PER_REQUEST = 200;
 
 /** How the server carried out a write, beyond the body it answered with. */
 export interface WriteInfo {
@@ -256,11 +264,20 @@ export class FolioClient {
     return written;
   }
 
-  /** A resource's allocation per day across all projects; null when the server has no such view (404). */
-  async utilisation(resourceId: string, from: string, to: string): Promise<Utilisation | null> {
+  /**
+   * The allocation per day across all projects of up to UTILISATION_IDS_PER_REQUEST
+   * resources, in one request; resources that do not exist (or were deleted) are left out.
+   * Null when the server has no such view (404). More ids are the caller's to split.
+   */
+  async utilisations(resourceIds: string[], from: string, to: string): Promise<Utilisations | null> {
+    if (resourceIds.length > UTILISATION_IDS_PER_REQUEST) {
+      throw new RangeError(`at most ${UTILISATION_IDS_PER_REQUEST} resources per utilisation request, not ${resourceIds.length}`);
+    }
+    // Commas as such, as the server documents the list (the ids are UUIDs).
+    const ids = resourceIds.map(encodeURIComponent).join(',');
     const q = new URLSearchParams({ from, to }).toString();
     try {
-      return await this.request<Utilisation>('GET', `/api/v1/resources/${encodeURIComponent(resourceId)}/utilisation?${q}`);
+      return await this.request<Utilisations>('GET', `/api/v1/resources/utilisation?resource_id=${ids}&${q}`);
     } catch (e) {
       if (e instanceof NotFoundError) return null;
       throw e;

@@ -12,15 +12,16 @@ import {
   cellKey,
   cellProblem,
   freeAfterTyping,
-  savedPercent,
   isDirty,
   markCreated,
   markFailed,
   markUpdated,
   percent,
   planSave,
+  readAvailability,
   rebase,
   type Cell,
+  type Measured,
 } from '../calendar-model';
 import { addDays, dateRange, displayName, newId, weekday } from '../format';
 import type { Session } from '../session';
@@ -73,20 +74,11 @@ export async function renderCalendar(main: HTMLElement, session: Session, projec
   const byKey = new Map(assignments.map((a) => [cellKey(a.resource_id, a.assignment_date), a]));
   for (const r of resources) for (const d of dates) cells.set(cellKey(r.id, d), cellFor(r.id, d, byKey.get(cellKey(r.id, d)) ?? null));
 
-  // Free capacity per resource and day, from the utilisation view (none if it is missing),
-  // with what the cell's own assignment took when it was read: a save changes the cell at
-  // once but the view only on the next read, and the hint must not count the change twice.
-  const available = new Map<string, { free: number; savedHere: number }>();
+  // Free capacity per resource and day, from the utilisation view (none if it is missing):
+  // the rows in one request (one per 200 rows beyond; readAvailability).
+  let available = new Map<string, Measured>();
   const loadHints = async () => {
-    const results = await Promise.all(resources.map((r) => client.utilisation(r.id, from, to).catch(() => null)));
-    available.clear();
-    for (const u of results) {
-      for (const day of u?.days ?? []) {
-        const key = cellKey(u!.resource_id, day.date);
-        const cell = cells.get(key);
-        available.set(key, { free: day.available_percentage, savedHere: cell ? savedPercent(cell) : 0 });
-      }
-    }
+    available = await readAvailability(client, resources.map((r) => r.id), from, to, cells);
   };
   await loadHints();
 
