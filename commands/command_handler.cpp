@@ -735,6 +735,9 @@ BulkResult CommandHandler::bulk_update_assignments(const CommandContext& context
     Outcome outcome;
     if (!is_uuid(item.id)) {
       outcome = Outcome::missing("resource_assignment " + item.id + " does not exist");
+    } else if (!item.shape_errors.empty()) {
+      auto refused = refusal_before_validation(context.actor, spec, item.id, false);
+      outcome = refused ? std::move(*refused) : Outcome::invalid(item.shape_errors);
     } else {
       outcome = update(context, UpdateEntity{&spec, item.id, item.version, item.fields});
     }

@@ -46,6 +46,9 @@ struct BulkAssignmentItem {
   std::string id;
   std::optional<std::int64_t> version;
   FieldMap fields;  // capital_percentage and/or expense_percentage
+  // Problems found while reading the item (a wrongly typed field or version): the item fails
+  // with them (after the 404 and 403 checks, API.md's order), and no other item does.
+  std::vector<FieldError> shape_errors;
 };
 
 struct BulkResult {

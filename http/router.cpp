@@ -6,6 +6,7 @@
 
 #include "commands/validation.h"
 #include "events/timestamp.h"
+#include "http/bulk_routes.h"
 #include "http/entity_json.h"
 #include "http/idempotency.h"
 #include "http/metrics.h"
@@ -24,7 +25,6 @@ using beast_http::verb;
 using commands::Outcome;
 using events::EntitySpec;
 
-constexpr std::size_t kMaxBulkItems = 1000;
 constexpr std::size_t kDefaultLimit = 50;
 constexpr std::size_t kMaxLimit = 500;
 
@@ -338,96 +338,6 @@ Response history(Call& call, const EntitySpec& spec, const std::string& id) {
   return json_response(status::ok, json::object{{"items", std::move(items)}});
 }
 
-Response bulk_update(Call& call) {
-  const EntitySpec& spec = events::entity("resource_assignment");
-  Response error;
-  const auto body = parse_json_body(call.request, error);
-  if (!body) return error;
-  if (!body->is_array()) return bad_request("The body must be a JSON array of items.");
-  const json::array& array = body->get_array();
-  if (array.size() > kMaxBulkItems) {
-    return validation_problem({{"", "at most 1000 items per request"}});
-  }
-  std::vector<commands::BulkAssignmentItem> items;
-  std::vector<commands::FieldError> malformed;
-  std::vector<std::vector<commands::FieldError>> item_errors(array.size());
-  for (std::size_t i = 0; i < array.size(); ++i) {
-    const std::string where = "[" + std::to_string(i) + "]";
-    if (!array[i].is_object()) {
-      malformed.push_back({where, "must be an object"});
-      continue;
-    }
-    const json::object& o = array[i].get_object();
-    const auto* id = o.if_contains("id");
-    const auto* version = o.if_contains("version");
-    if (!id || !id->is_string())
-      malformed.push_back({where + ".id", "is required (a UUID string)"});
-    if (!version) malformed.push_back({where + ".version", "is required"});
-    if (!malformed.empty()) continue;
-    commands::BulkAssignmentItem item{std::string(id->get_string()), std::nullopt, {}};
-    if (version->is_int64() && version->get_int64() > 0) {
-      item.version = version->get_int64();
-    } else {
-      item_errors[i].push_back({"version", "must be a positive integer below 2^63"});
-    }
-    item.fields = json_to_fields(o, {"id", "version"}, item_errors[i]);
-    items.push_back(std::move(item));
-  }
-  if (!malformed.empty())
-    return validation_problem(malformed, "The bulk request is malformed; nothing was written.");
-
-  // Items with errors of their own fail alone; the rest go to the handler in order.
-  json::array succeeded, failed;
-  const auto context = context_of(call);
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    commands::BulkResult result;
-    if (!item_errors[i].empty()) {
-      // Like every failed item, it carries the entity as it is now (if the caller may see it).
-      std::optional<commands::EntityState> now;
-      if (commands::is_uuid(items[i].id)) {
-        Outcome current = call.services.queries.get(call.actor, spec, items[i].id, std::nullopt);
-        if (current.ok()) now = std::move(current.entity);
-      }
-      result.failed.push_back({items[i].id, Outcome::invalid(item_errors[i]), std::move(now)});
-    } else {
-      result = call.services.commands.bulk_update_assignments(context, {items[i]});
-    }
-    for (const auto& s : result.succeeded) {
-      succeeded.push_back(json::object{{"id", s.id}, {"version", s.version}});
-    }
-    for (const auto& f : result.failed) {
-      if (f.outcome.kind == Outcome::Kind::conflict)
-        call.services.metrics.record_conflict("resource_assignment");
-      std::string message = f.outcome.message;
-      if (f.outcome.kind == Outcome::Kind::validation) {
-        for (const auto& e : f.outcome.errors)
-          message += (message.empty() ? "" : "; ") + e.field + " " + e.message;
-      } else if (f.outcome.kind == Outcome::Kind::constraint) {
-        message = f.outcome.constraint.message;
-      } else if (f.outcome.kind == Outcome::Kind::conflict) {
-        message = "changed by someone else: version " +
-                  std::to_string(f.outcome.conflict.current_version) + ", you sent " +
-                  std::to_string(f.outcome.conflict.expected_version);
-      }
-      json::object entry{
-          {"id", f.id},
-          {"error", commands::error_code(f.outcome.kind)},
-          {"message", message},
-          {"current_state", f.current_state ? json::value(entity_to_json(spec, *f.current_state))
-                                            : json::value(nullptr)}};
-      if (f.outcome.kind == Outcome::Kind::validation) {
-        json::array errs;
-        for (const auto& e : f.outcome.errors)
-          errs.push_back(json::object{{"field", e.field}, {"message", e.message}});
-        entry["errors"] = std::move(errs);
-      }
-      failed.push_back(std::move(entry));
-    }
-  }
-  return json_response(
-      status::ok, json::object{{"succeeded", std::move(succeeded)}, {"failed", std::move(failed)}});
-}
-
 // GET /api/v1/events: a page of the feed, or (GET with Accept: text/event-stream) the head
 // of a live stream that the server carries on (event_stream.h).
 Response event_feed(Call& call) {
@@ -679,7 +589,9 @@ Response route_api(Call& call) {
   }
   if (seg.size() == 4 && spec->type == "resource_assignment" && seg[3] == "bulk-update") {
     call.info.route = base + "/bulk-update";
-    return method == verb::post ? bulk_update(call) : method_not_allowed("POST");
+    return method == verb::post ? bulk_update_assignments(call.request, call.services.commands,
+                                                          call.services.metrics, context_of(call))
+                                : method_not_allowed("POST");
   }
   const std::string& id = seg[3];
   if (seg.size() == 4) {
