@@ -74,15 +74,18 @@ LoginAnswer AuthService::log_in(const std::string& username, const std::string& 
 std::optional<IssuedToken> AuthService::issue_token(const std::string& username,
                                                     const std::string& password) {
   std::string user_id, hash;
-  store_.transact(store::Access::read_only, [&](Transaction& tx) {
-    const SqlValue param{username};
-    const auto rows = tx.query(kCredentials, std::span(&param, 1));
-    if (!rows.empty()) {
-      user_id = std::get<std::string>(rows[0][0]);
-      hash = std::get<std::string>(rows[0][1]);
-    }
-    return Verdict::commit;
-  });
+  // No user name holds a NUL (validation refuses it, no column stores one): unknown user.
+  if (username.find('\0') == std::string::npos) {
+    store_.transact(store::Access::read_only, [&](Transaction& tx) {
+      const SqlValue param{username};
+      const auto rows = tx.query(kCredentials, std::span(&param, 1));
+      if (!rows.empty()) {
+        user_id = std::get<std::string>(rows[0][0]);
+        hash = std::get<std::string>(rows[0][1]);
+      }
+      return Verdict::commit;
+    });
+  }
   const bool verified = commands::verify_password(password, hash.empty() ? dummy_hash() : hash);
   if (hash.empty() || !verified) return std::nullopt;
 

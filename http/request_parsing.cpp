@@ -72,7 +72,8 @@ Target parse_target(std::string_view target) {
       const auto eq = pair.find('=');
       auto key = percent_decode(pair.substr(0, eq));
       auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-      if (!key || !value) {
+      // A NUL (%00) too: no parameter name or value holds one, and no column could store it.
+      if (!key || !value || key->find('\0') != key->npos || value->find('\0') != value->npos) {
         result.malformed = true;
       } else {
         result.query[*key] = *value;

@@ -623,7 +623,8 @@ Response route_api(Call& call) {
 
 Response route(Call& call) {
   const auto& seg = call.target.segments;
-  if (call.target.malformed) return bad_request("The address is not properly percent-encoded.");
+  if (call.target.malformed)
+    return bad_request("The address is not properly percent-encoded, or its query holds %00.");
   if (seg.size() == 1 && seg[0] == "healthz") {
     call.info.route = "/healthz";
     return call.method == verb::get ? healthz(call) : method_not_allowed("GET, HEAD");

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace folio::store {
 
@@ -46,5 +47,14 @@ class UniqueViolation : public StoreError {
  public:
   using StoreError::StoreError;
 };
+
+// Text values hold no NUL character on either backend: PostgreSQL's text cannot (libpq
+// would cut the value short silently), so SQLite refuses it too. Throws
+// std::invalid_argument; the HTTP layer refuses such input long before it gets here.
+inline void refuse_nul(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) {
+    throw std::invalid_argument("a text value holds a NUL character, which no column stores");
+  }
+}
 
 }  // namespace folio::store

@@ -24,7 +24,8 @@ void GroupWrite::add(const char* value, int length, int format) {
 }
 
 void GroupWrite::add_text(std::string_view text) {
-  add(copies_.emplace_back(text).c_str(), 0, 0);  // libpq reads text up to its NUL
+  refuse_nul(text);  // libpq reads text up to its NUL
+  add(copies_.emplace_back(text).c_str(), 0, 0);
 }
 
 void GroupWrite::add_null() { add(nullptr, 0, 0); }

@@ -42,6 +42,7 @@ class TextParams {
         texts_.push_back(std::to_string(*n));
         values_.push_back(texts_.back().c_str());
       } else if (const auto* t = std::get_if<std::string>(&p)) {
+        refuse_nul(*t);  // libpq reads text up to its NUL
         values_.push_back(t->c_str());
       } else {
         values_.push_back(nullptr);

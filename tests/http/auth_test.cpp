@@ -95,6 +95,12 @@ TEST_P(HttpAuth, MissingBadExpiredAndRevokedTokensAre401) {
       anonymous.post("/api/v1/auth/token",
                      json::object{{"username", "nobody"}, {"password", "whatever-1"}}),
       "unknown user");
+  // The right password under the name with more after a NUL: another (impossible) name,
+  // even though PostgreSQL's text would have cut it back to "eve".
+  expect_unauthenticated(
+      anonymous.post("/api/v1/auth/token", json::object{{"username", std::string("eve\0x", 5)},
+                                                        {"password", user.password}}),
+      "a name with a NUL");
   expect_problem(anonymous.post("/api/v1/auth/token", json::object{{"username", "eve"}}), 422,
                  "validation", "no password");
   expect_problem(anonymous.post("/api/v1/auth/token", json::array{}), 400, "bad_request",

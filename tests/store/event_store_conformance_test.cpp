@@ -56,6 +56,30 @@ TEST_P(EventStoreConformance, DialectNamesTheBackend) {
 
 // ---- versions and expected versions -----------------------------------------------------
 
+// PostgreSQL's text cannot hold a NUL (libpq would cut the value short and match or store
+// the wrong thing), so neither backend takes one: the statement fails and writes nothing.
+TEST_P(EventStoreConformance, TextHoldingANulIsRefusedAndWritesNothing) {
+  const std::vector<store::SqlValue> insert{std::int64_t{1}, "eve\0x"s};
+  EXPECT_THROW(store_->transact(Access::read_write,
+                                [&](Transaction& tx) {
+                                  tx.execute(
+                                      "INSERT INTO login_failures (window_ends, throttle_key,"
+                                      " failures) VALUES ($1, $2, 1)",
+                                      insert);
+                                  return Verdict::commit;
+                                }),
+               std::invalid_argument);
+  const store::SqlValue eve{"eve"s};
+  std::size_t rows = 99;
+  store_->transact(Access::read_only, [&](Transaction& tx) {
+    rows =
+        tx.query("SELECT failures FROM login_failures WHERE throttle_key = $1", std::span(&eve, 1))
+            .size();
+    return Verdict::commit;
+  });
+  EXPECT_EQ(rows, 0u);
+}
+
 TEST_P(EventStoreConformance, MissingStreamHasVersionZeroAndNoEvents) {
   EXPECT_EQ(store_->stream_version("project-missing"), 0);
   EXPECT_TRUE(store_->read_stream("project-missing").empty());
