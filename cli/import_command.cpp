@@ -1,13 +1,12 @@
 #include "cli/import_command.h"
 
-#include <algorithm>
 #include <fstream>
 #include <ostream>
-#include <set>
 
 #include "cli/command_options.h"
-#include "cli/import_rows.h"
+#include "cli/import_index.h"
 #include "cli/progress.h"
+#include "cli/schema_check.h"
 #include "commands/command_handler.h"
 #include "commands/validation.h"
 #include "events/timestamp.h"
@@ -39,6 +38,9 @@ const CommandSyntax kSyntax{
     "file, 3 database error.\n"};
 
 constexpr std::size_t kMaxReportedErrors = 100;
+// Rows per unit of work: one commit for this many rows (a failing batch is written again
+// row by row, so that the rows before the refused one stay written).
+constexpr std::size_t kBatchRows = 500;
 
 std::string describe(const commands::Outcome& outcome) {
   using Kind = commands::Outcome::Kind;
@@ -59,6 +61,60 @@ std::string describe(const commands::Outcome& outcome) {
   }
 }
 
+int report_bad_lines(const CliContext& context, const std::string& path,
+                     const std::vector<ImportLineError>& errors) {
+  for (std::size_t i = 0; i < errors.size() && i < kMaxReportedErrors; ++i) {
+    context.err << path << ":" << errors[i].line << ": " << errors[i].message << "\n";
+  }
+  if (errors.size() > kMaxReportedErrors) {
+    context.err << "... and " << errors.size() - kMaxReportedErrors << " more bad lines\n";
+  }
+  context.err << "folio import: " << errors.size() << " bad line" << (errors.size() == 1 ? "" : "s")
+              << "; nothing was imported\n";
+  return kExitFindings;
+}
+
+struct Tally {
+  std::int64_t created = 0;
+  std::int64_t present = 0;
+  std::int64_t locked_users = 0;
+
+  void count(const ImportRow& row, const commands::Outcome& outcome) {
+    (outcome.created ? created : present) += 1;
+    if (outcome.created && row.locked_user) ++locked_users;
+  }
+};
+
+// The row the store refused, and why.
+struct Refusal {
+  const ImportRow* row = nullptr;
+  std::string reason;
+};
+
+// Writes `rows` in one unit of work, each an idempotent create (its command id names the
+// row); when one is refused, writes them one by one up to that one instead.
+std::optional<Refusal> write_batch(commands::CommandHandler& handler, const std::string& request_id,
+                                   const std::vector<ImportRow>& rows, Tally& tally) {
+  std::vector<std::pair<commands::CommandContext, commands::CreateEntity>> batch;
+  batch.reserve(rows.size());
+  for (const auto& row : rows) {
+    batch.emplace_back(
+        commands::CommandContext{commands::Actor::system_actor(), request_id,
+                                 "import:" + std::string(row.spec->type) + ":" + row.id},
+        commands::CreateEntity{row.spec, row.id, std::nullopt, row.fields});
+  }
+  if (const auto outcomes = handler.create_all(batch)) {
+    for (std::size_t i = 0; i < rows.size(); ++i) tally.count(rows[i], (*outcomes)[i]);
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto outcome = handler.create(batch[i].first, batch[i].second);
+    if (!outcome.ok()) return Refusal{&rows[i], describe(outcome)};
+    tally.count(rows[i], outcome);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_import_command(const CliContext& context) {
@@ -76,81 +132,44 @@ int run_import_command(const CliContext& context) {
   }
 
   // Pass 1: every line, nothing written.
-  std::vector<ImportRow> rows;
-  std::vector<ImportLineError> errors;
-  std::set<std::pair<std::string_view, std::string>> seen;
-  std::string text;
-  for (std::size_t line = 1; std::getline(file, text); ++line) {
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto parsed = parse_import_line(text, line);
-    if (auto* bad = std::get_if<ImportLineError>(&parsed)) {
-      errors.push_back(std::move(*bad));
-      continue;
-    }
-    auto& row = std::get<ImportRow>(parsed);
-    if (!seen.emplace(row.spec->type, row.id).second) {
-      errors.push_back({line, std::string(row.spec->type) + " " + row.id +
-                                  " appears on an earlier line too"});
-      continue;
-    }
-    rows.push_back(std::move(row));
-  }
-  if (!errors.empty()) {
-    for (std::size_t i = 0; i < errors.size() && i < kMaxReportedErrors; ++i) {
-      context.err << path << ":" << errors[i].line << ": " << errors[i].message << "\n";
-    }
-    if (errors.size() > kMaxReportedErrors) {
-      context.err << "... and " << errors.size() - kMaxReportedErrors << " more bad lines\n";
-    }
-    context.err << "folio import: " << errors.size() << " bad line"
-                << (errors.size() == 1 ? "" : "s") << "; nothing was imported\n";
-    return kExitFindings;
-  }
-  context.out << path << ": " << rows.size() << " rows checked\n";
+  const ImportIndex index = index_import_file(file);
+  if (!index.errors.empty()) return report_bad_lines(context, path, index.errors);
+  context.out << path << ": " << index.rows.size() << " rows checked\n";
   if ((*values)["check"].as<bool>()) return kExitOk;
+  if (!schema_is_current(context, "import")) return kExitUsage;
 
-  // Pass 2: parents first, each row its own idempotent create.
-  std::stable_sort(rows.begin(), rows.end(), [order = types_in_reference_order()](
-                                                  const ImportRow& a, const ImportRow& b) {
-    auto rank = [&](const events::EntitySpec* s) {
-      return std::find(order.begin(), order.end(), s) - order.begin();
-    };
-    return rank(a.spec) < rank(b.spec);
-  });
+  // Pass 2: parents first, in batches.
   auto store = store::open_event_store(context.database_url, {.connections = 1});
   commands::CommandHandler handler(*store);
   const std::string request_id = "import-" + commands::new_id();
-  Progress progress(context.err, "import", "rows", static_cast<std::int64_t>(rows.size()));
-  std::int64_t created = 0;
-  std::int64_t present = 0;
-  std::int64_t locked_users = 0;
-  for (const auto& row : rows) {
-    const commands::CommandContext command_context{
-        commands::Actor::system_actor(), request_id,
-        "import:" + std::string(row.spec->type) + ":" + row.id};
-    const auto outcome =
-        handler.create(command_context, {row.spec, row.id, std::nullopt, row.fields});
-    if (!outcome.ok()) {
+  Progress progress(context.err, "import", "rows", static_cast<std::int64_t>(index.rows.size()));
+  Tally tally;
+  std::vector<ImportRow> rows;
+  for (std::size_t next = 0; next < index.rows.size();) {
+    rows.clear();
+    for (; next < index.rows.size() && rows.size() < kBatchRows; ++next) {
+      rows.push_back(read_indexed_row(file, index.rows[next]));
+    }
+    if (const auto refused = write_batch(handler, request_id, rows, tally)) {
       progress.finish();
+      const ImportRow& row = *refused->row;
       context.err << path << ":" << row.line << ": " << row.spec->type << " " << row.id << ": "
-                  << describe(outcome) << "\n"
-                  << "folio import: stopped at line " << row.line << " after " << created
-                  << " new and " << present
+                  << refused->reason << "\n"
+                  << "folio import: stopped at line " << row.line << " after " << tally.created
+                  << " new and " << tally.present
                   << " already present rows; those stay, and running the same file again "
                      "skips them\n";
       return kExitFindings;
     }
-    (outcome.created ? created : present) += 1;
-    if (outcome.created && row.locked_user) ++locked_users;
-    progress.advance();
+    progress.advance(static_cast<std::int64_t>(rows.size()));
   }
   progress.finish();
-  context.out << "imported " << created << " new rows; " << present
-              << " were already present with the same values (request id " << request_id
-              << ")\n";
-  if (locked_users > 0) {
-    context.out << locked_users << " imported users had no password: they cannot log in "
-                                   "until an admin sets one (PATCH /api/v1/users/{id})\n";
+  context.out << "imported " << tally.created << " new rows; " << tally.present
+              << " were already present with the same values (request id " << request_id << ")\n";
+  if (tally.locked_users > 0) {
+    context.out << tally.locked_users
+                << " imported users had no password: they cannot log in until an admin sets "
+                   "one (PATCH /api/v1/users/{id})\n";
   }
   return kExitOk;
 }

@@ -7,10 +7,10 @@
 
 #include "cli/command_options.h"
 #include "cli/progress.h"
+#include "cli/schema_check.h"
 #include "events/entity_catalog.h"
 #include "projections/rebuild.h"
 #include "store/database_url.h"
-#include "store/migrator.h"
 
 namespace folio::cli {
 
@@ -72,16 +72,7 @@ int run_rebuild_command(const CliContext& context) {
       return kExitUsage;
     }
   }
-  {
-    auto target = store::open_migration_target(context.database_url);
-    for (const auto& m : store::Migrator(*target).status()) {
-      if (!m.applied) {
-        context.err << "folio rebuild: the schema is not current (migration " << m.number
-                    << " is pending); run `folio migrate up` first\n";
-        return kExitUsage;
-      }
-    }
-  }
+  if (!schema_is_current(context, "rebuild")) return kExitUsage;
   auto store = store::open_event_store(context.database_url, store::StoreOptions{.connections = 2});
   context.out << "database: " << store::redact_database_url(context.database_url) << " ("
               << store->dialect() << ")\n";

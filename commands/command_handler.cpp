@@ -318,6 +318,42 @@ Outcome CommandHandler::create(const CommandContext& context, const CreateEntity
   });
 }
 
+std::optional<std::vector<Outcome>> CommandHandler::create_all(
+    const std::vector<std::pair<CommandContext, CreateEntity>>& commands) {
+  struct Checked {
+    ValidatedFields validated;
+    std::string id;
+    std::string password_hash;
+  };
+  std::vector<Checked> checked;
+  checked.reserve(commands.size());
+  for (const auto& [context, command] : commands) {
+    ValidatedFields validated = validate_create(command);
+    if (!validated.errors.empty()) return std::nullopt;
+    std::string password_hash = password_hash_of(*command.spec, validated);
+    checked.push_back({std::move(validated), command.id.empty() ? new_id() : command.id,
+                       std::move(password_hash)});
+  }
+  std::vector<Outcome> outcomes;
+  if (commands.empty()) return outcomes;
+  try {
+    store_.transact(store::Access::read_write, [&](Transaction& tx) {
+      outcomes.clear();
+      for (std::size_t i = 0; i < commands.size(); ++i) {
+        const auto& [context, command] = commands[i];
+        outcomes.push_back(create_in(tx, context, *command.spec, checked[i].id,
+                                     checked[i].validated, checked[i].password_hash));
+        if (!outcomes.back().ok()) return Verdict::rollback;
+      }
+      return Verdict::commit;
+    });
+  } catch (const store::UniqueViolation&) {
+    return std::nullopt;  // a concurrent writer took a unique value: create() says which
+  }
+  if (outcomes.size() != commands.size() || !outcomes.back().ok()) return std::nullopt;
+  return outcomes;
+}
+
 Outcome CommandHandler::create_as(const TokenCheck& token, const CommandContext& context,
                                   const CreateEntity& command, std::optional<Actor>& actor) {
   ValidatedFields validated = validate_create(command);

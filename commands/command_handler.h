@@ -42,6 +42,12 @@ class CommandHandler {
                           PasswordPolicy password_policy = PasswordPolicy::interactive());
 
   Outcome create(const CommandContext& context, const CreateEntity& command);
+  // create() of each command in order, all in one unit of work (one commit for many rows:
+  // an import's batches). The outcomes, all successes, when every one was written (or was
+  // already there); nullopt when any failed and so none was written: run them one by one
+  // with create() to learn which and why.
+  std::optional<std::vector<Outcome>> create_all(
+      const std::vector<std::pair<CommandContext, CreateEntity>>& commands);
   // create() for a caller known by a bearer token only, as update_as.
   Outcome create_as(const TokenCheck& token, const CommandContext& context,
                     const CreateEntity& command, std::optional<Actor>& actor);

@@ -130,6 +130,51 @@ TEST_P(ExportImport, ARefusedRowStopsTheImportAndTheFixedFileResumes) {
   EXPECT_EQ(row->version, 1);
 }
 
+// Rows are committed in batches; a refused row in a later batch keeps every row before it.
+TEST_P(ExportImport, ARefusedRowAfterFullBatchesKeepsEveryRowBeforeIt) {
+  TempDir dir;
+  constexpr int kResources = 1200;  // more than two batches
+  auto id = [](int n) {
+    char text[40];
+    std::snprintf(text, sizeof text, "01930000-0000-7000-8000-%012d", n);
+    return std::string(text);
+  };
+  // The assignment comes first in the file and refers to a project that does not exist.
+  std::string file =
+      R"({"entity_type":"resource_assignment","id":")" + id(9999) + R"(","resource_id":")" + id(1) +
+      R"(","project_id":")" + id(9998) +
+      R"(","assignment_date":"2026-03-10","capital_percentage":10,"expense_percentage":10})" + "\n";
+  for (int n = 1; n <= kResources; ++n) {
+    file += R"({"entity_type":"resource","id":")" + id(n) + R"(","name":"Crane )" +
+            std::to_string(n) + R"(","resource_type":"non_labor"})" + "\n";
+  }
+  write_file(dir.file("rows.jsonl"), file);
+  const auto stopped = run_folio(db_->url(), {"import", dir.file("rows.jsonl")});
+  EXPECT_EQ(stopped.exit_code, 1) << stopped.err;
+  EXPECT_NE(stopped.err.find("rows.jsonl:1: resource_assignment " + id(9999)), std::string::npos)
+      << stopped.err;
+  EXPECT_NE(stopped.err.find("stopped at line 1 after 1200 new and 0 already present"),
+            std::string::npos)
+      << stopped.err;
+  EXPECT_EQ(event_count(*store_), static_cast<std::size_t>(kResources));
+  const auto last = load(*store_, spec_of("resource"), id(kResources));
+  ASSERT_TRUE(last && last->exists());
+  EXPECT_EQ(last->fields.at("name"), events::FieldValue(std::string("Crane 1200")));
+}
+
+// Import writes into a database whose schema is current, and says what to do otherwise.
+TEST(ImportCommand, AnUnmigratedDatabaseIsRefusedWithTheRemedy) {
+  TempDir dir;
+  write_file(
+      dir.file("rows.jsonl"),
+      R"({"entity_type":"resource","id":"01930000-0000-7000-8000-000000000001","name":"Crane","resource_type":"labor"})"
+      "\n");
+  const auto refused =
+      run_folio("sqlite://" + dir.file("empty.db"), {"import", dir.file("rows.jsonl")});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("run `folio migrate up` first"), std::string::npos) << refused.err;
+}
+
 TEST_P(ExportImport, ExportFiltersKeepExactlyWhatTheyName) {
   World world(*handler_, 0x45000002);
   SeededRandom random(12);
