@@ -375,6 +375,13 @@ int run_serve_command(const CliContext& context) {
     spdlog::warn(boost::json::serialize(
         boost::json::object{{"event", "log_sealer_failed"}, {"message", message}}));
   });
+  metrics.add_gauge("folio_log_sealer_up",
+                    "1 when this server's log sealer last reached the database, else 0.",
+                    [&] { return sealer.health().up ? 1.0 : 0.0; });
+  metrics.add_gauge("folio_log_seal_lag_seconds",
+                    "0 when the global log was sealed up to its head at the sealer's last pass, "
+                    "else seconds since it was.",
+                    [&] { return sealer.health().seconds_behind; });
   if (starting) {
     options.listening_socket = starting->release_socket();  // no moment of refused connections
     starting.reset();

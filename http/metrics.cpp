@@ -53,6 +53,11 @@ void Metrics::record_conflict(const std::string& entity_type) {
   ++conflicts_[entity_type];
 }
 
+void Metrics::add_gauge(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard lock(mutex_);
+  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+}
+
 void Metrics::add_projection(const std::string& view, std::function<ProjectionLag()> lag) {
   std::lock_guard lock(mutex_);
   projections_[view] = std::move(lag);
@@ -136,6 +141,10 @@ std::string Metrics::render() const {
       out << "folio_projection_seconds_since_applied{view=\"" << view << "\"} "
           << lag.seconds_since_applied << "\n";
     }
+  }
+  for (const auto& gauge : gauges_) {
+    out << "# HELP " << gauge.name << " " << gauge.help << "\n# TYPE " << gauge.name << " gauge\n"
+        << gauge.name << " " << gauge.read() << "\n";
   }
   if (store_) {
     out << "# HELP folio_store_unit_duration_seconds Units of work of the store by kind (read "

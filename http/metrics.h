@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "store/event_store.h"
 
@@ -48,6 +49,10 @@ class Metrics {
   // Call before the server starts; `lag` must stay callable while the metrics render.
   void add_projection(const std::string& view, std::function<ProjectionLag()> lag);
 
+  // A gauge of this process read at every render (`read` must stay callable while the
+  // metrics render). Call before the server starts.
+  void add_gauge(std::string name, std::string help, std::function<double()> read);
+
   // The store's own figures (EventStore::statistics), read at every render. `store` must
   // outlive the metrics' renders.
   void add_store(const store::EventStore& store) { store_ = &store; }
@@ -83,6 +88,11 @@ class Metrics {
   const std::atomic<int>* connections_ = nullptr;
   const EventStreamHub* event_streams_ = nullptr;
   std::map<std::string, std::function<ProjectionLag()>> projections_;
+  struct Gauge {
+    std::string name, help;
+    std::function<double()> read;
+  };
+  std::vector<Gauge> gauges_;
   const store::EventStore* store_ = nullptr;
 };
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Folio needs to build, test and benchmark (chromium: the
 # browser of the web console's end-to-end tests; clang-14 with its sanitizer runtimes and
-# libFuzzer: scripts/test-sanitizers.sh; Node.js 20.19+ and npm for the console come
-# with the machine image, see scripts/build-web.sh).
+# libFuzzer: scripts/test-sanitizers.sh; prometheus: its promtool checks deploy/prometheus;
+# Node.js 20.19+ and npm for the console come with the machine image, see
+# scripts/build-web.sh).
 # Quiet and fast when everything is already installed: apt-get runs only for
 # packages that dpkg does not report as installed. Uses sudo only when not root.
 set -euo pipefail
@@ -15,6 +16,7 @@ packages=(
   postgresql-15 wrk
   chromium
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
+  prometheus
 )
 
 missing=()

@@ -89,7 +89,8 @@ LogSealer::LogSealer(EventStore& store, std::chrono::milliseconds poll_interval,
     : store_(store),
       poll_interval_(poll_interval),
       on_error_(std::move(on_error)),
-      wait_(store, std::min(poll_interval, kSealerMinGap)) {
+      wait_(store, std::min(poll_interval, kSealerMinGap)),
+      caught_up_at_(std::chrono::steady_clock::now().time_since_epoch().count()) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -100,6 +101,13 @@ void LogSealer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+LogSealer::Health LogSealer::health() const {
+  if (caught_up_) return {up_, 0.0};
+  const auto since = std::chrono::steady_clock::now().time_since_epoch() -
+                     std::chrono::steady_clock::duration(caught_up_at_.load());
+  return {up_, std::chrono::duration<double>(since).count()};
+}
+
 void LogSealer::run() {
   std::string last_error;  // reported once, not at every poll, until something changes
   do {
@@ -107,11 +115,16 @@ void LogSealer::run() {
       // One batch per check of stop(), so stop() waits for one batch at most. Only a full
       // batch goes straight on: a partial one reached the head, and the next step waits for
       // a commit (or the poll), so steady writes do not keep it reading back to back.
+      caught_up_ = false;
       while (seal_next_batch(store_) >= static_cast<std::int64_t>(kSealBatch)) {
         if (wait_.stopped()) return;
       }
+      caught_up_at_ = std::chrono::steady_clock::now().time_since_epoch().count();
+      caught_up_ = true;
+      up_ = true;
       last_error.clear();
     } catch (const std::exception& e) {
+      up_ = false;
       if (on_error_ && last_error != e.what()) on_error_(e.what());
       last_error = e.what();
     }

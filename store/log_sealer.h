@@ -9,6 +9,7 @@
 // the same value and a second insert of it changes nothing.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -57,6 +58,14 @@ class LogSealer {
   // Stops the thread after its current batch and waits for it. Idempotent.
   void stop();
 
+  // For monitoring: whether the last attempt reached the database, and how far behind the
+  // log the seals are (0 when the last pass sealed everything, else seconds since one did).
+  struct Health {
+    bool up = true;
+    double seconds_behind = 0;
+  };
+  Health health() const;
+
  private:
   void run();
 
@@ -64,6 +73,9 @@ class LogSealer {
   std::chrono::milliseconds poll_interval_;
   ErrorHandler on_error_;
   FollowerWait wait_;
+  std::atomic<bool> up_{true};
+  std::atomic<bool> caught_up_{true};
+  std::atomic<std::chrono::steady_clock::rep> caught_up_at_;  // steady_clock ticks
   std::thread thread_;
 };
 

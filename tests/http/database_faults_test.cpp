@@ -306,9 +306,23 @@ TEST(DatabaseFaults, PostgresDownAtStartThenKilledMidLoad) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const auto during = anonymous.get("/healthz");
   EXPECT_EQ(during.status, 503) << during.body;
+  // The metric an alert on an unreachable store reads (deploy/prometheus/folio-rules.yml).
+  const auto sealer_up = [&](const char* value) {
+    return wait_for_status(
+        [&] {
+          const auto metrics = anonymous.get("/metrics").body;
+          return metrics.find(std::string("\nfolio_log_sealer_up ") + value + "\n") !=
+                         std::string::npos
+                     ? 1
+                     : 0;
+        },
+        1);
+  };
+  EXPECT_TRUE(sealer_up("0")) << anonymous.get("/metrics").body;
   cluster.restart();
   EXPECT_TRUE(load.wait_for_more(50)) << "no write succeeded after the restart\n"
                                       << server.stdout_text();
+  EXPECT_TRUE(sealer_up("1")) << anonymous.get("/metrics").body;
   load.stop();
 
   expect_answered_and_kept(load, server.port(), access_token);

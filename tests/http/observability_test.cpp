@@ -151,6 +151,13 @@ TEST_P(HttpObservability, EveryConflictCounterStartsAtZeroAndTheStoreReportsItsW
         sample(m, "folio_store_unit_duration_seconds_bucket{kind=\"" + kind + "\",le=\"0.0005\"}"),
         count);
   }
+  // The log sealer reaches the database and seals the new events within moments.
+  for (int i = 0; i < 100 && sample(m, "folio_log_seal_lag_seconds") != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    m = client().get("/metrics").body;
+  }
+  EXPECT_EQ(sample(m, "folio_log_sealer_up"), 1) << m;
+  EXPECT_EQ(sample(m, "folio_log_seal_lag_seconds"), 0) << m;
   if (GetParam() == Backend::postgres) {
     // The creation and the update went through group commit, the update (decided on the
     // rows the creation left) without blocking its loop; the GET through the loop's pipeline.
