@@ -21,6 +21,7 @@
 #include "cli/schema_command.h"
 #include "cli/serve_command.h"
 #include "cli/verify_command.h"
+#include "folio_version.h"  // generated: cmake/WriteVersion.cmake
 #include "store/store_error.h"
 
 namespace {
@@ -75,7 +76,8 @@ void print_usage(std::ostream& out) {
          "  --db URL    database: sqlite:///path/to/folio.db or\n"
          "              postgresql://user:password@host:port/database\n"
          "              (default: $FOLIO_DB, else sqlite under ./data/folio.db)\n"
-         "  -h, --help  show this help; `folio <command> --help` for a command's own\n";
+         "  -h, --help  show this help; `folio <command> --help` for a command's own\n"
+         "  --version   print the version and the commit it was built from\n";
 }
 
 }  // namespace
@@ -87,6 +89,10 @@ int main(int argc, char** argv) {
   for (; i < args.size() && args[i].rfind("-", 0) == 0; ++i) {
     if (args[i] == "-h" || args[i] == "--help") {
       print_usage(std::cout);
+      return 0;
+    }
+    if (args[i] == "--version") {
+      std::cout << "folio " << FOLIO_VERSION << " (commit " << FOLIO_COMMIT << ")\n";
       return 0;
     }
     if (args[i] == "--db" && i + 1 < args.size()) {

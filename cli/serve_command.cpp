@@ -12,6 +12,7 @@
 
 #include "cli/admin_bootstrap.h"
 #include "cli/logging.h"
+#include "cli/systemd_notify.h"
 #include "commands/queries.h"
 #include "http/auth.h"
 #include "http/idempotency.h"
@@ -91,6 +92,7 @@ constexpr const char* kServeUsage =
     "                         already sent to the store are still waited for, answered\n"
     "                         or not)\n"
     "  --web-root DIR         the built web console, served at / (default $FOLIO_WEB_ROOT,\n"
+    "                         else ../share/folio/web beside the binary if it is there,\n"
     "                         else " FOLIO_DEFAULT_WEB_ROOT
     ")\n"
     "  --idempotency-hours H  how long a write's Idempotency-Key and its answer are kept\n"
@@ -189,6 +191,18 @@ std::unique_ptr<store::EventStore> open_store_when_reachable(
   }
 }
 
+// The console installed beside the binary (the package's /usr/bin/folio with
+// /usr/share/folio/web), else the one built in the source tree this binary came from.
+std::string default_web_root() {
+  std::error_code ec;
+  const auto binary = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = binary.parent_path().parent_path() / "share" / "folio" / "web";
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
+  return FOLIO_DEFAULT_WEB_ROOT;
+}
+
 }  // namespace
 
 // The IP addresses of --trusted-proxies, as the server prints them; throws
@@ -232,7 +246,7 @@ int run_serve_command(const CliContext& context) {
   std::string idempotency_hours = "24";
   std::string max_event_streams = "256";
   std::string event_stream_buffer = "1024";
-  std::string web_root = env_or("FOLIO_WEB_ROOT", FOLIO_DEFAULT_WEB_ROOT);
+  std::string web_root = env_or("FOLIO_WEB_ROOT", default_web_root());
   bool migrate = true;
   bool pipelined_reads = true;
   bool pipelined_writes = true;
@@ -399,7 +413,9 @@ int run_serve_command(const CliContext& context) {
   }
   spdlog::info(R"({{"event":"listening","address":"http://{}:{}"}})", options.host, server.port());
   flush_logging();
+  notify_service_manager("READY=1");  // a Type=notify systemd service starts now
   server.run();
+  notify_service_manager("STOPPING=1");
   utilisation_worker.stop();
   spdlog::info(R"({"event":"stopped"})");
   return 0;

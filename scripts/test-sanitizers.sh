@@ -21,8 +21,9 @@ case "$kind" in
   address)
     sanitize="address,undefined"
     build_dir="${FOLIO_SANITIZER_BUILD_DIR:-build-asan}"
-    # The web console's suites test JavaScript; the C++ suite is what the sanitizer sees.
-    selection=(-LE web)
+    # The web console's suites test JavaScript, the package and deploy tests other programs;
+    # the C++ suite is what the sanitizer sees.
+    selection=(-LE 'web|package|deploy')
     extra_cmake=(-DFOLIO_FUZZ=ON "-DFOLIO_FUZZ_SECONDS=${FOLIO_FUZZ_SECONDS:-20}")
     targets=()
     ;;
