@@ -2,7 +2,8 @@
 # Installs the Debian packages Folio needs to build, test and benchmark (chromium: the
 # browser of the web console's end-to-end tests; clang-14 with its sanitizer runtimes and
 # libFuzzer: scripts/test-sanitizers.sh; prometheus: its promtool checks deploy/prometheus;
-# lintian and help2man: the Debian package and its test (tests/package);
+# lintian and help2man: the Debian package and its test (tests/package); nginx: the
+# load-balanced test (tests/deploy);
 # Node.js 20.19+ and npm for the console come with the machine image, see
 # scripts/build-web.sh).
 # Quiet and fast when everything is already installed: apt-get runs only for
@@ -18,7 +19,7 @@ packages=(
   chromium
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   prometheus
-  lintian help2man curl
+  lintian help2man curl nginx-light
 )
 
 missing=()
