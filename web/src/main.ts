@@ -4,16 +4,19 @@
 //   #/e/<collection>/new        create form
 //   #/e/<collection>/<id>       edit form
 //   #/calendar/<project-id>     resource assignment calendar (?from=YYYY-MM-DD)
+//   #/system                    live charts of the server's metrics (admins)
 // Hash routes need no server-side fallback: `folio serve` only serves real files.
 import './style.css';
-import { ENTITY_DESCRIPTIONS } from './api/entities.generated';
-import { ApiError, NetworkError } from './api/errors';
-import { Session } from './session';
-import { h, message, replace } from './ui/dom';
-import { renderLogin } from './ui/login';
-import { renderList } from './ui/list-view';
-import { renderForm } from './ui/entity-form';
-import { renderCalendar, renderCalendarPicker } from './ui/calendar';
+
+import {ENTITY_DESCRIPTIONS} from './api/entities.generated';
+import {ApiError, NetworkError} from './api/errors';
+import {Session} from './session';
+import {renderCalendar, renderCalendarPicker} from './ui/calendar';
+import {h, message, replace} from './ui/dom';
+import {renderForm} from './ui/entity-form';
+import {renderList} from './ui/list-view';
+import {renderLogin} from './ui/login';
+import {renderSystem} from './ui/system';
 
 const root = document.getElementById('app')!;
 const session = new Session(() => route());
@@ -24,12 +27,14 @@ function shell(): HTMLElement {
     h('li', {}, h('a', { href, 'aria-current': current.startsWith(href) ? 'page' : undefined }, text));
   // On a narrow window the lists fold away behind a "Menu" button (CSS shows it there only).
   const lists = h(
-    'div',
-    { id: 'nav-lists', className: 'nav-lists' },
-    h('h2', { className: 'nav-heading' }, 'Planning'),
-    h('ul', {}, link('#/calendar', 'Assignment calendar')),
-    h('h2', { className: 'nav-heading' }, 'Data'),
-    h('ul', {}, ENTITY_DESCRIPTIONS.map((d) => link(`#/e/${d.collection}`, `${d.label}s`))),
+      'div',
+      {id: 'nav-lists', className: 'nav-lists'},
+      h('h2', {className: 'nav-heading'}, 'Planning'),
+      h('ul', {}, link('#/calendar', 'Assignment calendar')),
+      h('h2', {className: 'nav-heading'}, 'Data'),
+      h('ul', {}, ENTITY_DESCRIPTIONS.map((d) => link(`#/e/${d.collection}`, `${d.label}s`))),
+      session.isAdmin && h('h2', {className: 'nav-heading'}, 'Operations'),
+      session.isAdmin && h('ul', {}, link('#/system', 'System')),
   );
   const toggle = h('button', { type: 'button', className: 'nav-toggle secondary', 'aria-expanded': 'false', 'aria-controls': 'nav-lists' }, 'Menu');
   const nav = h('nav', { 'aria-label': 'Main', className: 'side-nav' }, toggle, lists);
@@ -99,6 +104,8 @@ export async function route(): Promise<void> {
       if (!d) throw new Error(`There is no list called '${parts[1]}'.`);
       if (parts[2]) await renderForm(main, session, d, parts[2] === 'new' ? null : parts[2], params);
       else await renderList(main, session, d, params);
+    } else if (parts[0] === 'system') {
+      await renderSystem(main, session);
     } else if (parts[0] === 'calendar') {
       if (parts[1]) await renderCalendar(main, session, parts[1], params);
       else await renderCalendarPicker(main, session);

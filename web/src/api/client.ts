@@ -144,6 +144,13 @@ export class FolioClient {
     this.versions.set(`${type}/${entity.id}`, entity.version);
   }
 
+  /** The server's /metrics (Prometheus text format; no token needed) for the System page. */
+  async metrics(): Promise<string> {
+    const response = await this.fetchImpl(`${this.baseUrl}/metrics`, {method: 'GET'});
+    if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+    return response.text();
+  }
+
   async login(username: string, password: string): Promise<TokenInfo> {
     const info = await this.request<TokenInfo>('POST', '/api/v1/auth/token', { username, password }, false);
     this.token = info.access_token;
