@@ -14,6 +14,7 @@
 #include "cli/command_options.h"
 #include "cli/export_command.h"
 #include "cli/import_command.h"
+#include "cli/keygen_command.h"
 #include "cli/migrate_command.h"
 #include "cli/openapi_command.h"
 #include "cli/rebuild_command.h"
@@ -54,6 +55,9 @@ const std::map<std::string, Subcommand>& subcommands() {
        {"who changed what across all entities, field by field", folio::cli::run_changes_command}},
       {"export",
        {"all (or filtered) events as decoded JSON lines", folio::cli::run_export_command}},
+      {"keygen",
+       {"write a key pair for signed statements of the log head", folio::cli::run_keygen_command,
+        false}},
       {"import", {"adopt existing rows from a JSON-lines file", folio::cli::run_import_command}},
       {"backup",
        {"copy a live SQLite database to a new file (PostgreSQL: pg_dump)",

@@ -78,6 +78,63 @@ TEST_P(VerifyCli, ExpectChecksARecordedHead) {
   EXPECT_EQ(run_verify(db_->url(), {"--expect", "12:nothex"}).exit_code, 2);
 }
 
+// The auditor's routine: sign the head, keep the statement; later the statement's
+// signature is checked and the log must still extend it, whatever was appended since.
+TEST_P(VerifyCli, SignedStatementsProveTheHeadUntilTheLogIsRewritten) {
+  TempDir dir;
+  const std::string key = dir.file("auditor");
+  ASSERT_EQ(run_folio(db_->url(), {"keygen", key}).exit_code, 0);
+  EXPECT_EQ(run_folio(db_->url(), {"keygen", key}).exit_code, 2);  // never overwritten
+  const CliResult signed_run = run_verify(db_->url(), {"--sign", key + ".key"});
+  ASSERT_EQ(signed_run.exit_code, 0) << signed_run.out << signed_run.err;
+  const auto at = signed_run.out.find("folio-head v1 ");
+  ASSERT_NE(at, std::string::npos) << signed_run.out;
+  const std::string statement = signed_run.out.substr(at, signed_run.out.find('\n', at) - at);
+  const auto head = store::verify_log(*store_);
+  EXPECT_NE(statement.find("position=" + std::to_string(head.head_position) +
+                           " running_hash=" + head.head_running_hash + " time="),
+            std::string::npos)
+      << statement;
+  write_file(dir.file("statements.txt"), "an auditor's notes\n" + statement + "\n");
+
+  // Later writes extend the log: the statement still holds (given or from the file).
+  World world(*handler_, 0x7e120002);
+  SeededRandom random(2);
+  world.create(random, "resource");
+  for (const std::string& given : {statement, dir.file("statements.txt")}) {
+    const CliResult later =
+        run_verify(db_->url(), {"--expect", given, "--public-key", key + ".pub"});
+    EXPECT_EQ(later.exit_code, 0) << later.out << later.err;
+    EXPECT_NE(later.out.find("signature good, and the log extends it"), std::string::npos)
+        << later.out;
+  }
+
+  // A statement edited after signing, or checked with another key, is refused.
+  std::string forged = statement;
+  forged.replace(forged.find("position=") + 9, 1, "9");
+  const CliResult forged_run =
+      run_verify(db_->url(), {"--expect", forged, "--public-key", key + ".pub"});
+  EXPECT_EQ(forged_run.exit_code, 1) << forged_run.out << forged_run.err;
+  EXPECT_NE(forged_run.err.find("signature does not match"), std::string::npos) << forged_run.err;
+  ASSERT_EQ(run_folio(db_->url(), {"keygen", dir.file("other")}).exit_code, 0);
+  EXPECT_EQ(run_verify(db_->url(), {"--expect", statement, "--public-key", dir.file("other.pub")})
+                .exit_code,
+            1);
+  EXPECT_EQ(run_verify(db_->url(), {"--expect", statement}).exit_code, 2);  // no key given
+
+  // An event before the signed head rewritten: the statement no longer holds.
+  tamper("UPDATE events SET request_id = 'forged' WHERE stream_id = $1 AND stream_version = 1",
+         "resource-" + resource_.id);
+  const CliResult tampered =
+      run_verify(db_->url(), {"--expect", statement, "--public-key", key + ".pub"});
+  EXPECT_EQ(tampered.exit_code, 1) << tampered.out << tampered.err;
+  EXPECT_NE(tampered.out.find("TAMPERED"), std::string::npos) << tampered.out;
+  // ...and a tampered log gets no signature.
+  const CliResult refused = run_verify(db_->url(), {"--sign", key + ".key"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.out.find("folio-head v1"), std::string::npos) << refused.out;
+}
+
 TEST_P(VerifyCli, AlteredEventExitsOneAndNamesIt) {
   constexpr const char* kEditType =
       "UPDATE events SET request_id = 'forged' WHERE stream_id = $1 AND stream_version = 1";
