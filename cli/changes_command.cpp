@@ -49,13 +49,12 @@ void print_text(std::ostream& out, const commands::Change& change) {
 bool read_query(const CliContext& context, const po::variables_map& values,
                 commands::FeedQuery& query) {
   for (const char* bound : {"since", "until"}) {
-    if (!values.count(bound)) continue;
-    const auto t = events::parse_timestamp(values[bound].as<std::string>());
+    const auto t = time_option(values, bound);
     if (!t) {
       context.err << "folio changes: --" << bound << " must be YYYY-MM-DD or an RFC 3339 time\n";
       return false;
     }
-    (std::string(bound) == "since" ? query.since : query.until) = events::format_timestamp(*t);
+    if (!t->empty()) (std::string(bound) == "since" ? query.since : query.until) = *t;
   }
   if (values.count("user")) {
     query.user_id = values["user"].as<std::string>();

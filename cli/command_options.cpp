@@ -2,6 +2,8 @@
 
 #include <ostream>
 
+#include "events/timestamp.h"
+
 namespace folio::cli {
 
 namespace {
@@ -53,6 +55,18 @@ std::optional<po::variables_map> parse_command_options(const CliContext& context
     return std::nullopt;
   }
   return values;
+}
+
+const events::EntitySpec* entity_named(const std::string& name) {
+  if (const auto* spec = events::find_entity_by_type(name)) return spec;
+  return events::find_entity_by_collection(name);
+}
+
+std::optional<std::string> time_option(const po::variables_map& values, const char* name) {
+  if (!values.count(name)) return std::string();
+  const auto t = events::parse_timestamp(values[name].as<std::string>());
+  if (!t) return std::nullopt;
+  return events::format_timestamp(*t);
 }
 
 }  // namespace folio::cli

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/cli_context.h"
+#include "events/entity_catalog.h"
 
 namespace folio::cli {
 
@@ -35,6 +36,13 @@ std::optional<po::variables_map> parse_command_options(const CliContext& context
                                                        po::options_description options,
                                                        const Positionals& positionals,
                                                        int& exit_code);
+
+// The entity type a user named: its type (project_phase) or its URL name (project-phases).
+const events::EntitySpec* entity_named(const std::string& name);
+
+// Time option `name` (--as-of, --since, ...) as events' timestamps have it: "" when not
+// given; nullopt when it is not YYYY-MM-DD (midnight UTC) or an RFC 3339 time.
+std::optional<std::string> time_option(const po::variables_map& values, const char* name);
 
 // Exit statuses shared by the operator commands (docs/operations.md).
 inline constexpr int kExitOk = 0;

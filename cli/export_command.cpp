@@ -55,13 +55,6 @@ std::int64_t head_position(store::EventStore& store) {
   return head;
 }
 
-std::optional<std::string> timestamp_option(const po::variables_map& values, const char* name) {
-  if (!values.count(name)) return std::string();
-  const auto t = events::parse_timestamp(values[name].as<std::string>());
-  if (!t) return std::nullopt;
-  return events::format_timestamp(*t);
-}
-
 // Calls `emit` for each event of the filter's stream, or of the whole log, in order.
 template <class Emit>
 void for_each_event(store::EventStore& store, const Filter& filter, std::size_t batch,
@@ -108,8 +101,7 @@ int run_export_command(const CliContext& context) {
   if (values->count("stream")) filter.stream_id = (*values)["stream"].as<std::string>();
   if (values->count("entity-type")) {
     const auto type = (*values)["entity-type"].as<std::string>();
-    const auto* spec = events::find_entity_by_type(type);
-    if (spec == nullptr) spec = events::find_entity_by_collection(type);
+    const auto* spec = entity_named(type);
     if (spec == nullptr) {
       context.err << "folio export: unknown entity type '" << type << "'\n";
       return kExitUsage;
@@ -119,8 +111,8 @@ int run_export_command(const CliContext& context) {
   filter.from_position = (*values)["from-position"].as<std::int64_t>();
   if (values->count("to-position"))
     filter.to_position = (*values)["to-position"].as<std::int64_t>();
-  const auto since = timestamp_option(*values, "since");
-  const auto until = timestamp_option(*values, "until");
+  const auto since = time_option(*values, "since");
+  const auto until = time_option(*values, "until");
   const auto batch = (*values)["batch-size"].as<std::size_t>();
   if (!since || !until || filter.from_position < 1 || filter.to_position < filter.from_position ||
       batch < 1 || batch > 100000) {

@@ -15,6 +15,7 @@
 #include "cli/export_command.h"
 #include "cli/import_command.h"
 #include "cli/keygen_command.h"
+#include "cli/lineage_command.h"
 #include "cli/migrate_command.h"
 #include "cli/openapi_command.h"
 #include "cli/rebuild_command.h"
@@ -58,6 +59,8 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"keygen",
        {"write a key pair for signed statements of the log head", folio::cli::run_keygen_command,
         false}},
+      {"lineage",
+       {"every value one field held, and who set it when", folio::cli::run_lineage_command}},
       {"import", {"adopt existing rows from a JSON-lines file", folio::cli::run_import_command}},
       {"backup",
        {"copy a live SQLite database to a new file (PostgreSQL: pg_dump)",

@@ -30,11 +30,6 @@ const CommandSyntax kSyntax{
     "Exit status: 0 printed, 1 no such entity (or nothing at that version/time),\n"
     "2 bad usage, 3 database error.\n"};
 
-const events::EntitySpec* find_spec(const std::string& name) {
-  if (const auto* spec = events::find_entity_by_type(name)) return spec;
-  return events::find_entity_by_collection(name);
-}
-
 std::string show(const events::FieldValue& value) {
   return events::is_null(value) ? "-" : boost::json::serialize(http::field_value_to_json(value));
 }
@@ -95,7 +90,7 @@ int run_replay_command(const CliContext& context) {
   if (!values) return exit_code;
 
   const auto type = (*values)["entity_type"].as<std::string>();
-  const events::EntitySpec* spec = find_spec(type);
+  const events::EntitySpec* spec = entity_named(type);
   if (spec == nullptr) {
     context.err << "folio replay: unknown entity type '" << type << "'\n";
     return kExitUsage;
@@ -108,15 +103,13 @@ int run_replay_command(const CliContext& context) {
       return kExitUsage;
     }
   }
-  std::string as_of;  // recorded_at values compare as text: same fixed format, all UTC
-  if (values->count("as-of")) {
-    const auto t = events::parse_timestamp((*values)["as-of"].as<std::string>());
-    if (!t) {
-      context.err << "folio replay: --as-of must be YYYY-MM-DD or an RFC 3339 time\n";
-      return kExitUsage;
-    }
-    as_of = events::format_timestamp(*t);
+  // recorded_at values compare as text: same fixed format, all UTC
+  const auto given_as_of = time_option(*values, "as-of");
+  if (!given_as_of) {
+    context.err << "folio replay: --as-of must be YYYY-MM-DD or an RFC 3339 time\n";
+    return kExitUsage;
   }
+  const std::string as_of = *given_as_of;
   const bool json = (*values)["json"].as<bool>();
   if (!values->count("id")) {
     if (as_of.empty() || to_version != INT64_MAX) {

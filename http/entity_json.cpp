@@ -49,6 +49,16 @@ json::object history_entry_to_json(const projections::HistoryEntry& entry) {
                       {"changes", std::move(changes)}};
 }
 
+json::object lineage_entry_to_json(const projections::LineageEntry& entry) {
+  return json::object{
+      {"version", entry.version},
+      {"value", field_value_to_json(entry.value)},
+      {"event_type", entry.event_type},
+      {"recorded_at", entry.recorded_at},
+      {"user_id", entry.user_id.empty() ? json::value(nullptr) : json::value(entry.user_id)},
+      {"request_id", entry.request_id}};
+}
+
 commands::FieldMap json_to_fields(const json::object& object,
                                   std::initializer_list<std::string_view> skip,
                                   std::vector<commands::FieldError>& errors) {

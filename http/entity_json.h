@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "commands/outcome.h"
+#include "projections/lineage.h"
 
 namespace folio::http {
 
@@ -17,6 +18,9 @@ boost::json::value field_value_to_json(const events::FieldValue& value);
 
 // {"version","event_type","recorded_at","user_id","changes":{field:{"from","to"}}}
 boost::json::object history_entry_to_json(const projections::HistoryEntry& entry);
+// {"version","value","event_type","recorded_at","user_id","request_id"}: a field's value
+// and the event that set it (GET .../{id}/lineage).
+boost::json::object lineage_entry_to_json(const projections::LineageEntry& entry);
 
 // Converts the members of a JSON object to entity fields, skipping `skip` names. Members
 // whose JSON type can never be a field value (arrays, objects) are reported in `errors`.

@@ -2,6 +2,7 @@
 
 #include "events/entity_catalog.h"
 #include "http/problem.h"
+#include "projections/lineage.h"
 
 namespace folio::http {
 
@@ -155,6 +156,14 @@ json::object openapi_document() {
       {"changes", {{"type", "object"}, {"additionalProperties", std::move(change_schema)}}}};
   schemas["HistoryEntry"] =
       json::object{{"type", "object"}, {"properties", std::move(history_properties)}};
+  schemas["LineageEntry"] = json::object{
+      {"type", "object"},
+      {"properties", {{"version", {{"type", "integer"}}},
+                      {"value", json::object{{"description", "what the event set the field to (null: cleared)"}}},
+                      {"event_type", {{"type", "string"}}},
+                      {"recorded_at", {{"type", "string"}, {"format", "date-time"}}},
+                      {"user_id", {{"type", json::array{"string", "null"}}}},
+                      {"request_id", {{"type", "string"}}}}}};
 
   for (const auto& spec : events::all_entities()) {
     const std::string name(spec.event_prefix);
@@ -268,6 +277,28 @@ json::object openapi_document() {
         {"parameters", id_parameter()},
         {"get", {{"summary", "History of a " + std::string(spec.type)}, {"operationId", "history" + name},
                  {"responses", std::move(history_responses)}}}};
+    json::array lineage_fields;
+    for (const auto& field : spec.fields) {
+      if (projections::has_lineage(spec, field.name)) lineage_fields.push_back(json::string(field.name));
+    }
+    json::object lineage_responses{
+        {"200", {{"description", "Every value the field held, oldest first, with the event that set it"},
+                 {"content", {{"application/json",
+                               {{"schema", {{"type", "object"},
+                                            {"properties", {{"field", {{"type", "string"}}},
+                                                            {"items", {{"type", "array"}, {"items", schema_ref("LineageEntry")}}}}}}}}}}}}}};
+    add_errors(lineage_responses, {"400", "401", "403", "404"});
+    paths[base + "/{id}/lineage"] = json::object{
+        {"parameters", id_parameter()},
+        {"get", {{"summary", "Every value one field of a " + std::string(spec.type) + " held"},
+                 {"operationId", "lineage" + name},
+                 {"parameters", json::array{
+                      json::object{{"name", "field"}, {"in", "query"}, {"required", true},
+                                   {"schema", {{"type", "string"}, {"enum", std::move(lineage_fields)}}}},
+                      json::object{{"name", "as_of"}, {"in", "query"}, {"required", false},
+                                   {"description", "only events recorded up to this time (YYYY-MM-DD or RFC 3339)"},
+                                   {"schema", {{"type", "string"}}}}}},
+                 {"responses", std::move(lineage_responses)}}}};
   }
 
   json::object bulk_responses{

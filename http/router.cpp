@@ -13,6 +13,7 @@
 #include "http/request_parsing.h"
 #include "http/static_files.h"
 #include "http/utilisation_routes.h"
+#include "projections/lineage.h"
 #include "store/store_error.h"
 
 namespace folio::http {
@@ -329,6 +330,34 @@ Response remove(Call& call, const EntitySpec& spec, const std::string& id) {
   return r;
 }
 
+// GET .../{id}/lineage?field=F[&as_of=TIME]: every value F held, with the event that set it.
+Response lineage(Call& call, const EntitySpec& spec, const std::string& id) {
+  std::string field, as_of;
+  for (const auto& [key, value] : call.target.query) {
+    if (key == "field") {
+      field = value;
+    } else if (key == "as_of") {
+      const auto time = events::parse_timestamp(value);
+      if (!time) return bad_request("as_of must be a time: YYYY-MM-DD or an RFC 3339 timestamp.");
+      as_of = events::format_timestamp(*time);
+    } else {
+      return bad_request("Unknown query parameter" + quoted_input(key) + ".");
+    }
+  }
+  if (!projections::has_lineage(spec, field)) {
+    return bad_request("field must name a field of " + std::string(spec.type) +
+                       (field.empty() ? " (?field=...)." : "; not" + quoted_input(field) + "."));
+  }
+  std::vector<projections::HistoryEntry> entries;
+  const Outcome outcome = call.services.queries.history(call.actor, spec, id, entries);
+  if (!outcome.ok()) return outcome_problem(outcome, spec);
+  json::array items;
+  for (const auto& e : projections::field_lineage(entries, field, as_of)) {
+    items.push_back(lineage_entry_to_json(e));
+  }
+  return json_response(status::ok, json::object{{"field", field}, {"items", std::move(items)}});
+}
+
 Response history(Call& call, const EntitySpec& spec, const std::string& id) {
   std::vector<projections::HistoryEntry> entries;
   const Outcome outcome = call.services.queries.history(call.actor, spec, id, entries);
@@ -568,10 +597,11 @@ Response route_api(Call& call) {
   // Users, user roles and scope assignments are for admins only, whatever the method
   // (API.md: 403 for others, not the 404 that hides an entity out of scope).
   if (spec->scope == events::ScopeKind::admin_only && !call.actor.is_admin()) {
-    call.info.route = seg.size() == 3                          ? base
-                      : seg.size() == 4                        ? base + "/{id}"
-                      : seg.size() == 5 && seg[4] == "history" ? base + "/{id}/history"
-                                                               : "unmatched";
+    call.info.route = seg.size() == 3   ? base
+                      : seg.size() == 4 ? base + "/{id}"
+                      : seg.size() == 5 && (seg[4] == "history" || seg[4] == "lineage")
+                          ? base + "/{id}/" + seg[4]
+                          : "unmatched";
     return outcome_problem(
         Outcome::refused("only admins may read or change " + std::string(spec->collection)), *spec);
   }
@@ -612,11 +642,11 @@ Response route_api(Call& call) {
     return resource_utilisation(call.services.store, call.services.queries, call.actor, call.target,
                                 id);
   }
-  if (seg.size() == 5 && seg[4] == "history") {
-    call.info.route = base + "/{id}/history";
+  if (seg.size() == 5 && (seg[4] == "history" || seg[4] == "lineage")) {
+    call.info.route = base + "/{id}/" + seg[4];
     if (method != verb::get) return method_not_allowed("GET, HEAD");
     if (!commands::is_uuid(id)) return not_found("No " + std::string(spec->type) + " has this id.");
-    return history(call, *spec, id);
+    return seg[4] == "history" ? history(call, *spec, id) : lineage(call, *spec, id);
   }
   return not_found();
 }

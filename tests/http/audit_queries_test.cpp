@@ -161,6 +161,77 @@ TEST_P(HttpAuditQueries, ChangesListFieldLevelChangesInOrderByTimeUserAndType) {
   expect_problem(client().get("/api/v1/changes"), 401, "unauthenticated");
 }
 
+// Field lineage: every value one field held, with the version, time, user and request id
+// of the event that set it; ?as_of= stops at a time; a deleted entity keeps its lineage.
+TEST_P(HttpAuditQueries, LineageNamesWhoSetEachValueOfAField) {
+  const std::string admin_id =
+      std::string(admin_.get("/api/v1/auth/me").object().at("id").as_string());
+  auto manager = create_role_user("rm", "resource_manager", "global", "");
+  const auto made =
+      create("resources", json::object{{"name", "Crane"}, {"resource_type", "labor"}});
+  const std::string url = "/api/v1/resources/" + id_of(made);
+  next_millisecond();
+  ASSERT_EQ(admin_.patch(url, json::object{{"version", 1}, {"name", "Crane A"}}).status, 200);
+  next_millisecond();
+  const std::string after_second =
+      current("resources", id_of(made)).at("updated_at").as_string().c_str();
+  next_millisecond();
+  ASSERT_EQ(admin_.patch(url, json::object{{"version", 2}, {"description", "tall"}}).status, 200);
+  const auto by_manager =
+      manager.client.patch(url, json::object{{"version", 3}, {"name", "Crane B"}});
+  ASSERT_EQ(by_manager.status, 200) << by_manager.body;
+
+  const auto r = admin_.get(url + "/lineage?field=name");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto body = r.object();
+  EXPECT_EQ(body.at("field"), "name");
+  const auto& all = body.at("items").as_array();
+  ASSERT_EQ(all.size(), 3u) << r.body;  // the description's change is not the name's
+  const std::vector<std::tuple<int, const char*, std::string, const char*>> expected{
+      {1, "Crane", admin_id, "ResourceCreated"},
+      {2, "Crane A", admin_id, "ResourceUpdated"},
+      {4, "Crane B", manager.user_id, "ResourceUpdated"}};
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& e = all[i].as_object();
+    EXPECT_EQ(e.at("version"), std::get<0>(expected[i])) << r.body;
+    EXPECT_EQ(e.at("value"), std::get<1>(expected[i])) << r.body;
+    EXPECT_EQ(e.at("user_id"), json::value(std::get<2>(expected[i]))) << r.body;
+    EXPECT_EQ(e.at("event_type"), std::get<3>(expected[i])) << r.body;
+    EXPECT_FALSE(e.at("request_id").as_string().empty()) << r.body;
+    EXPECT_FALSE(e.at("recorded_at").as_string().empty()) << r.body;
+  }
+  // Up to a time: the value then is the last item.
+  const auto then = admin_.get(url + "/lineage?field=name&as_of=" + after_second);
+  ASSERT_EQ(then.status, 200) << then.body;
+  const auto then_body = then.object();
+  const auto& until = then_body.at("items").as_array();
+  ASSERT_EQ(until.size(), 2u) << then.body;
+  EXPECT_EQ(until[1].as_object().at("value"), "Crane A");
+  // A field never set since creation, and a deleted entity's lineage.
+  ASSERT_EQ(admin_.del(url + "?version=4").status, 204);
+  const auto type = admin_.get(url + "/lineage?field=resource_type");
+  ASSERT_EQ(type.status, 200) << type.body;
+  const auto type_body = type.object();
+  ASSERT_EQ(type_body.at("items").as_array().size(), 1u);
+  EXPECT_EQ(type_body.at("items").as_array()[0].as_object().at("value"), "labor");
+
+  for (const std::string bad :
+       {"", "?field=", "?field=colour", "?field=name&as_of=soon", "?field=name&who=1"}) {
+    expect_problem(admin_.get(url + "/lineage" + bad), 400, "bad_request", bad);
+  }
+  const auto user = create("users", json::object{{"username", "lineage-user"},
+                                                 {"email", "lineage@example.org"},
+                                                 {"password", "long-enough-pw"}});
+  expect_problem(admin_.get("/api/v1/users/" + id_of(user) + "/lineage?field=password"), 400,
+                 "bad_request", "passwords are never in events");
+  expect_problem(
+      admin_.get("/api/v1/resources/01930000-0000-7000-8000-00000000dead/lineage?field=name"), 404,
+      "not_found", "an unknown id");
+  expect_problem(manager.client.get("/api/v1/users/" + id_of(user) + "/lineage?field=email"), 403,
+                 "forbidden", "users are for admins");
+  expect_problem(client().get(url + "/lineage?field=name"), 401, "unauthenticated");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HttpAuditQueries,
                          ::testing::Values(Backend::sqlite, Backend::postgres), backend_name_of);
 
