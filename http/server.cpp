@@ -11,6 +11,7 @@
 
 #include "commands/validation.h"
 #include "http/event_stream_socket.h"
+#include "http/listen_on.h"
 #include "http/loop_statement_pipe.h"
 #include "http/metrics.h"
 #include "http/request_parsing.h"
@@ -135,14 +136,11 @@ struct Server::Impl {
                                  mailbox->post(std::move(work));
                                }});
     }
-    const tcp::endpoint endpoint(asio::ip::make_address(o.host), o.port);
     if (o.listening_socket >= 0) {
-      acceptor.assign(endpoint.protocol(), o.listening_socket);
+      const auto address = asio::ip::make_address(o.host);
+      acceptor.assign(address.is_v6() ? tcp::v6() : tcp::v4(), o.listening_socket);
     } else {
-      acceptor.open(endpoint.protocol());
-      acceptor.set_option(asio::socket_base::reuse_address(true));
-      acceptor.bind(endpoint);
-      acceptor.listen(asio::socket_base::max_listen_connections);
+      listen_on(acceptor, o.host, o.port);
     }
     services.metrics.set_server_gauges(&in_flight, &connections);
     services.metrics.set_event_streams(&event_streams);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "commands/validation.h"
+#include "http/listen_on.h"
 #include "http/problem.h"
 #include "http/request_parsing.h"
 
@@ -93,11 +94,7 @@ struct StartingListener::Impl {
 
 StartingListener::StartingListener(const std::string& host, unsigned short port)
     : impl_(std::make_unique<Impl>()) {
-  const tcp::endpoint endpoint(asio::ip::make_address(host), port);
-  impl_->acceptor.open(endpoint.protocol());
-  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
-  impl_->acceptor.bind(endpoint);
-  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+  listen_on(impl_->acceptor, host, port);
   impl_->signals.async_wait([impl = impl_.get()](beast::error_code ec, int) {
     if (ec) return;
     const std::lock_guard lock(impl->mutex);

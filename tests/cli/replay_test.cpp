@@ -248,7 +248,9 @@ TEST_P(ReplayCommand, LineageListsEveryValueAFieldHeldAndWhoSetIt) {
         }
       }
       const auto now = http::entity_to_json(spec, last);
-      if (now.contains(name) && !entry.empty()) EXPECT_EQ(entry.at("value"), now.at(name));
+      if (now.contains(name) && !entry.empty()) {
+        EXPECT_EQ(entry.at("value"), now.at(name));
+      }
     }
   }
   const auto unknown = run_folio(db_->url(), {"lineage", "project", "nope", "colour"});
