@@ -70,7 +70,8 @@ std::array<unsigned char, N> read_key(const std::string& path, const char* heade
 bool split_statement(const std::string& line, std::string& message, std::string& signature) {
   if (line.rfind(kStatementPrefix, 0) != 0) return false;
   const auto at = line.rfind(kSignatureField);
-  if (at == std::string::npos) return false;
+  // " signature=" must come after the whole prefix (whose last space it could overlap).
+  if (at == std::string::npos || at < std::strlen(kStatementPrefix)) return false;
   message = line.substr(0, at);
   signature = line.substr(at + std::strlen(kSignatureField));
   return true;

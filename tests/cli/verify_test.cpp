@@ -121,6 +121,11 @@ TEST_P(VerifyCli, SignedStatementsProveTheHeadUntilTheLogIsRewritten) {
                 .exit_code,
             1);
   EXPECT_EQ(run_verify(db_->url(), {"--expect", statement}).exit_code, 2);  // no key given
+  // A statement whose signature field overlaps its prefix (found by fuzzing: it crashed).
+  const CliResult overlap = run_verify(
+      db_->url(), {"--expect", "folio-head v1 signature=00", "--public-key", key + ".pub"});
+  EXPECT_EQ(overlap.exit_code, 2) << overlap.out << overlap.err;
+  EXPECT_FALSE(overlap.err.empty());
 
   // An event before the signed head rewritten: the statement no longer holds.
   tamper("UPDATE events SET request_id = 'forged' WHERE stream_id = $1 AND stream_version = 1",
