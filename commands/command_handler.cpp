@@ -7,6 +7,7 @@
 #include "commands/conflict_log.h"
 #include "commands/decide.h"
 #include "commands/rules.h"
+#include "commands/subject_keys.h"
 #include "commands/validation.h"
 #include "events/timestamp.h"
 #include "projections/read_model.h"
@@ -110,8 +111,10 @@ std::optional<Outcome> write(Transaction& tx, const CommandContext& context, con
   const auto expected = previous_version == 0 ? ExpectedVersion::no_stream()
                                               : ExpectedVersion::exactly(previous_version);
   const auto row = projections::entity_row_write(spec, after, previous_version, at_access_epoch);
-  const auto result = tx.append_with(projections::stream_id_of(spec, after.id), expected, event,
-                                     metadata_for(context, after.updated_at), row.along());
+  const std::string stream_id = projections::stream_id_of(spec, after.id);
+  const auto result =
+      tx.append_with(stream_id, expected, with_personal_fields_sealed(tx, spec, stream_id, event),
+                     metadata_for(context, after.updated_at), row.along());
   if (result.status != store::AppendResult::Status::appended) {
     return conflict(tx, spec, after.id, previous_version,
                     projections::load_entity(tx, spec, after.id), attempted);

@@ -41,6 +41,10 @@ FieldSpec percentage(std::string_view name) { return {.name = name, .kind = K::p
 FieldSpec choice(std::string_view name, std::span<const std::string_view> choices) {
   return {.name = name, .kind = K::choice, .choices = choices};
 }
+FieldSpec personal(FieldSpec field) {
+  field.personal = true;
+  return field;
+}
 FieldSpec active_flag() {
   return {.name = "is_active", .kind = K::boolean, .required = false, .default_value = "true"};
 }
@@ -88,10 +92,12 @@ std::vector<EntitySpec> make_catalog() {
                  .event_prefix = "WorkerType", .table = "worker_types",
                  .fields = {unique_text("type", 100), text("description", 1000)},
                  .scope = ScopeKind::organisation});
-  all.push_back({.type = "worker", .collection = "workers", .event_prefix = "Worker",
+  all.push_back({.type = "worker",
+                 .collection = "workers",
+                 .event_prefix = "Worker",
                  .table = "workers",
                  .fields = {ref("worker_type_id", "worker_type"),
-                            unique_text("external_id", 100), text("name", 255)},
+                            personal(unique_text("external_id", 100)), personal(text("name", 255))},
                  .scope = ScopeKind::organisation});
   all.push_back({.type = "resource_assignment", .collection = "resource-assignments",
                  .event_prefix = "ResourceAssignment", .table = "resource_assignments",
@@ -126,9 +132,12 @@ std::vector<EntitySpec> make_catalog() {
                             percentage("allocation_percentage"), cost, capital, expense},
                  .inside_parent_dates = {{"project_id", "actual_date", ""}},
                  .scope = ScopeKind::project_child});
-  FieldSpec email{.name = "email", .kind = K::email, .max_length = 255, .unique = true,
-                  .case_insensitive = true};
-  FieldSpec username = unique_text("username", 100);
+  FieldSpec email = personal({.name = "email",
+                              .kind = K::email,
+                              .max_length = 255,
+                              .unique = true,
+                              .case_insensitive = true});
+  FieldSpec username = personal(unique_text("username", 100));
   username.case_insensitive = true;
   FieldSpec password{.name = "password", .kind = K::password, .max_length = 1024};
   all.push_back({.type = "user", .collection = "users", .event_prefix = "User",

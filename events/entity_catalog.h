@@ -36,6 +36,9 @@ struct FieldSpec {
   bool fixed = false;             // may not change after create
   bool must_be_positive = false;  // money: > 0 instead of >= 0
   bool computed = false;          // not required: the server computes it on create when absent
+  // names or identifies a person: sealed in event payloads with the entity's data-subject
+  // key (events/sealed_value.h), so that erasing the key erases the value
+  bool personal = false;
 
   // May an update clear it (send null)? Only optional fields without a default or a
   // computed value: the others always hold a value once created.

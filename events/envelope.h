@@ -36,6 +36,10 @@ struct RecordedEvent {
   std::string payload;
   std::string recorded_at;  // RFC 3339 UTC with milliseconds, e.g. 2026-11-28T08:15:00.123Z
   EventMetadata metadata;
+  // The stream's data-subject key (hex) that opens its sealed personal values
+  // (events/sealed_value.h); empty when it has none or it was erased. Not part of the event:
+  // read beside it from subject_keys, never hashed, exported or logged.
+  std::string subject_key;
 
   bool operator==(const RecordedEvent&) const = default;
 };

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "events/payload_codec.h"
+#include "events/sealed_value.h"
 
 namespace folio::projections {
 
@@ -47,7 +48,9 @@ void apply_decoded(const EntitySpec& spec, EntityState& state, const events::Rec
 
 events::EntityChanges decode_changes(EventKind kind, const events::RecordedEvent& event) {
   if (kind == EventKind::deleted) return {};
-  return events::decode_payload<events::EntityChanges>(event.payload);
+  auto changes = events::decode_payload<events::EntityChanges>(event.payload);
+  events::open_sealed_fields(event.subject_key, event.stream_id, changes.fields);
+  return changes;
 }
 
 }  // namespace

@@ -138,7 +138,8 @@ constexpr NamedSql kStreamVersion{"folio_stream_version",
 
 #define FOLIO_EVENT_COLUMNS                                                                 \
   "SELECT stream_id, stream_version, global_position, event_type, schema_version, payload," \
-  " recorded_at, user_id, request_id, command_id FROM events"
+  " recorded_at, user_id, request_id, command_id, (SELECT subject_key FROM subject_keys k"  \
+  " WHERE k.stream_id = events.stream_id) FROM events"
 constexpr NamedSql kReadStream{
     "folio_read_stream", FOLIO_EVENT_COLUMNS
     " WHERE stream_id = $1 AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version"};
@@ -203,6 +204,7 @@ std::vector<RecordedEvent> collect_events(const pqxx::result& rows) {
     e.metadata.user_id = row[7].c_str();
     e.metadata.request_id = row[8].c_str();
     e.metadata.command_id = row[9].is_null() ? "" : row[9].c_str();
+    e.subject_key = row[10].is_null() ? "" : row[10].c_str();
   }
   return result;
 }

@@ -26,7 +26,8 @@ constexpr const char* kStreamVersion = "SELECT version FROM streams WHERE stream
 
 #define FOLIO_EVENT_COLUMNS                                                                 \
   "SELECT stream_id, stream_version, global_position, event_type, schema_version, payload," \
-  " recorded_at, user_id, request_id, command_id FROM events"
+  " recorded_at, user_id, request_id, command_id, (SELECT subject_key FROM subject_keys k"  \
+  " WHERE k.stream_id = events.stream_id) FROM events"
 constexpr const char* kReadStream = FOLIO_EVENT_COLUMNS
     " WHERE stream_id = ?1 AND stream_version BETWEEN ?2 AND ?3 ORDER BY stream_version";
 constexpr const char* kReadAll =
@@ -47,6 +48,7 @@ std::vector<RecordedEvent> collect_events(Statement& stmt) {
     e.metadata.user_id = stmt.text(7);
     e.metadata.request_id = stmt.text(8);
     e.metadata.command_id = stmt.text(9);
+    e.subject_key = stmt.text(10);
   }
   return result;
 }

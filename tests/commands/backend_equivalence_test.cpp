@@ -100,8 +100,7 @@ std::vector<std::string> world_round(World& world, Random& r) {
 
 std::string event_text(const events::RecordedEvent& e) {
   return e.stream_id + " v" + std::to_string(e.stream_version) + " " + e.event_type + "/" +
-         std::to_string(e.schema_version) + " " +
-         describe(events::decode_payload<events::EntityChanges>(e.payload).fields) + " by " +
+         std::to_string(e.schema_version) + " " + describe(payload_fields(e)) + " by " +
          e.metadata.user_id + " req " + e.metadata.request_id + " cmd " + e.metadata.command_id;
 }
 
@@ -161,7 +160,12 @@ TEST_P(BackendEquivalence, SameCommandsGiveSameOutcomesAndReadModels) {
   ASSERT_EQ(events_sqlite.size(), events_postgres.size());
   for (std::size_t k = 0; k < events_sqlite.size(); ++k) {
     ASSERT_EQ(event_text(events_sqlite[k]), event_text(events_postgres[k])) << "event " << k;
-    ASSERT_EQ(events_sqlite[k].payload, events_postgres[k].payload);
+    // Byte for byte too, but for sealed personal values: their keys and nonces are random
+    // (event_text compared them opened).
+    ASSERT_EQ(events_sqlite[k].subject_key.empty(), events_postgres[k].subject_key.empty());
+    if (events_sqlite[k].subject_key.empty()) {
+      ASSERT_EQ(events_sqlite[k].payload, events_postgres[k].payload);
+    }
   }
 }
 

@@ -1,14 +1,15 @@
 #include "tests/commands/domain_support.h"
 
-#include "tests/support/property.h"
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
 #include <sstream>
 
-#include <spdlog/spdlog.h>
-
 #include "commands/passwords.h"
+#include "events/payload_codec.h"
+#include "events/sealed_value.h"
+#include "tests/support/property.h"
 
 namespace folio::testing {
 
@@ -147,6 +148,12 @@ const EntitySpec& spec_of(std::string_view type) { return events::entity(type); 
 
 std::vector<events::RecordedEvent> all_events(store::EventStore& store) {
   return store.read_all(0, 10'000'000);
+}
+
+FieldMap payload_fields(const events::RecordedEvent& event) {
+  auto fields = events::decode_payload<events::EntityChanges>(event.payload).fields;
+  events::open_sealed_fields(event.subject_key, event.stream_id, fields);
+  return fields;
 }
 
 std::vector<events::RecordedEvent> stream_of(store::EventStore& store, const EntitySpec& spec,

@@ -111,6 +111,11 @@ const EntitySpec& spec_of(std::string_view type);
 // ---- reading the store -------------------------------------------------------------------
 
 std::vector<events::RecordedEvent> all_events(store::EventStore& store);
+// The fields `event` set as its payload holds them, sealed personal values opened (they
+// differ byte for byte between two writes of the same value: tests/commands/
+// personal_data_test.cpp checks they are sealed).
+FieldMap payload_fields(const events::RecordedEvent& event);
+
 std::vector<events::RecordedEvent> stream_of(store::EventStore& store, const EntitySpec& spec,
                                              const std::string& id);
 std::optional<EntityState> load(store::EventStore& store, const EntitySpec& spec,
