@@ -12,6 +12,7 @@
 #include "cli/changes_command.h"
 #include "cli/cli_context.h"
 #include "cli/command_options.h"
+#include "cli/erase_command.h"
 #include "cli/export_command.h"
 #include "cli/import_command.h"
 #include "cli/keygen_command.h"
@@ -59,6 +60,8 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"keygen",
        {"write a key pair for signed statements of the log head", folio::cli::run_keygen_command,
         false}},
+      {"erase",
+       {"erase a user's or worker's personal data for good", folio::cli::run_erase_command}},
       {"lineage",
        {"every value one field held, and who set it when", folio::cli::run_lineage_command}},
       {"import", {"adopt existing rows from a JSON-lines file", folio::cli::run_import_command}},

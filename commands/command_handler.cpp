@@ -766,6 +766,40 @@ Outcome CommandHandler::remove(const CommandContext& context, const DeleteEntity
   });
 }
 
+Outcome CommandHandler::erase(const CommandContext& context, const EraseSubject& command) {
+  const EntitySpec& spec = *command.spec;
+  const auto missing = [&] {
+    return Outcome::missing(std::string(spec.type) + " " + command.id + " does not exist");
+  };
+  if (!context.actor.is_admin()) {
+    return Outcome::refused("only an administrator may erase personal data");
+  }
+  if (!spec.has_personal_fields() || !is_uuid(command.id)) return missing();
+  const long reason_length = utf8_length(command.reason);
+  if (reason_length < 1 || reason_length > 1000 || command.reason.find('\0') != std::string::npos) {
+    return Outcome::invalid("reason", "is required: 1 to 1000 characters of UTF-8 text");
+  }
+  bool erased = false;
+  Outcome outcome = run(context, [&](Transaction& tx) -> Outcome {
+    const auto current = projections::load_entity(tx, spec, command.id);
+    if (!current) return missing();
+    const auto event = decide_erase(spec, current->fields, command.reason);
+    EntityState after = state_after(spec, *current, event, events::now_timestamp());
+    forget_subject(tx, spec, command.id, projections::text_field(current->fields, "username"));
+    if (after.fields == current->fields && after.deleted == current->deleted) {
+      return Outcome::success(*current, false);  // erased already: nothing left to erase
+    }
+    if (auto failed = write(tx, context, spec, after, current->version, event, "", {})) {
+      return *failed;
+    }
+    erased = true;
+    return Outcome::success(std::move(after), false);
+  });
+  // Old row versions and freed pages may still hold the values: have the store purge them.
+  if (outcome.ok() && erased) store_.purge_freed_space(tables_holding_subjects(spec));
+  return outcome;
+}
+
 BulkResult CommandHandler::bulk_update_assignments(const CommandContext& context,
                                                    const std::vector<BulkAssignmentItem>& items) {
   const EntitySpec& spec = events::entity("resource_assignment");

@@ -84,6 +84,11 @@ class CommandHandler {
   bool create_async(const TokenCheck& token, const CommandContext& context,
                     const CreateEntity& command, std::function<void(PipedOutcome&)> done);
   Outcome remove(const CommandContext& context, const DeleteEntity& command);
+  // Deletes the subject's key (its sealed values become unreadable for good), appends
+  // <Prefix>Erased, writes the markers into the read model and removes what else held the
+  // values (idempotency answers, login-failure counts; a user's password and tokens), then
+  // has the store purge freed space. Erasing an erased subject again changes nothing.
+  Outcome erase(const CommandContext& context, const EraseSubject& command);
 
   // The answer API.md's order of checks puts before a 422 for a write by `actor` whose
   // request is malformed: 404 when entity `id` does not exist within the actor's read

@@ -42,6 +42,14 @@ struct DeleteEntity {
   std::optional<std::int64_t> expected_version;  // required
 };
 
+// Erasure of a data subject's personal values (users and workers; admins only):
+// docs/personal-data.md.
+struct EraseSubject {
+  const events::EntitySpec* spec = nullptr;
+  std::string id;
+  std::string reason;  // required, at most 1000 characters; recorded in the Erased event
+};
+
 struct BulkAssignmentItem {
   std::string id;
   std::optional<std::int64_t> version;

@@ -1,6 +1,7 @@
 #include "commands/decide.h"
 
 #include "events/payload_codec.h"
+#include "events/sealed_value.h"
 #include "projections/fold.h"
 
 namespace folio::commands {
@@ -46,6 +47,18 @@ events::NewEvent decide_update(const EntitySpec& spec, const FieldMap& changes) 
 
 events::NewEvent decide_delete(const EntitySpec& spec) {
   return make_event(projections::deleted_event(spec), {});
+}
+
+events::NewEvent decide_erase(const EntitySpec& spec, const FieldMap& current,
+                              const std::string& reason) {
+  FieldMap fields{{"erasure_reason", reason}};
+  for (const auto& field : spec.fields) {
+    if (field.personal && current.count(std::string(field.name))) {
+      fields.emplace(field.name, std::string(events::kErasedMarker));
+    }
+  }
+  if (spec.field("is_active")) fields.emplace("is_active", false);
+  return make_event(projections::erased_event(spec), fields);
 }
 
 EntityState state_after(const EntitySpec& spec, const EntityState& current,

@@ -27,6 +27,12 @@ events::NewEvent decide_update(const EntitySpec& spec, const FieldMap& changes);
 // <Prefix>Deleted.
 events::NewEvent decide_delete(const EntitySpec& spec);
 
+// <Prefix>Erased: every personal field `current` holds becomes events::kErasedMarker, a user
+// is deactivated, and the reason is recorded as "erasure_reason" (not an entity field; shown
+// in history, changes and the event feed). Carries no personal value.
+events::NewEvent decide_erase(const EntitySpec& spec, const FieldMap& current,
+                              const std::string& reason);
+
 // The state after `event` is recorded at `recorded_at` with the next version: the same
 // fold the projections use, so the read model written now equals a later replay.
 EntityState state_after(const EntitySpec& spec, const EntityState& current,

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "events/sealed_value.h"
 #include "projections/money.h"
 #include "projections/read_model.h"
 
@@ -133,6 +134,10 @@ std::optional<Outcome> check_collisions(store::Transaction& tx, const EntitySpec
   const auto& fields = state.fields;
   for (const auto& field : spec.fields) {
     if (!field.unique) continue;
+    // Erased values are all the marker, and unique to nobody (migration 0011's indexes).
+    if (field.personal && projections::text_field(fields, field.name) == events::kErasedMarker) {
+      continue;
+    }
     if (auto other = projections::find_other_with(tx, spec, {field.name}, fields, state.id)) {
       return collision("unique_" + std::string(field.name),
                        std::string(field.name) + " is already used by another " +

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "events/sealed_value.h"
 #include "projections/money.h"
 
 namespace folio::commands {
@@ -82,6 +83,7 @@ std::string check_value(const FieldSpec& spec, FieldValue& value) {
         return "must be at most " + std::to_string(spec.max_length) + " characters";
       }
       if (spec.kind == FieldKind::email && !is_email(*text)) return "must be a valid email address";
+      if (spec.personal && *text == events::kErasedMarker) return "is reserved for erased values";
       return "";
     }
     case FieldKind::password:

@@ -166,6 +166,13 @@ const std::vector<EntitySpec>& catalog() {
 
 }  // namespace
 
+bool EntitySpec::has_personal_fields() const {
+  for (const auto& f : fields) {
+    if (f.personal) return true;
+  }
+  return false;
+}
+
 const FieldSpec* EntitySpec::field(std::string_view name) const {
   for (const auto& f : fields) {
     if (f.name == name) return &f;

@@ -80,6 +80,8 @@ struct EntitySpec {
   ScopeKind scope = ScopeKind::organisation;
 
   const FieldSpec* field(std::string_view name) const;
+  // Does it name a data subject (users, workers): FieldSpec::personal.
+  bool has_personal_fields() const;
 };
 
 // All 13, in the order of DOMAIN.md.

@@ -109,7 +109,10 @@ void seal_personal_fields(const EntitySpec& spec, std::string_view key_hex,
   for (auto& [name, value] : fields) {
     const auto* field = spec.field(name);
     auto* text = std::get_if<std::string>(&value);
-    if (field && field->personal && text) *text = seal_value(key_hex, stream_id, name, *text);
+    // The erased marker is nobody's data: it stays readable without a key.
+    if (field && field->personal && text && *text != kErasedMarker) {
+      *text = seal_value(key_hex, stream_id, name, *text);
+    }
   }
 }
 

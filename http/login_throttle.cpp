@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "commands/subject_keys.h"
+
 namespace folio::http {
 
 namespace {
@@ -25,13 +27,7 @@ constexpr const char* kCountFailure =
 constexpr const char* kForgetEnded = "DELETE FROM login_failures WHERE window_ends <= $1";
 constexpr const char* kForget = "DELETE FROM login_failures WHERE throttle_key = $1";
 
-// Up to a NUL, if the name holds one: no column stores a NUL, and "eve\0x" is a try at eve.
-std::string user_key(const std::string& username) {
-  std::string key = "user:" + username.substr(0, username.find('\0'));
-  std::transform(key.begin(), key.end(), key.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return key;
-}
+std::string user_key(const std::string& username) { return commands::login_failure_key(username); }
 
 std::string address_key(const std::string& address) { return "address:" + address; }
 

@@ -299,6 +299,17 @@ json::object openapi_document() {
                                    {"description", "only events recorded up to this time (YYYY-MM-DD or RFC 3339)"},
                                    {"schema", {{"type", "string"}}}}}},
                  {"responses", std::move(lineage_responses)}}}};
+    if (spec.has_personal_fields()) {
+      json::object erasure_responses{{"200", ok_entity(name, "Erased: as it now reads, [erased] in its personal fields")}};
+      add_errors(erasure_responses, {"400", "401", "403", "404", "422"});
+      paths[base + "/{id}/erasure"] = json::object{
+          {"parameters", id_parameter()},
+          {"post", {{"summary", "Erase a " + std::string(spec.type) + "'s personal data for good (admins only)"},
+                    {"operationId", "erase" + name},
+                    {"requestBody", json_body({{"type", "object"}, {"required", json::array{"reason"}},
+                                               {"properties", {{"reason", {{"type", "string"}, {"minLength", 1}, {"maxLength", 1000}}}}}})},
+                    {"responses", std::move(erasure_responses)}}}};
+    }
   }
 
   json::object bulk_responses{

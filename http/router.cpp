@@ -383,6 +383,27 @@ Response event_feed(Call& call) {
   return event_feed_page(call.services.store, call.actor, *query);
 }
 
+// POST .../{id}/erasure {"reason": "..."}: the subject's personal values erased for good
+// (admins only; users and workers; docs/api.md "Erasure").
+Response erase(Call& call, const EntitySpec& spec, const std::string& id) {
+  Response error;
+  const auto body = parse_json_body(call.request, error);
+  if (!body) return error;
+  if (!body->is_object()) return bad_request("The body must be a JSON object.");
+  const auto* reason = body->get_object().if_contains("reason");
+  if (!reason || !reason->is_string()) {
+    if (!call.actor.is_admin()) {
+      return outcome_problem(Outcome::refused("only an administrator may erase personal data"),
+                             spec);
+    }
+    return validation_problem({{"reason", "is required: why the data is erased"}});
+  }
+  const Outcome outcome = call.services.commands.erase(
+      context_of(call), {&spec, id, std::string(reason->get_string())});
+  if (!outcome.ok()) return outcome_problem(outcome, spec);
+  return entity_response(status::ok, spec, outcome.entity);
+}
+
 Response issue_token(Call& call) {
   Response error;
   const auto body = parse_json_body(call.request, error);
@@ -597,11 +618,12 @@ Response route_api(Call& call) {
   // Users, user roles and scope assignments are for admins only, whatever the method
   // (API.md: 403 for others, not the 404 that hides an entity out of scope).
   if (spec->scope == events::ScopeKind::admin_only && !call.actor.is_admin()) {
-    call.info.route = seg.size() == 3   ? base
-                      : seg.size() == 4 ? base + "/{id}"
-                      : seg.size() == 5 && (seg[4] == "history" || seg[4] == "lineage")
-                          ? base + "/{id}/" + seg[4]
-                          : "unmatched";
+    call.info.route =
+        seg.size() == 3   ? base
+        : seg.size() == 4 ? base + "/{id}"
+        : seg.size() == 5 && (seg[4] == "history" || seg[4] == "lineage" || seg[4] == "erasure")
+            ? base + "/{id}/" + seg[4]
+            : "unmatched";
     return outcome_problem(
         Outcome::refused("only admins may read or change " + std::string(spec->collection)), *spec);
   }
@@ -641,6 +663,12 @@ Response route_api(Call& call) {
     if (!commands::is_uuid(id)) return not_found("No resource has this id.");
     return resource_utilisation(call.services.store, call.services.queries, call.actor, call.target,
                                 id);
+  }
+  if (seg.size() == 5 && seg[4] == "erasure" && spec->has_personal_fields()) {
+    call.info.route = base + "/{id}/erasure";
+    if (method != verb::post) return method_not_allowed("POST");
+    if (!commands::is_uuid(id)) return not_found("No " + std::string(spec->type) + " has this id.");
+    return erase(call, *spec, id);
   }
   if (seg.size() == 5 && (seg[4] == "history" || seg[4] == "lineage")) {
     call.info.route = base + "/{id}/" + seg[4];

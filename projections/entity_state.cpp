@@ -18,6 +18,10 @@ std::string deleted_event(const EntitySpec& spec) {
   return std::string(spec.event_prefix) + "Deleted";
 }
 
+std::string erased_event(const EntitySpec& spec) {
+  return std::string(spec.event_prefix) + "Erased";
+}
+
 std::string text_field(const FieldMap& fields, std::string_view name) {
   const auto it = fields.find(std::string(name));
   const auto* s = it == fields.end() ? nullptr : std::get_if<std::string>(&it->second);

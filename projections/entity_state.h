@@ -28,10 +28,12 @@ struct EntityState {
 // "<entity_type>-<id>"
 std::string stream_id_of(const EntitySpec& spec, const std::string& id);
 
-// Event type names: "<Prefix>Created", "<Prefix>Updated", "<Prefix>Deleted".
+// Event type names: "<Prefix>Created", "<Prefix>Updated", "<Prefix>Deleted", and
+// "<Prefix>Erased" (a data subject's personal values erased: docs/personal-data.md).
 std::string created_event(const EntitySpec& spec);
 std::string updated_event(const EntitySpec& spec);
 std::string deleted_event(const EntitySpec& spec);
+std::string erased_event(const EntitySpec& spec);
 
 // The text (or integer) value of field `name`; "" (or 0) when it is absent or of another
 // type. For reading states and requests that validation has already typed.

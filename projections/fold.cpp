@@ -9,7 +9,7 @@ namespace folio::projections {
 
 namespace {
 
-enum class EventKind { created, updated, deleted };
+enum class EventKind { created, updated, deleted, erased };
 
 EventKind kind_of(const EntitySpec& spec, const std::string& event_type) {
   const std::string_view prefix = spec.event_prefix;
@@ -18,6 +18,7 @@ EventKind kind_of(const EntitySpec& spec, const std::string& event_type) {
     if (suffix == "Created") return EventKind::created;
     if (suffix == "Updated") return EventKind::updated;
     if (suffix == "Deleted") return EventKind::deleted;
+    if (suffix == "Erased") return EventKind::erased;
   }
   throw std::runtime_error("event type '" + event_type + "' does not belong to entity type '" +
                            std::string(spec.type) + "'");
@@ -34,6 +35,8 @@ void apply_decoded(const EntitySpec& spec, EntityState& state, const events::Rec
     state.deleted = true;
   } else {
     for (const auto& [name, value] : changes.fields) {
+      // An erasure's reason is not a field of the entity.
+      if (kind == EventKind::erased && !spec.field(name)) continue;
       if (events::is_null(value)) {
         state.fields.erase(name);  // a cleared optional field is absent, as in the read model
       } else {

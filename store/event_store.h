@@ -214,6 +214,12 @@ class EventStore {
   };
   UnitTimings unit_timings(bool writes) const;
 
+  // After rows holding personal values were rewritten or deleted (erasure), makes sure no
+  // copy of the old bytes stays in the database's files: SQLite zeroes freed content as it
+  // goes (secure_delete) and here checkpoints and truncates its WAL; PostgreSQL rewrites
+  // `tables` (VACUUM FULL), which drops their dead row versions. Throws StoreUnavailable.
+  virtual void purge_freed_space(const std::vector<std::string>& tables) = 0;
+
   // Figures of this store's own machinery (PostgreSQL: group commit, pipelined reads, the
   // connection pool); none by default. Thread-safe.
   virtual std::vector<StoreStatistic> statistics() const { return {}; }

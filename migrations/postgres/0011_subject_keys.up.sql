@@ -7,3 +7,15 @@ CREATE TABLE subject_keys (
   stream_id   TEXT PRIMARY KEY,
   subject_key TEXT NOT NULL
 );
+
+-- Erased personal values all read as the marker '[erased]' (events/sealed_value.h), which
+-- no client may send: they are unique to nobody.
+DROP INDEX users_username_unique;
+CREATE UNIQUE INDEX users_username_unique ON users (lower(username))
+  WHERE deleted = 0 AND username <> '[erased]';
+DROP INDEX users_email_unique;
+CREATE UNIQUE INDEX users_email_unique ON users (lower(email))
+  WHERE deleted = 0 AND email <> '[erased]';
+DROP INDEX workers_external_id_unique;
+CREATE UNIQUE INDEX workers_external_id_unique ON workers (external_id)
+  WHERE deleted = 0 AND external_id <> '[erased]';

@@ -6,6 +6,7 @@
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
+#include <thread>
 
 #include "store/database_url.h"
 #include "store/postgres/pg_statement_pipe.h"
@@ -44,6 +45,32 @@ PgEventStore::PgEventStore(std::string url, const StoreOptions& options)
 }
 
 PgEventStore::~PgEventStore() = default;
+
+void PgEventStore::purge_freed_space(const std::vector<std::string>& tables) {
+  // A rewrite into new files: the old ones, dead row versions included, are truncated at
+  // commit. Brief ACCESS EXCLUSIVE locks on small tables (users, workers, keys).
+  // A transaction that began before the erasure may still see the old row versions, and
+  // VACUUM FULL copies what any snapshot can still see: wait (up to 30 s) until every
+  // transaction of this database that began before now has ended. Sessions of other roles
+  // show no backend_xmin without pg_read_all_stats, and are not waited for.
+  static constexpr const char* kOlderSnapshots =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+      " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < $1::timestamptz";
+  auto connection = acquire();
+  try {
+    pqxx::nontransaction vacuum(*connection);
+    const auto since = vacuum.exec1("SELECT clock_timestamp()::text")[0].as<std::string>();
+    for (int waited_ms = 0; waited_ms < 30000; waited_ms += 50) {
+      if (vacuum.exec_params1(kOlderSnapshots, since)[0].as<std::int64_t>() == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (const auto& table : tables) vacuum.exec0("VACUUM FULL " + vacuum.quote_name(table));
+  } catch (const pqxx::broken_connection& e) {
+    throw StoreUnavailable(std::string("lost PostgreSQL while purging after an erasure: ") +
+                           e.what());
+  }
+  release(std::move(connection));
+}
 
 std::unique_ptr<pqxx::connection> PgEventStore::connect() const {
   try {

@@ -25,6 +25,7 @@ class PgEventStore final : public EventStore {
   ~PgEventStore() override;
 
   std::string dialect() const override { return "postgresql"; }
+  void purge_freed_space(const std::vector<std::string>& tables) override;
   std::unique_ptr<StatementPipe> open_statement_pipe() override;
   std::unique_ptr<PipedWrite> capture_write(const Work& work) override;
   std::vector<StoreStatistic> statistics() const override;

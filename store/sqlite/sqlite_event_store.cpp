@@ -1,8 +1,10 @@
 #include "store/sqlite/sqlite_event_store.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <thread>
 
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_transaction.h"
@@ -237,6 +239,24 @@ void SqliteEventStore::release_reader(std::unique_ptr<SqliteConnection> connecti
     }
   }
   reader_free_.notify_one();
+}
+
+void SqliteEventStore::purge_freed_space(const std::vector<std::string>& /*tables*/) {
+  // secure_delete zeroed what the unit freed; the WAL may still hold earlier page images.
+  // TRUNCATE waits (busy timeout) for writers, copies every frame back and empties the file;
+  // a reader still on an old snapshot keeps it from finishing, so try a few times.
+  static constexpr const char* kCheckpoint = "PRAGMA wal_checkpoint(TRUNCATE)";
+  SqliteConnection connection(path_);
+  for (int attempt = 1;; ++attempt) {
+    {
+      Statement checkpoint = connection.prepare(kCheckpoint);
+      if (checkpoint.step() && checkpoint.int64(0) == 0) return;  // 1: blocked
+    }
+    if (attempt >= 20) {
+      throw StoreUnavailable("the WAL could not be emptied after an erasure: a reader held it");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 }  // namespace folio::store::sqlite

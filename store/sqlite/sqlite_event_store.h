@@ -28,6 +28,7 @@ class SqliteEventStore final : public EventStore {
   ~SqliteEventStore() override;
 
   std::string dialect() const override { return "sqlite"; }
+  void purge_freed_space(const std::vector<std::string>& tables) override;
 
  protected:
   void run_unit(Access access, const Work& work) override;

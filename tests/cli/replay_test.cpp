@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "events/sealed_value.h"
 #include "events/timestamp.h"
 #include "http/entity_json.h"
 #include "tests/commands/domain_support.h"
@@ -257,6 +258,39 @@ TEST_P(ReplayCommand, LineageListsEveryValueAFieldHeldAndWhoSetIt) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("its fields: program_id name"), std::string::npos) << unknown.err;
   EXPECT_EQ(run_folio(db_->url(), {"lineage", "project", user_uuid(99), "name"}).exit_code, 1);
+}
+
+// `folio erase`: a worker's personal values read [erased] in the row and in replay and
+// lineage; verify stays clean; bad usage and unknown ids are told apart.
+TEST_P(ReplayCommand, EraseLeavesMarkersThatReplayAndVerifyAgreeWith) {
+  World world(*handler_, 0x5200000a);
+  SeededRandom random(10);
+  const EntitySpec& spec = spec_of("worker");
+  const EntityState worker = entity_with_history(world, random, "worker", 2);
+  const std::string old_name = std::get<std::string>(worker.fields.at("name"));
+
+  EXPECT_EQ(run_folio(db_->url(), {"erase", "worker", worker.id}).exit_code, 2);  // no reason
+  EXPECT_EQ(run_folio(db_->url(), {"erase", "project", worker.id, "--reason", "x"}).exit_code, 2);
+  EXPECT_EQ(run_folio(db_->url(), {"erase", "worker", user_uuid(98), "--reason", "x"}).exit_code,
+            1);
+  const auto erased = run_folio(db_->url(), {"erase", "worker", worker.id, "--reason", "left"});
+  ASSERT_EQ(erased.exit_code, 0) << erased.err;
+  EXPECT_NE(erased.out.find("erased at version " + std::to_string(worker.version + 1)),
+            std::string::npos)
+      << erased.out;
+
+  const auto row = load(*store_, spec, worker.id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->fields.at("name"), events::FieldValue(std::string(events::kErasedMarker)));
+  const auto replay = run_folio(db_->url(), {"replay", "worker", worker.id, "--json"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  EXPECT_EQ(replay.out.find(old_name), std::string::npos) << replay.out;
+  EXPECT_NE(replay.out.find("[erased]"), std::string::npos) << replay.out;
+  const auto lineage = run_folio(db_->url(), {"lineage", "worker", worker.id, "name"});
+  ASSERT_EQ(lineage.exit_code, 0) << lineage.err;
+  EXPECT_EQ(lineage.out.find(old_name), std::string::npos) << lineage.out;
+  const auto verify = run_folio(db_->url(), {"verify", "--projections"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReplayCommand, ::testing::ValuesIn(all_backends()),

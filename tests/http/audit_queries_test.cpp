@@ -232,6 +232,73 @@ TEST_P(HttpAuditQueries, LineageNamesWhoSetEachValueOfAField) {
   expect_problem(client().get(url + "/lineage?field=name"), 401, "unauthenticated");
 }
 
+// POST .../{id}/erasure: admins only, with a reason; the person's values read [erased]
+// everywhere, a user's token and password end, history and the event feed say why.
+TEST_P(HttpAuditQueries, ErasureReplacesAPersonsValuesEverywhereAndEndsTheirAccess) {
+  auto person = create_role_user("Erasable.Person", "resource_manager", "global", "");
+  const std::string url = "/api/v1/users/" + person.user_id;
+  ASSERT_EQ(person.client.get("/api/v1/auth/me").status, 200);
+  const auto worker_type =
+      create("worker-types", json::object{{"type", "Welder"}, {"description", "hot work"}});
+  const auto worker = create("workers", json::object{{"worker_type_id", id_of(worker_type)},
+                                                     {"external_id", "EMP-4711"},
+                                                     {"name", "Grace Welder"}});
+  const std::string worker_url = "/api/v1/workers/" + id_of(worker);
+
+  // Refused: not an admin, no reason, another collection, an unknown id, another method.
+  expect_problem(person.client.post(worker_url + "/erasure", json::object{{"reason", "x"}}), 403,
+                 "forbidden", "a resource manager");
+  expect_problem(admin_.post(url + "/erasure", json::object{}), 422, "validation", "no reason");
+  expect_problem(admin_.post(url + "/erasure", json::object{{"reason", ""}}), 422, "validation",
+                 "an empty reason");
+  expect_problem(admin_.post("/api/v1/worker-types/" + id_of(worker_type) + "/erasure",
+                             json::object{{"reason", "x"}}),
+                 404, "not_found", "worker types name nobody");
+  expect_problem(admin_.post("/api/v1/workers/01930000-0000-7000-8000-00000000dead/erasure",
+                             json::object{{"reason", "x"}}),
+                 404, "not_found", "an unknown id");
+  EXPECT_EQ(admin_.get(url + "/erasure").status, 405);
+  EXPECT_EQ(current("users", person.user_id).at("username"), "Erasable.Person");
+
+  const auto erased = admin_.post(url + "/erasure", json::object{{"reason", "GDPR art. 17"}});
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  const auto body = erased.object();
+  EXPECT_EQ(body.at("username"), "[erased]");
+  EXPECT_EQ(body.at("email"), "[erased]");
+  EXPECT_EQ(body.at("is_active"), false);
+  ASSERT_EQ(admin_.post(worker_url + "/erasure", json::object{{"reason", "left"}}).status, 200);
+  const auto now = current("workers", id_of(worker));
+  EXPECT_EQ(now.at("name"), "[erased]");
+  EXPECT_EQ(now.at("external_id"), "[erased]");
+
+  // Their token and password end.
+  EXPECT_EQ(person.client.get("/api/v1/auth/me").status, 401);
+  EXPECT_EQ(client()
+                .post("/api/v1/auth/token",
+                      json::object{{"username", "Erasable.Person"}, {"password", person.password}})
+                .status,
+            401);
+  // History: every earlier value unreadable, the erasure with its reason.
+  const auto items = history("users", person.user_id);
+  ASSERT_GE(items.size(), 2u);
+  const auto& last = items.back().as_object();
+  EXPECT_EQ(last.at("event_type"), "UserErased");
+  const auto text = json::serialize(items);
+  EXPECT_EQ(text.find("Erasable.Person"), std::string::npos) << text;
+  EXPECT_NE(text.find("GDPR art. 17"), std::string::npos) << text;
+  // The event feed shows the same.
+  const auto feed = admin_.get("/api/v1/events?limit=1000");
+  ASSERT_EQ(feed.status, 200);
+  EXPECT_EQ(feed.body.find("Erasable.Person"), std::string::npos);
+  EXPECT_EQ(feed.body.find("Grace Welder"), std::string::npos);
+  EXPECT_EQ(feed.body.find("EMP-4711"), std::string::npos);
+  EXPECT_NE(feed.body.find("WorkerErased"), std::string::npos);
+  // The name is free again.
+  create("users", json::object{{"username", "erasable.person"},
+                               {"email", "new@example.com"},
+                               {"password", "a long password"}});
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HttpAuditQueries,
                          ::testing::Values(Backend::sqlite, Backend::postgres), backend_name_of);
 
