@@ -293,6 +293,11 @@ TEST_P(HttpAuditQueries, ErasureReplacesAPersonsValuesEverywhereAndEndsTheirAcce
   EXPECT_EQ(feed.body.find("Grace Welder"), std::string::npos);
   EXPECT_EQ(feed.body.find("EMP-4711"), std::string::npos);
   EXPECT_NE(feed.body.find("WorkerErased"), std::string::npos);
+  // Nor did the server's log ever hold them (it logs ids and route templates, not values).
+  for (const std::string& value : {"Erasable.Person", "Grace Welder", "EMP-4711"}) {
+    EXPECT_EQ(server_->stdout_text().find(value), std::string::npos) << value;
+    EXPECT_EQ(server_->stderr_text().find(value), std::string::npos) << value;
+  }
   // The name is free again.
   create("users", json::object{{"username", "erasable.person"},
                                {"email", "new@example.com"},
