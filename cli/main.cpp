@@ -24,6 +24,7 @@
 #include "cli/schema_command.h"
 #include "cli/serve_command.h"
 #include "cli/verify_command.h"
+#include "events/entity_catalog.h"
 #include "folio_version.h"  // generated: cmake/WriteVersion.cmake
 #include "store/store_error.h"
 
@@ -123,6 +124,10 @@ int main(int argc, char** argv) {
   if (command == subcommands().end()) {
     std::cerr << "folio: unknown command '" << args[i] << "'\n\n";
     print_usage(std::cerr);
+    return 2;
+  }
+  if (const auto wrong = folio::events::personal_fields_config_error(); !wrong.empty()) {
+    std::cerr << "folio: FOLIO_PERSONAL_FIELDS: " << wrong << "\n";
     return 2;
   }
   try {

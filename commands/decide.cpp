@@ -57,7 +57,7 @@ events::NewEvent decide_erase(const EntitySpec& spec, const FieldMap& current,
       fields.emplace(field.name, std::string(events::kErasedMarker));
     }
   }
-  if (spec.field("is_active")) fields.emplace("is_active", false);
+  if (spec.type == "user") fields.emplace("is_active", false);  // the person is gone
   return make_event(projections::erased_event(spec), fields);
 }
 

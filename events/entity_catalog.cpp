@@ -1,5 +1,6 @@
 #include "events/entity_catalog.h"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -159,12 +160,52 @@ std::vector<EntitySpec> make_catalog() {
   return all;
 }
 
+// What is wrong with FOLIO_PERSONAL_FIELDS ("" = nothing), found while building the catalog.
+std::string personal_fields_error;
+
+// Marks the free-text fields FOLIO_PERSONAL_FIELDS names ("portfolio.owner,program.
+// business_sponsor") personal. Only text fields that are not unique: an erased value is
+// the marker, which a unique column could hold once.
+void mark_configured_personal_fields(std::vector<EntitySpec>& all) {
+  const char* configured = std::getenv("FOLIO_PERSONAL_FIELDS");
+  std::string_view rest = configured ? configured : "";
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    if (item.empty()) continue;
+    const auto dot = item.find('.');
+    FieldSpec* field = nullptr;
+    for (auto& spec : all) {
+      if (dot == std::string_view::npos || spec.type != item.substr(0, dot)) continue;
+      for (auto& f : spec.fields) {
+        if (f.name == item.substr(dot + 1)) field = &f;
+      }
+    }
+    if (!field || field->kind != K::text || field->unique) {
+      personal_fields_error += (personal_fields_error.empty() ? "" : "; ") + std::string(item) +
+                               " is not a non-unique text field (entity_type.field)";
+      continue;
+    }
+    field->personal = true;
+  }
+}
+
 const std::vector<EntitySpec>& catalog() {
-  static const std::vector<EntitySpec> all = make_catalog();
+  static const std::vector<EntitySpec> all = [] {
+    auto made = make_catalog();
+    mark_configured_personal_fields(made);
+    return made;
+  }();
   return all;
 }
 
 }  // namespace
+
+std::string personal_fields_config_error() {
+  catalog();
+  return personal_fields_error;
+}
 
 bool EntitySpec::has_personal_fields() const {
   for (const auto& f : fields) {

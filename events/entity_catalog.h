@@ -80,7 +80,8 @@ struct EntitySpec {
   ScopeKind scope = ScopeKind::organisation;
 
   const FieldSpec* field(std::string_view name) const;
-  // Does it name a data subject (users, workers): FieldSpec::personal.
+  // Does it hold personal values (users, workers, and the fields FOLIO_PERSONAL_FIELDS
+  // names): FieldSpec::personal.
   bool has_personal_fields() const;
 };
 
@@ -89,6 +90,11 @@ std::span<const EntitySpec> all_entities();
 const EntitySpec* find_entity_by_type(std::string_view type);
 const EntitySpec* find_entity_by_collection(std::string_view collection);
 const EntitySpec& entity(std::string_view type);  // throws std::out_of_range
+
+// Free-text fields an operator considers personal are named in the environment variable
+// FOLIO_PERSONAL_FIELDS ("portfolio.owner,program.business_sponsor"; non-unique text fields
+// only), read once. What is wrong with it, or "" (folio checks it before any command).
+std::string personal_fields_config_error();
 
 // Fields of other entities that reference `type` (for "delete refused while children
 // exist"), as (entity, field) pairs.

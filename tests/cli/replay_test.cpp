@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <map>
 #include <thread>
 
@@ -270,6 +271,14 @@ TEST_P(ReplayCommand, EraseLeavesMarkersThatReplayAndVerifyAgreeWith) {
   const std::string old_name = std::get<std::string>(worker.fields.at("name"));
 
   EXPECT_EQ(run_folio(db_->url(), {"erase", "worker", worker.id}).exit_code, 2);  // no reason
+  // FOLIO_PERSONAL_FIELDS may name only non-unique text fields: anything else stops folio.
+  ::setenv("FOLIO_PERSONAL_FIELDS", "portfolio.name,project.colour", 1);
+  const auto misconfigured = run_folio(db_->url(), {"erase", "worker", worker.id, "--reason", "x"});
+  ::unsetenv("FOLIO_PERSONAL_FIELDS");
+  EXPECT_EQ(misconfigured.exit_code, 2);
+  EXPECT_NE(misconfigured.err.find("portfolio.name is not a non-unique text field"),
+            std::string::npos)
+      << misconfigured.err;
   EXPECT_EQ(run_folio(db_->url(), {"erase", "project", worker.id, "--reason", "x"}).exit_code, 2);
   EXPECT_EQ(run_folio(db_->url(), {"erase", "worker", user_uuid(98), "--reason", "x"}).exit_code,
             1);

@@ -3,6 +3,7 @@
 // global order (GET /api/v1/changes), filtered by time, user and entity type.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "tests/http/http_fixture.h"
@@ -302,6 +303,42 @@ TEST_P(HttpAuditQueries, ErasureReplacesAPersonsValuesEverywhereAndEndsTheirAcce
   create("users", json::object{{"username", "erasable.person"},
                                {"email", "new@example.com"},
                                {"password", "a long password"}});
+}
+
+// Free-text fields an operator names in FOLIO_PERSONAL_FIELDS are sealed and erasable too.
+TEST_P(HttpAuditQueries, FieldsNamedPersonalInTheConfigurationAreSealedAndErasable) {
+  server_.reset();
+  ::setenv("FOLIO_PERSONAL_FIELDS", "portfolio.owner,program.business_sponsor", 1);
+  start_server({db_->url(), {}, true});
+  ::unsetenv("FOLIO_PERSONAL_FIELDS");
+  const auto portfolio = create("portfolios", json::object{{"name", "North"},
+                                                           {"description", "the north"},
+                                                           {"owner", "Ada Lovelace"},
+                                                           {"reporting_start_date", "2026-01-01"},
+                                                           {"reporting_end_date", "2026-12-31"}});
+  EXPECT_EQ(portfolio.at("owner"), "Ada Lovelace");  // read back in plain text
+  {
+    auto store = db_->open_store();
+    const auto events = store->read_stream("portfolio-" + id_of(portfolio));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].payload.find("Ada Lovelace"), std::string::npos);
+    EXPECT_NE(events[0].payload.find("the north"), std::string::npos);  // not named: plain
+  }
+  const std::string url = "/api/v1/portfolios/" + id_of(portfolio);
+  const auto erased = admin_.post(url + "/erasure", json::object{{"reason", "asked"}});
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  EXPECT_EQ(erased.object().at("owner"), "[erased]");
+  EXPECT_EQ(erased.object().at("name"), "North");
+  const auto text = json::serialize(history("portfolios", id_of(portfolio)));
+  EXPECT_EQ(text.find("Ada Lovelace"), std::string::npos) << text;
+  // Entities with no personal field have no erasure.
+  const auto worker_type =
+      create("worker-types", json::object{{"type", "T"}, {"description", "d"}});
+  EXPECT_EQ(admin_
+                .post("/api/v1/worker-types/" + id_of(worker_type) + "/erasure",
+                      json::object{{"reason", "x"}})
+                .status,
+            404);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HttpAuditQueries,
