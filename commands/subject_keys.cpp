@@ -4,6 +4,7 @@
 
 #include "events/payload_codec.h"
 #include "events/sealed_value.h"
+#include "projections/entity_state.h"
 
 namespace folio::commands {
 
@@ -26,7 +27,7 @@ constexpr const char* kForgetTokens = "DELETE FROM auth_tokens WHERE user_id = $
 
 void forget_subject(store::Transaction& tx, const events::EntitySpec& spec, const std::string& id,
                     const std::string& username) {
-  const std::vector<store::SqlValue> stream{std::string(spec.type) + "-" + id};
+  const std::vector<store::SqlValue> stream{projections::stream_id_of(spec, id)};
   tx.execute(kForgetKey, stream);
   const std::vector<store::SqlValue> entity{id};
   tx.execute(kForgetAnswers, entity);
