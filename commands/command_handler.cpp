@@ -779,7 +779,6 @@ Outcome CommandHandler::erase(const CommandContext& context, const EraseSubject&
   if (reason_length < 1 || reason_length > 1000 || command.reason.find('\0') != std::string::npos) {
     return Outcome::invalid("reason", "is required: 1 to 1000 characters of UTF-8 text");
   }
-  bool erased = false;
   Outcome outcome = run(context, [&](Transaction& tx) -> Outcome {
     const auto current = projections::load_entity(tx, spec, command.id);
     if (!current) return missing();
@@ -792,11 +791,12 @@ Outcome CommandHandler::erase(const CommandContext& context, const EraseSubject&
     if (auto failed = write(tx, context, spec, after, current->version, event, "", {})) {
       return *failed;
     }
-    erased = true;
     return Outcome::success(std::move(after), false);
   });
   // Old row versions and freed pages may still hold the values: have the store purge them.
-  if (outcome.ok() && erased) store_.purge_freed_space(tables_holding_subjects(spec));
+  // Also when the subject was erased already, so that running the erasure again completes
+  // a purge that a crash (or a lost connection) cut short after the commit.
+  if (outcome.ok()) store_.purge_freed_space(tables_holding_subjects(spec));
   return outcome;
 }
 

@@ -57,6 +57,7 @@ void PgEventStore::purge_freed_space(const std::vector<std::string>& tables) {
       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
       " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < $1::timestamptz";
   auto connection = acquire();
+  const ReleaseOnExit release_on_exit{this, connection};  // also when VACUUM is refused
   try {
     pqxx::nontransaction vacuum(*connection);
     const auto since = vacuum.exec1("SELECT clock_timestamp()::text")[0].as<std::string>();
@@ -69,7 +70,6 @@ void PgEventStore::purge_freed_space(const std::vector<std::string>& tables) {
     throw StoreUnavailable(std::string("lost PostgreSQL while purging after an erasure: ") +
                            e.what());
   }
-  release(std::move(connection));
 }
 
 std::unique_ptr<pqxx::connection> PgEventStore::connect() const {
@@ -219,13 +219,7 @@ std::vector<StoreStatistic> PgEventStore::statistics() const {
 
 void PgEventStore::run_unit(Access access, const Work& work) {
   std::unique_ptr<pqxx::connection> connection;
-  struct Release {
-    PgEventStore* store;
-    std::unique_ptr<pqxx::connection>& connection;
-    ~Release() {
-      if (connection) store->release(std::move(connection));
-    }
-  } release_on_exit{this, connection};
+  const ReleaseOnExit release_on_exit{this, connection};
 
   for (int attempt = 1;; ++attempt) {
     if (!connection) connection = acquire();

@@ -37,6 +37,15 @@ class PgEventStore final : public EventStore {
  private:
   std::unique_ptr<pqxx::connection> acquire();
   void release(std::unique_ptr<pqxx::connection> connection);
+  // Gives `connection` (if it still holds one) back to the pool at the end of its scope,
+  // by return or by exception.
+  struct ReleaseOnExit {
+    PgEventStore* store;
+    std::unique_ptr<pqxx::connection>& connection;
+    ~ReleaseOnExit() {
+      if (connection) store->release(std::move(connection));
+    }
+  };
   std::unique_ptr<pqxx::connection> connect() const;
   void run_lazily(pqxx::transaction_base& tx, class PgTransaction& folio_tx, const Work& work);
 

@@ -270,6 +270,35 @@ TEST_P(PersonalData, ErasureLeavesMarkersEverywhereAndNoPlainValueInTheDatabaseF
   EXPECT_EQ(handler_->create(admin, marked.command).kind, Kind::validation);
 }
 
+// A purge cut short (the process died after the erasure committed) leaves freed space
+// holding what was deleted: running the erasure again writes nothing and purges again.
+TEST_P(PersonalData, ErasingAgainPurgesWhatTheFirstPurgeLeft) {
+  World world(*handler_, 0x14000005);
+  SeededRandom random(18);
+  const EntitySpec& workers = spec_of("worker");
+  const auto admin = context_for(user_uuid(0));
+  const EntityState worker = world.create(random, "worker");
+  const Outcome first = handler_->erase(admin, {&workers, worker.id, "left"});
+  ASSERT_TRUE(first.ok());
+
+  // A key row written and deleted after that purge: its bytes stay in freed space (SQLite:
+  // the WAL's page images; PostgreSQL: the dead row version) as an unpurged key would.
+  const std::string left_behind = distinctive("left-behind-key-");
+  const std::vector<store::SqlValue> row{"worker-left-behind", left_behind};
+  store_->transact(store::Access::read_write, [&](store::Transaction& tx) {
+    tx.execute("INSERT INTO subject_keys (stream_id, subject_key) VALUES ($1, $2)", row);
+    return store::Verdict::commit;
+  });
+  run_sql("DELETE FROM subject_keys WHERE stream_id = $1", "worker-left-behind");
+  ASSERT_NE(files_holding(database_files(*store_, *db_), left_behind), std::vector<std::string>{})
+      << "the test needs the deleted row's bytes on disk before the second erasure";
+
+  const Outcome again = handler_->erase(admin, {&workers, worker.id, "left"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.entity.version, first.entity.version);  // no event
+  EXPECT_EQ(files_holding(database_files(*store_, *db_), left_behind), std::vector<std::string>{});
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PersonalData, ::testing::ValuesIn(all_backends()),
                          BackendName());
 
