@@ -4,14 +4,11 @@
 
 #include <stdexcept>
 
+#include "events/sodium_support.h"
+
 namespace folio::commands {
 
-namespace {
-void ensure_sodium() {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready) throw std::runtime_error("libsodium failed to initialise");
-}
-}  // namespace
+using events::ensure_sodium;
 
 PasswordPolicy PasswordPolicy::interactive() {
   return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};

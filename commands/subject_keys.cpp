@@ -69,9 +69,7 @@ events::NewEvent with_personal_fields_sealed(store::Transaction& tx, const event
   if (!spec.has_personal_fields() || event.payload.empty()) return event;
   auto changes = events::decode_payload<events::EntityChanges>(event.payload);
   const bool any = std::any_of(changes.fields.begin(), changes.fields.end(), [&](const auto& f) {
-    const auto* field = spec.field(f.first);
-    const auto* text = std::get_if<std::string>(&f.second);
-    return field && field->personal && text && *text != events::kErasedMarker;
+    return events::needs_sealing(spec, f.first, f.second);
   });
   if (!any) return event;  // e.g. a user's is_active alone: no key needed
   events::seal_personal_fields(spec, subject_key_for(tx, stream_id), stream_id, changes.fields);

@@ -3,9 +3,9 @@
 #include <sodium.h>
 
 #include <array>
-#include <stdexcept>
 
 #include "events/payload_codec.h"
+#include "events/sodium_support.h"
 
 namespace folio::events {
 
@@ -20,18 +20,9 @@ constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
 using Key = std::array<unsigned char, kKeyBytes>;
 
-void ensure_sodium() {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready) throw std::runtime_error("libsodium failed to initialise");
-}
-
 Key key_from_hex(std::string_view hex) {
   Key key{};
-  std::size_t length = 0;
-  if (hex.size() != kKeyBytes * 2 ||
-      sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &length, nullptr) !=
-          0 ||
-      length != kKeyBytes) {
+  if (!from_hex(hex, key.data(), key.size())) {
     throw PayloadDecodeError("a data subject's key is damaged");
   }
   return key;
@@ -54,10 +45,8 @@ std::string new_subject_key() {
   ensure_sodium();
   Key key;
   crypto_aead_xchacha20poly1305_ietf_keygen(key.data());
-  std::string hex(kKeyBytes * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), key.data(), key.size());
+  std::string hex = to_hex(key.data(), key.size());
   sodium_memzero(key.data(), key.size());
-  hex.pop_back();
   return hex;
 }
 
@@ -104,14 +93,18 @@ std::string open_value(std::string_view key_hex, std::string_view stream_id, std
   return plain;
 }
 
+bool needs_sealing(const EntitySpec& spec, const std::string& name, const FieldValue& value) {
+  const auto* field = spec.field(name);
+  const auto* text = std::get_if<std::string>(&value);
+  return field && field->personal && text && *text != kErasedMarker;
+}
+
 void seal_personal_fields(const EntitySpec& spec, std::string_view key_hex,
                           std::string_view stream_id, FieldMap& fields) {
   for (auto& [name, value] : fields) {
-    const auto* field = spec.field(name);
-    auto* text = std::get_if<std::string>(&value);
-    // The erased marker is nobody's data: it stays readable without a key.
-    if (field && field->personal && text && *text != kErasedMarker) {
-      *text = seal_value(key_hex, stream_id, name, *text);
+    if (needs_sealing(spec, name, value)) {
+      auto& text = std::get<std::string>(value);
+      text = seal_value(key_hex, stream_id, name, text);
     }
   }
 }

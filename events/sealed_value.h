@@ -36,7 +36,11 @@ std::string seal_value(std::string_view key_hex, std::string_view stream_id, std
 std::string open_value(std::string_view key_hex, std::string_view stream_id, std::string_view field,
                        std::string_view sealed);
 
-// Seals the personal fields (FieldSpec::personal) of `fields` in place.
+// True when `name` = `value` is to be sealed: a personal field (FieldSpec::personal) holding
+// text other than the erased marker (which is nobody's data and stays readable without a key).
+bool needs_sealing(const EntitySpec& spec, const std::string& name, const FieldValue& value);
+
+// Seals the values of `fields` that need it (needs_sealing) in place.
 void seal_personal_fields(const EntitySpec& spec, std::string_view key_hex,
                           std::string_view stream_id, FieldMap& fields);
 

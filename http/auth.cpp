@@ -4,6 +4,7 @@
 
 #include "commands/access.h"
 #include "commands/passwords.h"
+#include "events/sodium_support.h"
 #include "events/timestamp.h"
 
 namespace folio::http {
@@ -44,15 +45,13 @@ bool iequals_prefix(std::string_view text, std::string_view prefix) {
 std::string sha256_hex(std::string_view text) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
+  return events::to_hex(digest, sizeof digest);
 }
 
 AuthService::AuthService(store::EventStore& store, std::chrono::seconds token_lifetime,
                          LoginLimits login_limits)
     : store_(store), token_lifetime_(token_lifetime), throttle_(store, login_limits) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  events::ensure_sodium();
 }
 
 LoginAnswer AuthService::log_in(const std::string& username, const std::string& password,

@@ -3,7 +3,8 @@
 #include <sodium.h>
 
 #include <array>
-#include <stdexcept>
+
+#include "events/sodium_support.h"
 
 namespace folio::store {
 
@@ -58,8 +59,7 @@ std::string canonical_event_bytes(const events::RecordedEvent& e) {
 }
 
 std::string chain_hash(std::string_view previous, std::string_view data) {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready) throw std::runtime_error("libsodium failed to initialise");
+  events::ensure_sodium();
   static constexpr std::array<unsigned char, kHashBytes> kZero{};
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "events/sodium_support.h"
+
 namespace folio::store {
 
 namespace {
@@ -20,24 +22,12 @@ constexpr const char* kPublicHeader = "folio-ed25519-public-key v1";
 constexpr const char* kStatementPrefix = "folio-head v1 ";
 constexpr const char* kSignatureField = " signature=";
 
-void ensure_sodium() {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready) throw std::runtime_error("libsodium failed to initialise");
-}
-
-std::string to_hex(const unsigned char* bytes, std::size_t size) {
-  std::string hex(size * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), bytes, size);
-  hex.pop_back();
-  return hex;
-}
+using events::ensure_sodium;
+using events::to_hex;
 
 template <std::size_t N>
 bool from_hex(const std::string& hex, std::array<unsigned char, N>& out) {
-  std::size_t length = 0;
-  return hex.size() == N * 2 &&
-         sodium_hex2bin(out.data(), N, hex.data(), hex.size(), nullptr, &length, nullptr) == 0 &&
-         length == N;
+  return events::from_hex(hex, out.data(), N);
 }
 
 // Creates `path` with `mode`, refusing to replace a file, and writes `text`.
