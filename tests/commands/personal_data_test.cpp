@@ -270,6 +270,45 @@ TEST_P(PersonalData, ErasureLeavesMarkersEverywhereAndNoPlainValueInTheDatabaseF
   EXPECT_EQ(handler_->create(admin, marked.command).kind, Kind::validation);
 }
 
+// A 409's body (the current state and every change since the client's version) is built
+// from the same fold: after an erasure it shows markers, never a value the subject had.
+TEST_P(PersonalData, AConflictAfterAnErasureShowsOnlyMarkers) {
+  World world(*handler_, 0x14000006);
+  SeededRandom random(19);
+  const EntitySpec& workers = spec_of("worker");
+  const auto admin = context_for(user_uuid(0));
+  const EntityState worker = world.create(random, "worker");
+  const std::string renamed = distinctive("renamed-worker-");
+  const FieldMap rename{{"name", renamed}};
+  ASSERT_TRUE(
+      handler_->update(admin, UpdateEntity{&workers, worker.id, worker.version, rename}).ok());
+  ASSERT_TRUE(handler_->erase(admin, {&workers, worker.id, "asked"}).ok());
+
+  const FieldMap stale_edit{{"name", std::string("a later name")}};
+  const Outcome outcome =
+      handler_->update(admin, UpdateEntity{&workers, worker.id, worker.version, stale_edit});
+  ASSERT_EQ(outcome.kind, Kind::conflict);
+  const commands::ConflictInfo& conflict = outcome.conflict;
+  ASSERT_TRUE(conflict.current_state);
+  const events::FieldValue marker{std::string(events::kErasedMarker)};
+  EXPECT_EQ(conflict.current_state->fields.at("name"), marker);
+  EXPECT_EQ(conflict.current_state->fields.at("external_id"), marker);
+  ASSERT_EQ(conflict.changes_since.size(), 2u);  // the rename and the erasure
+  const std::vector<std::string> had{std::get<std::string>(worker.fields.at("name")),
+                                     std::get<std::string>(worker.fields.at("external_id")),
+                                     renamed};
+  for (const auto& entry : conflict.changes_since) {
+    for (const auto& [name, change] : entry.changes) {
+      for (const auto* value : {&change.from, &change.to}) {
+        const auto* text = std::get_if<std::string>(value);
+        if (!text) continue;
+        for (const auto& old : had) EXPECT_NE(*text, old) << entry.event_type << " " << name;
+      }
+    }
+  }
+  EXPECT_EQ(conflict.changes_since.front().changes.at("name").to, marker);
+}
+
 // A purge cut short (the process died after the erasure committed) leaves freed space
 // holding what was deleted: running the erasure again writes nothing and purges again.
 TEST_P(PersonalData, ErasingAgainPurgesWhatTheFirstPurgeLeft) {
