@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -45,9 +46,10 @@ constexpr const char* kServeUsage =
     "  --listen HOST:PORT     address to listen on (default $FOLIO_LISTEN, else\n"
     "                         127.0.0.1:8080; port 0 picks a free port)\n"
     "  --workers N            threads serving connections, each running its requests to\n"
-    "                         the end (default 8, at most 256); as many store connections\n"
-    "                         (PostgreSQL: twice as many, one per thread for its pipelined\n"
-    "                         reads) and as many threads for slow work (password hashing)\n"
+    "                         the end (default: one per CPU, at least 2; at most 256); as\n"
+    "                         many threads for slow work (password hashing), and a store\n"
+    "                         pool of N connections, at least 8 (PostgreSQL: plus one per\n"
+    "                         thread for its pipelined reads)\n"
     "  --max-connections N    open connections; beyond, new ones are answered 503\n"
     "                         (default 1024)\n"
     "  --queue N              slow requests (logins, password changes) waiting for a\n"
@@ -203,6 +205,16 @@ std::string default_web_root() {
   return FOLIO_DEFAULT_WEB_ROOT;
 }
 
+// One event loop per CPU: more only take turns on the same cores (on 2 vCPUs, 8 loops
+// served 23,000 GETs/s on PostgreSQL and 2 loops 37,000, docs/benchmarks.md 2026-12-05).
+// At least 2, so that one request blocking its loop (a long list) never holds up all.
+int default_workers() {
+  return static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+}
+// The store's pool also serves the slow-request threads and the background followers (log
+// sealer, utilisation, catch-up), so it does not shrink with the loops.
+constexpr int kMinStoreConnections = 8;
+
 }  // namespace
 
 // The IP addresses of --trusted-proxies, as the server prints them; throws
@@ -231,7 +243,7 @@ http::LoginLimits parse_login_limits(const std::string& text) {
 
 int run_serve_command(const CliContext& context) {
   std::string listen = env_or("FOLIO_LISTEN", "127.0.0.1:8080");
-  std::string workers = "8";
+  std::string workers = std::to_string(default_workers());
   std::string max_connections = "1024";
   std::string queue = "1024";
   std::string group_commits = "1";
@@ -295,7 +307,7 @@ int run_serve_command(const CliContext& context) {
     options.workers = parse_number(workers, 1, 256);
     options.max_connections = parse_number(max_connections, 1, 1000000);
     options.max_queued = static_cast<std::size_t>(parse_number(queue, 1, 1000000));
-    store_options.connections = options.workers;
+    store_options.connections = std::max(options.workers, kMinStoreConnections);
     options.pipelined_reads = pipelined_reads;
     options.pipelined_writes = pipelined_writes;
     limits = parse_login_limits(login_limits);
