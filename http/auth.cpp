@@ -15,10 +15,13 @@ using store::SqlValue;
 using store::Transaction;
 using store::Verdict;
 
-// The user by name regardless of letter case (the unique index is on lower(username)).
+// The user by name regardless of letter case, through the unique index on lower(username),
+// which leaves out erased names (events::kErasedMarker, migration 0011): so must the query,
+// or both databases scan every user.
 constexpr const char* kCredentials =
     "SELECT u.id, c.password_hash FROM users u JOIN user_credentials c ON c.user_id = u.id"
-    " WHERE lower(u.username) = lower(CAST($1 AS TEXT)) AND u.deleted = 0 AND u.is_active = 1";
+    " WHERE lower(u.username) = lower(CAST($1 AS TEXT)) AND u.deleted = 0 AND u.is_active = 1"
+    " AND u.username <> '[erased]'";
 constexpr const char* kInsertToken =
     "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at)"
     " VALUES ($1, $2, $3, $4)";

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "events/sealed_value.h"
+
 namespace folio::projections {
 
 namespace {
@@ -87,6 +89,13 @@ ReadModelSql build_sql(const EntitySpec& spec, const std::string& table) {
     for (std::size_t i = 0; i < fields.size(); ++i) {
       condition += " AND " + compared_column(spec, fields[i]) + " = " +
                    compared_value(spec, fields[i], i + 2);
+      // Erased values are unique to nobody: the unique index leaves them out (migration
+      // 0011), and only a query that leaves them out too can use that index.
+      const auto* field = spec.field(fields[i]);
+      if (field && field->personal) {
+        condition +=
+            " AND " + std::string(fields[i]) + " <> '" + std::string(events::kErasedMarker) + "'";
+      }
     }
     sql.find_other.emplace_back(
         fields, "SELECT id FROM " + table + " WHERE " + condition + " ORDER BY id LIMIT 1");
