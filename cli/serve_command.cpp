@@ -423,7 +423,9 @@ int run_serve_command(const CliContext& context) {
     context.out << "The web console is not built (" << web_root << " is missing): run "
                 << "scripts/build.sh, or `npm ci && npm run build` in web/." << std::endl;
   }
-  spdlog::info(R"({{"event":"listening","address":"http://{}:{}"}})", options.host, server.port());
+  spdlog::info(
+      R"({{"event":"listening","address":"http://{}:{}","workers":{},"store_connections":{}}})",
+      options.host, server.port(), options.workers, store_options.connections);
   flush_logging();
   notify_service_manager("READY=1");  // a Type=notify systemd service starts now
   server.run();
