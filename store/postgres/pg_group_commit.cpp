@@ -280,7 +280,12 @@ PgGroupCommit::BatchAnswer PgGroupCommit::send(std::vector<GroupWrite*>& batch,
     } else if (status == PGRES_PIPELINE_ABORTED) {
       statement_failed = true;  // skipped after an earlier member's error
     } else {
-      if (!connection.usable()) {
+      // An error the server sent (it carries an SQLSTATE) aborts the batch's transaction
+      // before its Sync, so nothing can have committed, even when the server closed the
+      // connection right after it (57P01: the backend was terminated). An error libpq made
+      // up for a lost connection has none: the batch may then have committed meanwhile.
+      const bool from_server = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) != nullptr;
+      if (!connection.usable() && !from_server) {
         return {statement_failed ? Outcome::run_alone : Outcome::in_doubt, connection.error()};
       }
       if (!statement_failed) error = PQresultErrorMessage(result.get());
