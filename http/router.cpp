@@ -756,6 +756,14 @@ Response guarded(const std::string& request_id, RouteInfo& info, Answer&& answer
                          "again.");
     r.set(beast_http::field::retry_after, "5");
     return r;
+  } catch (const store::PurgeIncomplete& e) {
+    log_failure("erasure_purge_incomplete", request_id, info, e);
+    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
+                         "The erasure is recorded, but a transaction older than it was still "
+                         "open, so old values may remain in the database files. Run the "
+                         "erasure again once it has ended to complete it.");
+    r.set(beast_http::field::retry_after, "5");
+    return r;
   } catch (const store::StoreUnavailable& e) {
     log_failure("store_unavailable", request_id, info, e);
     Response r = problem(status::service_unavailable, "unavailable", "Unavailable",

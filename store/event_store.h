@@ -217,7 +217,10 @@ class EventStore {
   // After rows holding personal values were rewritten or deleted (erasure), makes sure no
   // copy of the old bytes stays in the database's files: SQLite zeroes freed content as it
   // goes (secure_delete) and here checkpoints and truncates its WAL; PostgreSQL rewrites
-  // `tables` (VACUUM FULL), which drops their dead row versions. Throws StoreUnavailable.
+  // `tables` (VACUUM FULL), which drops their dead row versions. Both first wait up to
+  // StoreOptions::purge_wait for transactions older than the call; throws StoreUnavailable
+  // when some were still open then (the purge is incomplete: call it again once they end),
+  // or when the database cannot be reached.
   virtual void purge_freed_space(const std::vector<std::string>& tables) = 0;
 
   // Figures of this store's own machinery (PostgreSQL: group commit, pipelined reads, the
@@ -282,6 +285,10 @@ struct StoreOptions {
   // request with 503 instead of holding it forever. 0: no limit (the server's setting).
   // A statement_timeout in the URL's own `options` wins.
   std::chrono::milliseconds statement_timeout{0};
+  // How long purge_freed_space (after an erasure) waits for transactions that began before
+  // it: what their snapshots can still see stays in the files (PostgreSQL's VACUUM FULL
+  // keeps it; SQLite's WAL cannot be emptied under an old reader).
+  std::chrono::milliseconds purge_wait{30000};
 };
 
 // Opens the store named by a database URL:

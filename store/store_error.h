@@ -28,6 +28,15 @@ class StoreOutcomeUnknown : public StoreUnavailable {
   using StoreUnavailable::StoreUnavailable;
 };
 
+// After an erasure was committed, its purge of freed space (EventStore::purge_freed_space)
+// could not finish: a transaction older than the erasure was still open. Old values may
+// still be in the database files; running the erasure again completes the purge. HTTP
+// answers 503 and says so.
+class PurgeIncomplete : public StoreUnavailable {
+ public:
+  using StoreUnavailable::StoreUnavailable;
+};
+
 // The database answered but its contents or schema are not what Folio wrote
 // (missing tables, undecodable rows, a broken file).
 class StoreCorrupt : public StoreError {

@@ -50,25 +50,41 @@ void PgEventStore::purge_freed_space(const std::vector<std::string>& tables) {
   // A rewrite into new files: the old ones, dead row versions included, are truncated at
   // commit. Brief ACCESS EXCLUSIVE locks on small tables (users, workers, keys).
   // A transaction that began before the erasure may still see the old row versions, and
-  // VACUUM FULL copies what any snapshot can still see: wait (up to 30 s) until every
-  // transaction of this database that began before now has ended. Sessions of other roles
-  // show no backend_xmin without pg_read_all_stats, and are not waited for.
+  // VACUUM FULL copies what any snapshot can still see: wait (StoreOptions::purge_wait)
+  // until every transaction of this database that began before now has ended. Sessions of
+  // other roles show no backend_xmin without pg_read_all_stats, and are not waited for.
   static constexpr const char* kOlderSnapshots =
       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
       " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < $1::timestamptz";
   auto connection = acquire();
   const ReleaseOnExit release_on_exit{this, connection};  // also when VACUUM is refused
+  std::int64_t older = 0;
   try {
     pqxx::nontransaction vacuum(*connection);
     const auto since = vacuum.exec1("SELECT clock_timestamp()::text")[0].as<std::string>();
-    for (int waited_ms = 0; waited_ms < 30000; waited_ms += 50) {
-      if (vacuum.exec_params1(kOlderSnapshots, since)[0].as<std::int64_t>() == 0) break;
+    const auto deadline = std::chrono::steady_clock::now() + options_.purge_wait;
+    for (;;) {
+      older = vacuum.exec_params1(kOlderSnapshots, since)[0].as<std::int64_t>();
+      if (older == 0 || std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    for (const auto& table : tables) vacuum.exec0("VACUUM FULL " + vacuum.quote_name(table));
+    // Not while they are open: VACUUM FULL would keep what they see anyway, and it would
+    // wait for the locks of any that read these tables, with every later query of the
+    // tables (logins) queued behind it.
+    if (older == 0) {
+      for (const auto& table : tables) vacuum.exec0("VACUUM FULL " + vacuum.quote_name(table));
+    }
   } catch (const pqxx::broken_connection& e) {
     throw StoreUnavailable(std::string("lost PostgreSQL while purging after an erasure: ") +
                            e.what());
+  }
+  if (older > 0) {
+    throw PurgeIncomplete(std::to_string(older) +
+                          " transaction(s) older than the erasure were still open after " +
+                          std::to_string(options_.purge_wait.count()) +
+                          " ms: old row versions they can see may still be in the database "
+                          "files; the erasure itself is committed: run it again once they "
+                          "have ended");
   }
 }
 

@@ -243,17 +243,25 @@ void SqliteEventStore::release_reader(std::unique_ptr<SqliteConnection> connecti
 
 void SqliteEventStore::purge_freed_space(const std::vector<std::string>& /*tables*/) {
   // secure_delete zeroed what the unit freed; the WAL may still hold earlier page images.
-  // TRUNCATE waits (busy timeout) for writers, copies every frame back and empties the file;
-  // a reader still on an old snapshot keeps it from finishing, so try a few times.
+  // TRUNCATE waits (busy handler) for writers and for readers of older snapshots, copies
+  // every frame back and empties the file. A reader that stays on an old snapshot keeps it
+  // from finishing: try again until StoreOptions::purge_wait has passed.
   static constexpr const char* kCheckpoint = "PRAGMA wal_checkpoint(TRUNCATE)";
   SqliteConnection connection(path_);
-  for (int attempt = 1;; ++attempt) {
+  // Short busy waits, so that the deadline below bounds the whole (the connection's own
+  // timeout is 10 s per attempt).
+  connection.exec_script("PRAGMA busy_timeout = 100");
+  const auto deadline = std::chrono::steady_clock::now() + options_.purge_wait;
+  for (;;) {
     {
       Statement checkpoint = connection.prepare(kCheckpoint);
       if (checkpoint.step() && checkpoint.int64(0) == 0) return;  // 1: blocked
     }
-    if (attempt >= 20) {
-      throw StoreUnavailable("the WAL could not be emptied after an erasure: a reader held it");
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw PurgeIncomplete("a reader of a snapshot older than the erasure was still open after " +
+                            std::to_string(options_.purge_wait.count()) +
+                            " ms: the WAL, which may hold the old values, could not be emptied;"
+                            " the erasure itself is committed: run it again once it has ended");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
+#include <thread>
 
 #include "events/payload_codec.h"
 #include "events/sealed_value.h"
@@ -336,6 +338,72 @@ TEST_P(PersonalData, ErasingAgainPurgesWhatTheFirstPurgeLeft) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again.entity.version, first.entity.version);  // no event
   EXPECT_EQ(files_holding(database_files(*store_, *db_), left_behind), std::vector<std::string>{});
+}
+
+// Holds a read transaction with a snapshot taken now on its own store, until released.
+// PostgreSQL: REPEATABLE READ, so that the snapshot (backend_xmin) outlives the statement.
+class OlderReader {
+ public:
+  explicit OlderReader(const TestDatabase& db) : store_(db.open_store()) {
+    auto snapshot_taken = taken_.get_future();
+    thread_ = std::thread([this] {
+      const bool postgres = store_->dialect() != "sqlite";
+      store_->transact(postgres ? store::Access::read_write : store::Access::read_only,
+                       [&](store::Transaction& tx) {
+                         if (postgres)
+                           tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", {});
+                         tx.query("SELECT count(*) FROM workers", {});
+                         taken_.set_value();
+                         release_.get_future().wait();
+                         return store::Verdict::rollback;
+                       });
+    });
+    snapshot_taken.wait();
+  }
+  ~OlderReader() { end(); }
+  void end() {
+    if (!thread_.joinable()) return;
+    release_.set_value();
+    thread_.join();
+  }
+
+ private:
+  std::unique_ptr<store::EventStore> store_;
+  std::promise<void> taken_, release_;
+  std::thread thread_;
+};
+
+// An older reader keeps the purge from finishing: the erasure is committed, and the caller
+// hears that the purge is not complete instead of an answer that all is gone.
+TEST_P(PersonalData, AnErasureWhosePurgeAnOlderReaderHoldsSaysSoAndErasingAgainCompletesIt) {
+  World world(*handler_, 0x14000006);
+  SeededRandom random(19);
+  const EntitySpec& workers = spec_of("worker");
+  const auto admin = context_for(user_uuid(0));
+  const EntityState worker = world.create(random, "worker");
+
+  store::StoreOptions impatient;
+  impatient.purge_wait = std::chrono::milliseconds(300);
+  auto impatient_store = db_->open_store(impatient);
+  CommandHandler impatient_handler(*impatient_store, commands::PasswordPolicy::fast_for_tests());
+  OlderReader reader(*db_);
+  try {
+    impatient_handler.erase(admin, {&workers, worker.id, "held"});
+    ADD_FAILURE() << "the erasure reported a complete purge while an older reader was open";
+  } catch (const store::PurgeIncomplete& e) {
+    EXPECT_NE(std::string(e.what()).find("run it again"), std::string::npos) << e.what();
+  }
+  const auto erased = projections::fold(workers, worker.id, stream_of(*store_, workers, worker.id));
+  for (const auto& [name, value] : personal_values(workers, worker)) {
+    EXPECT_EQ(erased.fields.at(name), events::FieldValue(std::string(events::kErasedMarker)))
+        << name;
+  }
+
+  reader.end();
+  // With the usual wait: on PostgreSQL, tests running beside this one hold transactions too.
+  const Outcome again = handler_->erase(admin, {&workers, worker.id, "held"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.entity.version, erased.version);  // no second event
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PersonalData, ::testing::ValuesIn(all_backends()),
