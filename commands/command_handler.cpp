@@ -49,6 +49,13 @@ std::string password_hash_for(const FieldMap& fields, const PasswordPolicy& poli
   return hash_password(std::get<std::string>(it->second), policy);
 }
 
+projections::StreamRangeReader stream_reader(Transaction& tx, const EntitySpec& spec,
+                                             const std::string& id) {
+  return [&tx, stream = projections::stream_id_of(spec, id)](std::int64_t from, std::int64_t to) {
+    return tx.read_stream(stream, from, to);
+  };
+}
+
 Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
                  std::int64_t expected, const std::optional<EntityState>& current,
                  const FieldMap& attempted) {
@@ -61,12 +68,11 @@ Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
   c.current_version = current ? current->version : 0;
   if (current && !current->deleted) c.current_state = current;
   c.attempted_changes = without_write_only(spec, attempted);
-  const auto events = tx.read_stream(projections::stream_id_of(spec, id));
   // After a deletion the list always ends with it, even for a client that sends the
   // version the deletion produced (or a later one).
   std::int64_t since = expected < INT64_MAX ? expected + 1 : INT64_MAX;  // no overflow
   if (current && current->deleted) since = std::min(since, current->version);
-  c.changes_since = projections::history(spec, events, since);
+  c.changes_since = projections::history_since(spec, since, INT64_MAX, stream_reader(tx, spec, id));
   return o;
 }
 
@@ -78,17 +84,16 @@ Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
 std::optional<Outcome> earlier_run(Transaction& tx, const CommandContext& context,
                                    const EntitySpec& spec, const std::string& id,
                                    std::int64_t expected) {
-  if (context.command_id.empty()) return std::nullopt;
-  auto events = tx.read_stream(projections::stream_id_of(spec, id));
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const auto& e = events[i];
-    if (e.stream_version == expected + 1 && e.metadata.command_id == context.command_id &&
-        e.metadata.user_id == context.actor.user_id) {
-      events.resize(i + 1);
-      return Outcome::success(projections::fold(spec, id, events), false);
-    }
+  if (context.command_id.empty() || expected == INT64_MAX) return std::nullopt;
+  const std::string stream = projections::stream_id_of(spec, id);
+  // The one event that write would be first, then (rarely) the stream up to it.
+  const auto next = tx.read_stream(stream, expected + 1, expected + 1);
+  if (next.empty() || next.front().metadata.command_id != context.command_id ||
+      next.front().metadata.user_id != context.actor.user_id) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return Outcome::success(projections::fold(spec, id, tx.read_stream(stream, 1, expected + 1)),
+                          false);
 }
 
 store::EventMetadata metadata_for(const CommandContext& context, const std::string& now) {
@@ -135,14 +140,14 @@ std::vector<std::string> names_of(const FieldMap& fields) {
 std::optional<std::vector<std::int64_t>> disjoint_versions_since(
     Transaction& tx, const EntitySpec& spec, const std::string& id, std::int64_t expected,
     std::int64_t current, const FieldMap& requested) {
-  const auto since = projections::history(
-      spec, tx.read_stream(projections::stream_id_of(spec, id), 1, current), expected + 1);
   std::vector<std::int64_t> versions;
-  for (const auto& entry : since) {
+  for (const auto& event :
+       tx.read_stream(projections::stream_id_of(spec, id), expected + 1, current)) {
+    const FieldMap changed = projections::event_fields(spec, event);
     for (const auto& [name, value] : requested) {
-      if (entry.changes.count(name)) return std::nullopt;
+      if (changed.count(name)) return std::nullopt;
     }
-    versions.push_back(entry.version);
+    versions.push_back(event.stream_version);
   }
   return versions;
 }

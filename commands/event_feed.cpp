@@ -95,18 +95,23 @@ FeedPage read_feed(store::EventStore& store, const TokenCheck& token, const Feed
 
 ChangesPage read_changes(store::EventStore& store, const Actor& actor, const FeedQuery& query) {
   FeedPage page = read_feed(store, actor, query);
-  // Each stream's history once, up to the last of its versions on this page.
-  std::map<std::string, std::int64_t> last_version;
+  // Each stream's history once, over the range of its versions on this page.
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> versions;  // first, last
   for (const auto& event : page.events) {
-    auto& last = last_version[event.stream_id];
-    last = std::max(last, event.stream_version);
+    auto [it, added] =
+        versions.try_emplace(event.stream_id, event.stream_version, event.stream_version);
+    it->second.first = std::min(it->second.first, event.stream_version);
+    it->second.second = std::max(it->second.second, event.stream_version);
   }
   std::map<std::string, std::vector<projections::HistoryEntry>> histories;
   store.transact(store::Access::read_only, [&](store::Transaction& tx) {
     histories.clear();
-    for (const auto& [stream, version] : last_version) {
+    for (const auto& [stream, range] : versions) {
       const auto* spec = events::find_entity_by_type(events::entity_type_of_stream(stream));
-      histories[stream] = projections::history(*spec, tx.read_stream(stream, 1, version));
+      histories[stream] = projections::history_since(
+          *spec, range.first, range.second, [&tx, &stream](std::int64_t from, std::int64_t to) {
+            return tx.read_stream(stream, from, to);
+          });
     }
     return store::Verdict::commit;
   });
@@ -114,7 +119,8 @@ ChangesPage read_changes(store::EventStore& store, const Actor& actor, const Fee
   result.changes.reserve(page.events.size());
   for (auto& event : page.events) {
     const auto& history = histories.at(event.stream_id);
-    auto entry = history.at(static_cast<std::size_t>(event.stream_version - 1));
+    const auto first = versions.at(event.stream_id).first;
+    auto entry = history.at(static_cast<std::size_t>(event.stream_version - first));
     result.changes.push_back({std::move(event), std::move(entry)});
   }
   return result;

@@ -36,8 +36,10 @@ std::int64_t int_field(const FieldMap& fields, std::string_view name) {
 
 void update_derived_fields(const EntitySpec& spec, FieldMap& fields) {
   if (spec.type != "project_phase") return;
-  const auto capital = parse_money(std::get<std::string>(fields["capital_budget"]));
-  const auto expense = parse_money(std::get<std::string>(fields["expense_budget"]));
+  // Absent budgets count as zero: a fold that starts inside a stream (history_since) may
+  // not have seen them yet.
+  const auto capital = parse_money(text_field(fields, "capital_budget"));
+  const auto expense = parse_money(text_field(fields, "expense_budget"));
   fields["total_budget"] = format_money(capital.value_or(0) + expense.value_or(0));
 }
 

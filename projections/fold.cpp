@@ -1,5 +1,8 @@
 #include "projections/fold.h"
 
+#include <algorithm>
+#include <iterator>
+#include <set>
 #include <stdexcept>
 
 #include "events/payload_codec.h"
@@ -102,6 +105,44 @@ std::vector<HistoryEntry> history(const EntitySpec& spec,
     apply_decoded(spec, state, event, kind, changes);
   }
   return entries;
+}
+
+std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t from_version,
+                                        std::int64_t to_version, const StreamRangeReader& read) {
+  from_version = std::max<std::int64_t>(from_version, 1);
+  auto events = read(from_version, to_version);
+  if (events.empty()) return {};
+  // The fields whose "from" values lie before from_version: those changed before the first
+  // creation in the range (a creation starts from nothing).
+  std::set<std::string> needed;
+  for (const auto& event : events) {
+    if (kind_of(spec, event.event_type) == EventKind::created) break;
+    for (const auto& [name, value] : event_fields(spec, event)) {
+      if (spec.field(name)) needed.insert(name);  // not an erasure's reason
+    }
+  }
+  std::vector<events::RecordedEvent> before;  // newest window first
+  std::int64_t window = 8;
+  for (std::int64_t hi = from_version - 1; hi >= 1 && !needed.empty(); window *= 4) {
+    const std::int64_t lo = std::max<std::int64_t>(1, hi - window + 1);
+    auto older = read(lo, hi);
+    for (auto it = older.rbegin(); it != older.rend() && !needed.empty(); ++it) {
+      if (kind_of(spec, it->event_type) == EventKind::created) {
+        needed.clear();
+      } else {
+        for (const auto& [name, value] : event_fields(spec, *it)) needed.erase(name);
+      }
+    }
+    older.insert(older.end(), std::make_move_iterator(before.begin()),
+                 std::make_move_iterator(before.end()));
+    before = std::move(older);
+    hi = lo - 1;
+  }
+  // history() folds from an empty state: every field a reported entry reads was set (or
+  // cleared by a creation) within `before`, so its "from" values are the full fold's.
+  before.insert(before.end(), std::make_move_iterator(events.begin()),
+                std::make_move_iterator(events.end()));
+  return history(spec, before, from_version);
 }
 
 }  // namespace folio::projections

@@ -3,6 +3,8 @@
 // (changes since) and rebuilds, so a read-model row always equals the fold of its stream.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,5 +48,17 @@ EntityState fold(const EntitySpec& spec, const std::string& id,
 std::vector<HistoryEntry> history(const EntitySpec& spec,
                                   const std::vector<events::RecordedEvent>& events,
                                   std::int64_t from_version = 1);
+
+// Reads the events of one stream with from <= stream_version <= to, in order.
+using StreamRangeReader =
+    std::function<std::vector<events::RecordedEvent>(std::int64_t from, std::int64_t to)>;
+
+// history(spec, <the whole stream>, from_version) restricted to versions up to `to_version`,
+// reading only the events it needs: those from `from_version`, and before them back to the
+// last event that set each field they change (or to the entity's creation), in windows that
+// grow by 4x. A conflict on an entity with a long history then costs what changed since,
+// not the length of the stream.
+std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t from_version,
+                                        std::int64_t to_version, const StreamRangeReader& read);
 
 }  // namespace folio::projections

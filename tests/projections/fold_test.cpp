@@ -3,6 +3,7 @@
 #include "projections/fold.h"
 
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "events/payload_codec.h"
 
@@ -138,6 +139,101 @@ TEST(History, ListsEachFieldChangeWithFromAndTo) {
   EXPECT_EQ(since[0].version, 3);
   EXPECT_EQ(since[0].changes.at("description").from, FieldValue{std::string("d")});
   EXPECT_TRUE(history(resource, events, 6).empty());
+}
+
+// A reader over an in-memory stream (versions 1..n) that records the versions it returned.
+struct CountingReader {
+  const std::vector<RecordedEvent>& stream;
+  std::int64_t events_read = 0;
+  StreamRangeReader reader() {
+    return [this](std::int64_t from, std::int64_t to) {
+      std::vector<RecordedEvent> out;
+      for (const auto& e : stream) {
+        if (e.stream_version >= from && e.stream_version <= to) out.push_back(e);
+      }
+      events_read += static_cast<std::int64_t>(out.size());
+      return out;
+    };
+  }
+};
+
+bool same_entries(const std::vector<HistoryEntry>& a, const std::vector<HistoryEntry>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].version != b[i].version || a[i].event_type != b[i].event_type ||
+        a[i].recorded_at != b[i].recorded_at || a[i].user_id != b[i].user_id ||
+        a[i].request_id != b[i].request_id || a[i].changes != b[i].changes) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// history_since reads part of the stream and must answer exactly what the fold of the whole
+// stream answers (a conflict's changes_since, a page of the change feed), whatever the mix of
+// creations, updates that set or clear fields, and deletions.
+RC_GTEST_PROP(HistorySince, EqualsTheHistoryOfTheWholeStream, ()) {
+  const EntitySpec& phase = spec("project_phase");  // derived total_budget
+  const std::vector<std::string> names = {"name", "description", "capital_budget",
+                                          "expense_budget"};
+  const auto length = *rc::gen::inRange<int>(1, 80);
+  std::vector<RecordedEvent> stream;
+  for (int v = 1; v <= length; ++v) {
+    const int kind = v == 1 ? 0 : *rc::gen::inRange(0, 20);  // mostly updates
+    const std::string at = "t" + std::to_string(v);
+    if (kind == 0) {
+      stream.push_back(event(phase, v, "Created",
+                             {{"project_id", std::string("p")},
+                              {"name", std::string("n")},
+                              {"capital_budget", std::string("1.00")},
+                              {"expense_budget", std::string("2.00")}},
+                             at));
+    } else if (kind == 1) {
+      stream.push_back(event(phase, v, "Deleted", {}, at));
+    } else {
+      FieldMap fields;
+      for (const auto& name : names) {
+        const int choice = *rc::gen::inRange(0, 6);
+        if (choice == 0 && name == "description") fields[name] = FieldValue{};  // cleared
+        if (choice == 1)
+          fields[name] = name.ends_with("budget") ? std::string(std::to_string(v) + ".00")
+                                                  : std::string(name + std::to_string(v));
+      }
+      stream.push_back(event(phase, v, "Updated", std::move(fields), at));
+    }
+  }
+  const auto from = *rc::gen::inRange<std::int64_t>(1, length + 2);
+  const auto to = *rc::gen::inRange<std::int64_t>(from - 1, length + 1);
+  const std::vector<RecordedEvent> prefix(stream.begin(),
+                                          stream.begin() + std::min<std::int64_t>(to, length));
+  CountingReader counting{stream};
+  RC_ASSERT(same_entries(history_since(phase, from, to, counting.reader()),
+                         history(phase, prefix, from)));
+}
+
+// The point of it: a conflict over a long stream whose changed field was set just before
+// reads a few events, not the stream.
+TEST(HistorySince, ReadsBackOnlyToWhereTheChangedFieldsWereLastSet) {
+  const EntitySpec& resource = spec("resource");
+  std::vector<RecordedEvent> stream = {
+      event(resource, 1, "Created",
+            {{"name", std::string("A")}, {"resource_type", std::string("labor")}}, "t1")};
+  for (int v = 2; v <= 5000; ++v) {
+    stream.push_back(event(resource, v, "Updated",
+                           {{"description", std::string("d" + std::to_string(v))}}, "t"));
+  }
+  CountingReader recent{stream};
+  const auto entries = history_since(resource, 4999, INT64_MAX, recent.reader());
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].changes.at("description").from, FieldValue{std::string("d4998")});
+  EXPECT_LE(recent.events_read, 2 + 8);  // the range and the first window back
+
+  // A field last set by the creation: back to it, and still exact.
+  stream.push_back(event(resource, 5001, "Updated", {{"name", std::string("B")}}, "t"));
+  CountingReader far{stream};
+  const auto renamed = history_since(resource, 5001, INT64_MAX, far.reader());
+  ASSERT_EQ(renamed.size(), 1u);
+  EXPECT_EQ(renamed[0].changes.at("name").from, FieldValue{std::string("A")});
 }
 
 }  // namespace
