@@ -109,40 +109,49 @@ std::vector<HistoryEntry> history(const EntitySpec& spec,
 
 std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t from_version,
                                         std::int64_t to_version, const StreamRangeReader& read) {
+  constexpr std::int64_t kFirstWindow = 8;
   from_version = std::max<std::int64_t>(from_version, 1);
-  auto events = read(from_version, to_version);
-  if (events.empty()) return {};
+  // One read for the usual case (a field edited again and again): the range and the few
+  // events before it. On PostgreSQL every further window is a round trip.
+  std::int64_t lo = std::max<std::int64_t>(1, from_version - kFirstWindow);
+  auto events = read(lo, to_version);
+  const auto first_reported = std::find_if(events.begin(), events.end(), [&](const auto& e) {
+    return e.stream_version >= from_version;
+  });
+  if (first_reported == events.end()) return {};
   // The fields whose "from" values lie before from_version: those changed before the first
   // creation in the range (a creation starts from nothing).
   std::set<std::string> needed;
-  for (const auto& event : events) {
-    if (kind_of(spec, event.event_type) == EventKind::created) break;
-    for (const auto& [name, value] : event_fields(spec, event)) {
+  for (auto it = first_reported; it != events.end(); ++it) {
+    if (kind_of(spec, it->event_type) == EventKind::created) break;
+    for (const auto& [name, value] : event_fields(spec, *it)) {
       if (spec.field(name)) needed.insert(name);  // not an erasure's reason
     }
   }
-  std::vector<events::RecordedEvent> before;  // newest window first
-  std::int64_t window = 8;
-  for (std::int64_t hi = from_version - 1; hi >= 1 && !needed.empty(); window *= 4) {
-    const std::int64_t lo = std::max<std::int64_t>(1, hi - window + 1);
-    auto older = read(lo, hi);
-    for (auto it = older.rbegin(); it != older.rend() && !needed.empty(); ++it) {
+  // Newest first: strikes off what each event before the range sets, until none is needed.
+  const auto settle = [&](auto newest, auto oldest) {
+    for (auto it = newest; it != oldest && !needed.empty(); ++it) {
       if (kind_of(spec, it->event_type) == EventKind::created) {
         needed.clear();
       } else {
         for (const auto& [name, value] : event_fields(spec, *it)) needed.erase(name);
       }
     }
-    older.insert(older.end(), std::make_move_iterator(before.begin()),
-                 std::make_move_iterator(before.end()));
-    before = std::move(older);
-    hi = lo - 1;
+  };
+  settle(std::make_reverse_iterator(first_reported), events.rend());
+  for (std::int64_t window = kFirstWindow * 4; lo > 1 && !needed.empty(); window *= 4) {
+    const std::int64_t hi = lo - 1;
+    lo = std::max<std::int64_t>(1, hi - window + 1);
+    auto older = read(lo, hi);
+    settle(older.rbegin(), older.rend());
+    older.insert(older.end(), std::make_move_iterator(events.begin()),
+                 std::make_move_iterator(events.end()));
+    events = std::move(older);
   }
   // history() folds from an empty state: every field a reported entry reads was set (or
-  // cleared by a creation) within `before`, so its "from" values are the full fold's.
-  before.insert(before.end(), std::make_move_iterator(events.begin()),
-                std::make_move_iterator(events.end()));
-  return history(spec, before, from_version);
+  // cleared by a creation) in the events before the range, so its "from" values are the
+  // full fold's.
+  return history(spec, events, from_version);
 }
 
 }  // namespace folio::projections
