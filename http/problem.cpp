@@ -34,6 +34,12 @@ Response problem(status code, std::string_view error, std::string_view title,
   return response;
 }
 
+Response unavailable(std::string_view detail, int retry_after_seconds) {
+  Response response = problem(status::service_unavailable, "unavailable", "Unavailable", detail);
+  response.set(beast_http::field::retry_after, std::to_string(retry_after_seconds));
+  return response;
+}
+
 Response validation_problem(const std::vector<commands::FieldError>& errors,
                             std::string_view detail) {
   json::array list;

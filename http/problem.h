@@ -22,6 +22,9 @@ std::string problem_type(std::string_view error);
 Response problem(beast_http::status status, std::string_view error, std::string_view title,
                  std::string_view detail, boost::json::object extra = {});
 
+// 503 unavailable with `detail` and Retry-After: when the client may try again.
+Response unavailable(std::string_view detail, int retry_after_seconds = 5);
+
 // 400 bad_request with `detail`.
 Response bad_request(std::string_view detail);
 

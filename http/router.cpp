@@ -442,10 +442,7 @@ Response healthz(Call& call) {
     call.services.store.stream_version("healthz-check");
     return json_response(status::ok, json::object{{"status", "ok"}});
   } catch (const store::StoreError&) {
-    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
-                         "The store does not answer.");
-    r.set(beast_http::field::retry_after, "5");
-    return r;
+    return unavailable("The store does not answer.");
   }
 }
 
@@ -525,11 +522,10 @@ Response idempotent(Call& call, std::string_view key) {
           {{"Idempotency-Key", "was used before with another request (method, address or body)"}},
           "This Idempotency-Key belongs to another request.");
     case IdempotencyKeys::Claim::Kind::busy: {
-      Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
-                           "A request with this Idempotency-Key is still running; repeat it "
-                           "shortly to get its answer.");
-      r.set(beast_http::field::retry_after, "1");
-      return r;
+      return unavailable(
+          "A request with this Idempotency-Key is still running; repeat it shortly to get its "
+          "answer.",
+          1);
     }
     case IdempotencyKeys::Claim::Kind::claimed:
       break;
@@ -750,26 +746,19 @@ Response guarded(const std::string& request_id, RouteInfo& info, Answer&& answer
     return answer();
   } catch (const store::StoreOutcomeUnknown& e) {
     log_failure("store_outcome_unknown", request_id, info, e);
-    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
-                         "The connection to the store broke while the change was being saved: "
-                         "it may or may not have been saved. Read the entity before you try "
-                         "again.");
-    r.set(beast_http::field::retry_after, "5");
-    return r;
+    return unavailable(
+        "The connection to the store broke while the change was being saved: "
+        "it may or may not have been saved. Read the entity before you try "
+        "again.");
   } catch (const store::PurgeIncomplete& e) {
     log_failure("erasure_purge_incomplete", request_id, info, e);
-    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
-                         "The erasure is recorded, but a transaction older than it was still "
-                         "open, so old values may remain in the database files. Run the "
-                         "erasure again once it has ended to complete it.");
-    r.set(beast_http::field::retry_after, "5");
-    return r;
+    return unavailable(
+        "The erasure is recorded, but a transaction older than it was still "
+        "open, so old values may remain in the database files. Run the "
+        "erasure again once it has ended to complete it.");
   } catch (const store::StoreUnavailable& e) {
     log_failure("store_unavailable", request_id, info, e);
-    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
-                         "The store is not reachable right now. Nothing was written; try again.");
-    r.set(beast_http::field::retry_after, "5");
-    return r;
+    return unavailable("The store is not reachable right now. Nothing was written; try again.");
   } catch (const std::exception& e) {
     log_failure("internal_error", request_id, info, e);
     return problem(status::internal_server_error, "internal", "Internal error",

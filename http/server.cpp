@@ -191,9 +191,7 @@ class Session final : public std::enable_shared_from_this<Session>, public Waiti
   void evict() override { stream_.cancel(); }  // the read ends with operation_aborted
 
   void refuse_overloaded() {
-    Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
-                         "The server has too many connections; try again shortly.");
-    r.set(beast_http::field::retry_after, "1");
+    Response r = unavailable("The server has too many connections; try again shortly.", 1);
     r.keep_alive(false);
     linger_ = true;  // the client's request is unread
     started_ = std::chrono::steady_clock::now();
@@ -283,9 +281,8 @@ class Session final : public std::enable_shared_from_this<Session>, public Waiti
     if (!queued) {
       server_.in_flight.fetch_sub(1);
       server_.services.metrics.record_overload();
-      Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
-                           "The server is overloaded; nothing was written. Try again shortly.");
-      r.set(beast_http::field::retry_after, "1");
+      Response r =
+          unavailable("The server is overloaded; nothing was written. Try again shortly.", 1);
       r.keep_alive(request_.keep_alive());
       write(std::move(r), request_id_, RouteInfo{"overloaded", ""}, method_);
     }
@@ -311,10 +308,9 @@ class Session final : public std::enable_shared_from_this<Session>, public Waiti
   // Writes the head of a live event stream; on_write hands the connection to the hub.
   void start_event_stream(Response head, const RouteInfo& info) {
     if (server_.stopping.load() || !server_.event_streams.has_room()) {
-      Response r = problem(status::service_unavailable, "unavailable", "Unavailable",
-                           "The server carries as many event streams as it can; try again "
-                           "shortly, or read pages of GET /api/v1/events.");
-      r.set(beast_http::field::retry_after, "5");
+      Response r = unavailable(
+          "The server carries as many event streams as it can; try again "
+          "shortly, or read pages of GET /api/v1/events.");
       r.keep_alive(false);
       return write(std::move(r), request_id_, info, method_);
     }

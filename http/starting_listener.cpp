@@ -48,9 +48,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void answer(bool read_whole_request) {
-    response_ = problem(beast_http::status::service_unavailable, "unavailable", "Unavailable",
-                        "The server is starting: its database does not answer yet.");
-    response_.set(beast_http::field::retry_after, "5");
+    response_ = unavailable("The server is starting: its database does not answer yet.");
     response_.set("X-Request-Id",
                   read_whole_request ? request_id_for(parser_.get()) : commands::new_id());
     response_.keep_alive(false);

@@ -8,15 +8,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iterator>
-#include <thread>
 
 #include "events/payload_codec.h"
 #include "events/sealed_value.h"
 #include "projections/fold.h"
 #include "store/log_verifier.h"
 #include "tests/commands/domain_support.h"
+#include "tests/support/held_transaction.h"
 
 namespace folio::testing {
 namespace {
@@ -340,38 +339,18 @@ TEST_P(PersonalData, ErasingAgainPurgesWhatTheFirstPurgeLeft) {
   EXPECT_EQ(files_holding(database_files(*store_, *db_), left_behind), std::vector<std::string>{});
 }
 
-// Holds a read transaction with a snapshot taken now on its own store, until released.
+// A read transaction with a snapshot taken now on its own store, until released.
 // PostgreSQL: REPEATABLE READ, so that the snapshot (backend_xmin) outlives the statement.
-class OlderReader {
- public:
-  explicit OlderReader(const TestDatabase& db) : store_(db.open_store()) {
-    auto snapshot_taken = taken_.get_future();
-    thread_ = std::thread([this] {
-      const bool postgres = store_->dialect() != "sqlite";
-      store_->transact(postgres ? store::Access::read_write : store::Access::read_only,
-                       [&](store::Transaction& tx) {
-                         if (postgres)
-                           tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", {});
-                         tx.query("SELECT count(*) FROM workers", {});
-                         taken_.set_value();
-                         release_.get_future().wait();
-                         return store::Verdict::rollback;
-                       });
-    });
-    snapshot_taken.wait();
-  }
-  ~OlderReader() { end(); }
-  void end() {
-    if (!thread_.joinable()) return;
-    release_.set_value();
-    thread_.join();
-  }
-
- private:
-  std::unique_ptr<store::EventStore> store_;
-  std::promise<void> taken_, release_;
-  std::thread thread_;
-};
+HeldTransaction older_reader(const TestDatabase& db) {
+  const bool postgres = db.backend() == testing::Backend::postgres;
+  return HeldTransaction(db, postgres ? store::Access::read_write : store::Access::read_only,
+                         [postgres](store::Transaction& tx) {
+                           if (postgres) {
+                             tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", {});
+                           }
+                           tx.query("SELECT count(*) FROM workers", {});
+                         });
+}
 
 // An older reader keeps the purge from finishing: the erasure is committed, and the caller
 // hears that the purge is not complete instead of an answer that all is gone.
@@ -386,7 +365,7 @@ TEST_P(PersonalData, AnErasureWhosePurgeAnOlderReaderHoldsSaysSoAndErasingAgainC
   impatient.purge_wait = std::chrono::milliseconds(300);
   auto impatient_store = db_->open_store(impatient);
   CommandHandler impatient_handler(*impatient_store, commands::PasswordPolicy::fast_for_tests());
-  OlderReader reader(*db_);
+  HeldTransaction reader = older_reader(*db_);
   try {
     impatient_handler.erase(admin, {&workers, worker.id, "held"});
     ADD_FAILURE() << "the erasure reported a complete purge while an older reader was open";
@@ -399,7 +378,7 @@ TEST_P(PersonalData, AnErasureWhosePurgeAnOlderReaderHoldsSaysSoAndErasingAgainC
         << name;
   }
 
-  reader.end();
+  reader.release();
   // With the usual wait: on PostgreSQL, tests running beside this one hold transactions too.
   const Outcome again = handler_->erase(admin, {&workers, worker.id, "held"});
   ASSERT_TRUE(again.ok());
