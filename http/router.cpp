@@ -811,6 +811,29 @@ void read_through_pipe(const Request& request, const std::string& request_id,
   commands::EntityQueries::get_with_token(pipe, std::move(token), spec, id, std::move(read_done));
 }
 
+// handle_request's answer, on a thread that may wait for the store where the loop has one:
+// what the fast way could not decide (a conflict, whose body needs the entity's history)
+// then does not stop the loop's other connections for its round trips.
+void answer_the_usual_way(const Request& request, const std::string& request_id,
+                          const std::string& client_address, Services& services,
+                          const LoopServices& loop, const PipeAnswer& answer) {
+  const auto respond = [&request, request_id, client_address, &services](RouteInfo& info) {
+    return handle_request(request, request_id, client_address, services, info);
+  };
+  const bool offloaded =
+      loop.run_blocking && loop.run_blocking([respond, answer, post = loop.post] {
+        RouteInfo info;
+        Response response = respond(info);
+        post([answer, response = std::move(response), info = std::move(info)]() mutable {
+          answer(std::move(response), info);
+        });
+      });
+  if (offloaded) return;
+  RouteInfo info;
+  Response response = respond(info);
+  answer(std::move(response), info);
+}
+
 // A POST of a new entity or a PUT/PATCH of one without the loop waiting
 // (handle_request_without_blocking). False: answer it the usual way.
 bool write_without_blocking(const Request& request, const std::string& request_id,
@@ -830,12 +853,11 @@ bool write_without_blocking(const Request& request, const std::string& request_i
     update = update_command(call, spec, target.segments[3], error);
   }
   if (!creation && !update) return false;  // the usual way answers it, after the token check
-  auto done = [&request, request_id, client_address, &services, &spec, create,
+  auto done = [&request, request_id, client_address, &services, &loop, &spec, create,
                answer](commands::PipedOutcome& result) {
     RouteInfo info;
     if (result.kind == commands::PipedOutcome::Kind::run_again) {
-      Response response = handle_request(request, request_id, client_address, services, info);
-      return answer(std::move(response), info);
+      return answer_the_usual_way(request, request_id, client_address, services, loop, answer);
     }
     info.route = "/api/v1/" + std::string(spec.collection) + (create ? "" : "/{id}");
     if (result.kind == commands::PipedOutcome::Kind::in_doubt) {

@@ -132,9 +132,10 @@ struct Server::Impl {
                                                                      std::move(store_pipe)))
                    .get();
       }
-      loop_services.push_back({pipe, o.pipelined_writes, [mailbox](std::function<void()> work) {
-                                 mailbox->post(std::move(work));
-                               }});
+      loop_services.push_back(
+          {pipe, o.pipelined_writes,
+           [mailbox](std::function<void()> work) { mailbox->post(std::move(work)); },
+           [this](std::function<void()> work) { return pool.try_submit(std::move(work)); }});
     }
     if (o.listening_socket >= 0) {
       const auto address = asio::ip::make_address(o.host);
