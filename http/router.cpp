@@ -811,9 +811,10 @@ void read_through_pipe(const Request& request, const std::string& request_id,
   commands::EntityQueries::get_with_token(pipe, std::move(token), spec, id, std::move(read_done));
 }
 
-// handle_request's answer, on a thread that may wait for the store where the loop has one:
-// what the fast way could not decide (a conflict, whose body needs the entity's history)
-// then does not stop the loop's other connections for its round trips.
+// handle_request's answer, on a thread that may wait for the store when one is idle: what
+// the fast way could not decide (a conflict, whose body needs the entity's history) then
+// does not stop the loop's other connections for its round trips. Else on the loop, as
+// before: such answers never queue behind slow requests nor crowd them out of the pool.
 void answer_the_usual_way(const Request& request, const std::string& request_id,
                           const std::string& client_address, Services& services,
                           const LoopServices& loop, const PipeAnswer& answer) {
@@ -821,12 +822,12 @@ void answer_the_usual_way(const Request& request, const std::string& request_id,
     return handle_request(request, request_id, client_address, services, info);
   };
   const bool offloaded =
-      loop.run_blocking && loop.run_blocking([respond, answer, post = loop.post] {
+      loop.run_blocking && loop.run_blocking([respond, answer, post = loop.post]() mutable {
         RouteInfo info;
         Response response = respond(info);
-        post([answer, response = std::move(response), info = std::move(info)]() mutable {
-          answer(std::move(response), info);
-        });
+        // `answer` moved, not copied: the session it holds is let go on the loop.
+        post([answer = std::move(answer), response = std::move(response),
+              info = std::move(info)]() mutable { answer(std::move(response), info); });
       });
   if (offloaded) return;
   RouteInfo info;

@@ -54,8 +54,8 @@ struct LoopServices {
   bool writes = true;                    // updates may go without waiting, too
   // Runs work on the loop's thread later; callable from any thread.
   std::function<void(std::function<void()>)> post;
-  // Runs work on a thread that may wait for the store (the server's pool); false when it
-  // cannot take more. Empty: the loop's own thread does such work.
+  // Starts work now on a thread that may wait for the store (an idle thread of the
+  // server's pool); false when none is idle. Empty: the loop's own thread does such work.
   std::function<bool(std::function<void()>)> run_blocking;
 };
 

@@ -135,7 +135,9 @@ struct Server::Impl {
       loop_services.push_back(
           {pipe, o.pipelined_writes,
            [mailbox](std::function<void()> work) { mailbox->post(std::move(work)); },
-           [this](std::function<void()> work) { return pool.try_submit(std::move(work)); }});
+           [this](std::function<void()> work) {
+             return pool.try_submit_to_idle(std::move(work));
+           }});
     }
     if (o.listening_socket >= 0) {
       const auto address = asio::ip::make_address(o.host);

@@ -18,6 +18,16 @@ bool WorkerPool::try_submit(std::function<void()> job) {
   return true;
 }
 
+bool WorkerPool::try_submit_to_idle(std::function<void()> job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || idle_ <= queue_.size()) return false;
+    queue_.push_back(std::move(job));
+  }
+  ready_.notify_one();
+  return true;
+}
+
 void WorkerPool::shutdown() {
   {
     std::lock_guard lock(mutex_);
@@ -36,7 +46,9 @@ void WorkerPool::run() {
     std::function<void()> job;
     {
       std::unique_lock lock(mutex_);
+      ++idle_;
       ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      --idle_;
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();

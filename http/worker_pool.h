@@ -18,6 +18,9 @@ class WorkerPool {
 
   // False (and `job` is dropped) when the queue is full or the pool is stopping.
   bool try_submit(std::function<void()> job);
+  // Only when a thread is idle and no queued job has claimed it, so that `job` starts at
+  // once and waits behind nothing (a slow login); false (`job` dropped) otherwise.
+  bool try_submit_to_idle(std::function<void()> job);
 
   // Stops taking work, finishes what is queued and joins the threads.
   void shutdown();
@@ -30,6 +33,7 @@ class WorkerPool {
   std::condition_variable ready_;
   std::deque<std::function<void()>> queue_;
   bool stopping_ = false;
+  std::size_t idle_ = 0;  // threads waiting for a job
   std::vector<std::thread> threads_;
 };
 

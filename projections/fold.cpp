@@ -123,9 +123,11 @@ std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t fro
   // creation in the range (a creation starts from nothing).
   std::set<std::string> needed;
   for (auto it = first_reported; it != events.end(); ++it) {
-    if (kind_of(spec, it->event_type) == EventKind::created) break;
+    const EventKind kind = kind_of(spec, it->event_type);
+    if (kind == EventKind::created) break;
     for (const auto& [name, value] : event_fields(spec, *it)) {
-      if (spec.field(name)) needed.insert(name);  // not an erasure's reason
+      // An erasure's reason is no field of the state: its "from" is always empty.
+      if (kind != EventKind::erased || spec.field(name)) needed.insert(name);
     }
   }
   // Newest first: strikes off what each event before the range sets, until none is needed.

@@ -192,6 +192,11 @@ RC_GTEST_PROP(HistorySince, EqualsTheHistoryOfTheWholeStream, ()) {
                              at));
     } else if (kind == 1) {
       stream.push_back(event(phase, v, "Deleted", {}, at));
+    } else if (kind == 2) {  // its reason is not a field of the entity
+      stream.push_back(event(phase, v, "Erased",
+                             {{"description", std::string("[erased]")},
+                              {"reason", std::string("request " + std::to_string(v))}},
+                             at));
     } else {
       FieldMap fields;
       for (const auto& name : names) {
