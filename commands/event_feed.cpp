@@ -106,7 +106,9 @@ ChangesPage read_changes(store::EventStore& store, const Actor& actor, const Fee
   std::map<std::string, std::vector<projections::HistoryEntry>> histories;
   store.transact(store::Access::read_only, [&](store::Transaction& tx) {
     histories.clear();
-    for (const auto& [stream, range] : versions) {
+    for (const auto& entry : versions) {
+      const std::string& stream = entry.first;  // a variable, not a binding: lambdas capture it
+      const auto& range = entry.second;
       const auto* spec = events::find_entity_by_type(events::entity_type_of_stream(stream));
       histories[stream] = projections::history_since(
           *spec, range.first, range.second, [&tx, &stream](std::int64_t from, std::int64_t to) {
