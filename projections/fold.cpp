@@ -79,16 +79,34 @@ EntityState fold(const EntitySpec& spec, const std::string& id,
   return state;
 }
 
-std::vector<HistoryEntry> history(const EntitySpec& spec,
-                                  const std::vector<events::RecordedEvent>& events,
-                                  std::int64_t from_version) {
-  std::vector<HistoryEntry> entries;
-  EntityState state;
+namespace {
+
+// An event of the stream (owned by the caller) with its payload decoded once.
+struct DecodedEvent {
+  const events::RecordedEvent* event;
+  EventKind kind;
+  events::EntityChanges changes;
+};
+
+std::vector<DecodedEvent> decoded_all(const EntitySpec& spec,
+                                      const std::vector<events::RecordedEvent>& events) {
+  std::vector<DecodedEvent> out;
+  out.reserve(events.size());
   for (const auto& event : events) {
     const EventKind kind = kind_of(spec, event.event_type);
-    const auto changes = decode_changes(kind, event);
-    const bool reported = event.stream_version >= from_version;
-    if (reported) {
+    out.push_back({&event, kind, decode_changes(kind, event)});
+  }
+  return out;
+}
+
+std::vector<HistoryEntry> history_of(const EntitySpec& spec,
+                                     const std::vector<DecodedEvent>& stream,
+                                     std::int64_t from_version) {
+  std::vector<HistoryEntry> entries;
+  EntityState state;
+  for (const auto& [event_ptr, kind, changes] : stream) {
+    const events::RecordedEvent& event = *event_ptr;
+    if (event.stream_version >= from_version) {
       HistoryEntry& entry = entries.emplace_back();
       entry.version = event.stream_version;
       entry.event_type = event.event_type;
@@ -107,6 +125,14 @@ std::vector<HistoryEntry> history(const EntitySpec& spec,
   return entries;
 }
 
+}  // namespace
+
+std::vector<HistoryEntry> history(const EntitySpec& spec,
+                                  const std::vector<events::RecordedEvent>& events,
+                                  std::int64_t from_version) {
+  return history_of(spec, decoded_all(spec, events), from_version);
+}
+
 std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t from_version,
                                         std::int64_t to_version, const StreamRangeReader& read) {
   constexpr std::int64_t kFirstWindow = 8;
@@ -114,46 +140,46 @@ std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t fro
   // One read for the usual case (a field edited again and again): the range and the few
   // events before it. On PostgreSQL every further window is a round trip.
   std::int64_t lo = std::max<std::int64_t>(1, from_version - kFirstWindow);
-  auto events = read(lo, to_version);
-  const auto first_reported = std::find_if(events.begin(), events.end(), [&](const auto& e) {
-    return e.stream_version >= from_version;
+  // What was read, kept whole while `stream` points into it; each payload decoded once.
+  std::vector<std::vector<events::RecordedEvent>> reads;
+  auto stream = decoded_all(spec, reads.emplace_back(read(lo, to_version)));
+  const auto first_reported = std::find_if(stream.begin(), stream.end(), [&](const auto& e) {
+    return e.event->stream_version >= from_version;
   });
-  if (first_reported == events.end()) return {};
+  if (first_reported == stream.end()) return {};
   // The fields whose "from" values lie before from_version: those changed before the first
   // creation in the range (a creation starts from nothing).
   std::set<std::string> needed;
-  for (auto it = first_reported; it != events.end(); ++it) {
-    const EventKind kind = kind_of(spec, it->event_type);
-    if (kind == EventKind::created) break;
-    for (const auto& [name, value] : event_fields(spec, *it)) {
+  for (auto it = first_reported; it != stream.end() && it->kind != EventKind::created; ++it) {
+    for (const auto& [name, value] : it->changes.fields) {
       // An erasure's reason is no field of the state: its "from" is always empty.
-      if (kind != EventKind::erased || spec.field(name)) needed.insert(name);
+      if (it->kind != EventKind::erased || spec.field(name)) needed.insert(name);
     }
   }
   // Newest first: strikes off what each event before the range sets, until none is needed.
   const auto settle = [&](auto newest, auto oldest) {
     for (auto it = newest; it != oldest && !needed.empty(); ++it) {
-      if (kind_of(spec, it->event_type) == EventKind::created) {
+      if (it->kind == EventKind::created) {
         needed.clear();
       } else {
-        for (const auto& [name, value] : event_fields(spec, *it)) needed.erase(name);
+        for (const auto& [name, value] : it->changes.fields) needed.erase(name);
       }
     }
   };
-  settle(std::make_reverse_iterator(first_reported), events.rend());
+  settle(std::make_reverse_iterator(first_reported), stream.rend());
   for (std::int64_t window = kFirstWindow * 4; lo > 1 && !needed.empty(); window *= 4) {
     const std::int64_t hi = lo - 1;
     lo = std::max<std::int64_t>(1, hi - window + 1);
-    auto older = read(lo, hi);
+    auto older = decoded_all(spec, reads.emplace_back(read(lo, hi)));
     settle(older.rbegin(), older.rend());
-    older.insert(older.end(), std::make_move_iterator(events.begin()),
-                 std::make_move_iterator(events.end()));
-    events = std::move(older);
+    older.insert(older.end(), std::make_move_iterator(stream.begin()),
+                 std::make_move_iterator(stream.end()));
+    stream = std::move(older);
   }
-  // history() folds from an empty state: every field a reported entry reads was set (or
+  // The fold starts from an empty state: every field a reported entry reads was set (or
   // cleared by a creation) in the events before the range, so its "from" values are the
   // full fold's.
-  return history(spec, events, from_version);
+  return history_of(spec, stream, from_version);
 }
 
 }  // namespace folio::projections
