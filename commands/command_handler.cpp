@@ -49,13 +49,6 @@ std::string password_hash_for(const FieldMap& fields, const PasswordPolicy& poli
   return hash_password(std::get<std::string>(it->second), policy);
 }
 
-projections::StreamRangeReader stream_reader(Transaction& tx, const EntitySpec& spec,
-                                             const std::string& id) {
-  return [&tx, stream = projections::stream_id_of(spec, id)](std::int64_t from, std::int64_t to) {
-    return tx.read_stream(stream, from, to);
-  };
-}
-
 Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
                  std::int64_t expected, const std::optional<EntityState>& current,
                  const FieldMap& attempted) {
@@ -72,7 +65,9 @@ Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
   // version the deletion produced (or a later one).
   std::int64_t since = expected < INT64_MAX ? expected + 1 : INT64_MAX;  // no overflow
   if (current && current->deleted) since = std::min(since, current->version);
-  c.changes_since = projections::history_since(spec, since, INT64_MAX, stream_reader(tx, spec, id));
+  const std::string stream = projections::stream_id_of(spec, id);
+  c.changes_since =
+      projections::history_since(spec, since, INT64_MAX, projections::stream_reader(tx, stream));
   return o;
 }
 

@@ -106,14 +106,10 @@ ChangesPage read_changes(store::EventStore& store, const Actor& actor, const Fee
   std::map<std::string, std::vector<projections::HistoryEntry>> histories;
   store.transact(store::Access::read_only, [&](store::Transaction& tx) {
     histories.clear();
-    for (const auto& entry : versions) {
-      const std::string& stream = entry.first;  // a variable, not a binding: lambdas capture it
-      const auto& range = entry.second;
+    for (const auto& [stream, range] : versions) {
       const auto* spec = events::find_entity_by_type(events::entity_type_of_stream(stream));
-      histories[stream] = projections::history_since(
-          *spec, range.first, range.second, [&tx, &stream](std::int64_t from, std::int64_t to) {
-            return tx.read_stream(stream, from, to);
-          });
+      histories[stream] = projections::history_since(*spec, range.first, range.second,
+                                                     projections::stream_reader(tx, stream));
     }
     return store::Verdict::commit;
   });

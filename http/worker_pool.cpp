@@ -8,20 +8,17 @@ WorkerPool::WorkerPool(int threads, std::size_t max_queued) : max_queued_(max_qu
 
 WorkerPool::~WorkerPool() { shutdown(); }
 
-bool WorkerPool::try_submit(std::function<void()> job) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= max_queued_) return false;
-    queue_.push_back(std::move(job));
-  }
-  ready_.notify_one();
-  return true;
-}
+bool WorkerPool::try_submit(std::function<void()> job) { return enqueue(std::move(job), false); }
 
 bool WorkerPool::try_submit_to_idle(std::function<void()> job) {
+  return enqueue(std::move(job), true);
+}
+
+bool WorkerPool::enqueue(std::function<void()> job, bool only_to_idle) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ || idle_ <= queue_.size()) return false;
+    const bool refused = only_to_idle ? idle_ <= queue_.size() : queue_.size() >= max_queued_;
+    if (stopping_ || refused) return false;
     queue_.push_back(std::move(job));
   }
   ready_.notify_one();

@@ -26,6 +26,8 @@ class WorkerPool {
   void shutdown();
 
  private:
+  // try_submit and try_submit_to_idle: queues `job` unless refused (see them).
+  bool enqueue(std::function<void()> job, bool only_to_idle);
   void run();
 
   const std::size_t max_queued_;

@@ -288,6 +288,12 @@ std::optional<std::string> find_other_with(store::Transaction& tx, const EntityS
   return std::get<std::string>(rows.front()[0]);
 }
 
+StreamRangeReader stream_reader(store::Transaction& tx, const std::string& stream_id) {
+  return [&tx, &stream_id](std::int64_t from, std::int64_t to) {
+    return tx.read_stream(stream_id, from, to);
+  };
+}
+
 std::optional<std::string> find_referrer(store::Transaction& tx, const EntitySpec& child,
                                          std::string_view field, const std::string& parent_id) {
   const auto& sql = read_model_sql(child);

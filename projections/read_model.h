@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "projections/entity_state.h"
+#include "projections/fold.h"
 #include "store/event_store.h"
 
 namespace folio::projections {
@@ -91,6 +92,9 @@ std::vector<EntityState> list_entities(store::Transaction& tx, const EntitySpec&
 std::optional<std::string> find_other_with(store::Transaction& tx, const EntitySpec& spec,
                                            const std::vector<std::string_view>& fields,
                                            const FieldMap& values, const std::string& except_id);
+
+// Reads ranges of stream `stream_id` in `tx` (for history_since). Both must outlive it.
+StreamRangeReader stream_reader(store::Transaction& tx, const std::string& stream_id);
 
 // The id of a non-deleted entity of `child` whose `field` refers to `parent_id`, if any.
 std::optional<std::string> find_referrer(store::Transaction& tx, const EntitySpec& child,
