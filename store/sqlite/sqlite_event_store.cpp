@@ -62,12 +62,6 @@ struct SqliteEventStore::PendingWork {
 SqliteEventStore::SqliteEventStore(std::string path, const StoreOptions& options)
     : path_(std::move(path)), options_(options) {
   writer_connection_ = std::make_unique<SqliteConnection>(path_);
-  // Every command the writer runs touches pages all over the file (a read-model row, its
-  // indexes, the stream, the log's tail); with SQLite's default 2 MB cache most of them were
-  // read back from the OS with a pread each. 64 MB (SQLite only fills it as pages are read)
-  // cut the writer's CPU per PATCH by about a fifth (docs/benchmarks.md, 2026-12-06b). The
-  // readers keep the default: a GET reads few pages and was no faster with more.
-  writer_connection_->exec_script("PRAGMA cache_size = -65536;");
   // Fail now, not on the first command, if the schema is missing.
   writer_connection_->prepare("SELECT version FROM streams WHERE stream_id = ?1");
   writer_ = std::thread([this] { writer_loop(); });
