@@ -45,6 +45,8 @@ bool iequals_prefix(std::string_view text, std::string_view prefix) {
 
 }  // namespace
 
+const char* credentials_query() { return kCredentials; }
+
 std::string sha256_hex(std::string_view text) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());

@@ -28,6 +28,10 @@ struct LoginAnswer {
   std::optional<std::chrono::seconds> retry_after;
 };
 
+// The statement log_in runs to find a user's id and password hash by user name ($1, any
+// letter case): public so that a test can check it is answered from the username index.
+const char* credentials_query();
+
 class AuthService {
  public:
   AuthService(store::EventStore& store, std::chrono::seconds token_lifetime,

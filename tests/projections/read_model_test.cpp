@@ -8,10 +8,10 @@
 
 #include <algorithm>
 #include <fstream>
-#include <list>
 #include <sstream>
 
 #include "tests/support/property.h"
+#include "tests/support/query_plan.h"
 #include "tests/support/store_test.h"
 
 namespace folio::testing {
@@ -321,62 +321,6 @@ TEST_P(ReadModel, RandomRowsRoundTripThroughSaveLoadAndList) {
   ASSERT_TRUE(check_cases("rows round-trip", kCases, 100, property));
 }
 
-// The plan of `sql` on this backend, one line per node. PostgreSQL plans with sequential
-// scans disabled (they stay possible, at a prohibitive cost), so that on these nearly empty
-// tables it still takes an index whenever one can answer the statement.
-std::string plan_of(store::Transaction& tx, Backend backend, const std::string& sql,
-                    const std::vector<store::SqlValue>& params) {
-  static std::list<std::string> statements;  // Transaction wants statements that stay put
-  const bool postgres = backend == Backend::postgres;
-  if (postgres) tx.execute("SET LOCAL enable_seqscan = off", {});
-  const auto& explain =
-      statements.emplace_back((postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + sql);
-  std::string plan;
-  for (const auto& row : tx.query(explain.c_str(), params)) {
-    plan +=
-        std::get<std::string>(row.back()) + "\n";  // PostgreSQL: the only column; SQLite: detail
-  }
-  return plan;
-}
-
-// Row `n` of a table of `s`, its unique and reference values distinct from other rows'.
-EntityState sample_row(const EntitySpec& s, int n) {
-  EntityState row{uuid(n), 1, "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", false, {}};
-  for (const auto& f : s.fields) {
-    const std::string unique = std::to_string(n);
-    switch (f.kind) {
-      case FieldKind::password:
-        break;
-      case FieldKind::reference:
-        row.fields[std::string(f.name)] = uuid(100000 + n);
-        break;
-      case FieldKind::email:
-        row.fields[std::string(f.name)] = "user" + unique + "@example.org";
-        break;
-      case FieldKind::date:
-        row.fields[std::string(f.name)] = std::string("2020-01-01");
-        break;
-      case FieldKind::money:
-        row.fields[std::string(f.name)] = std::string("1.00");
-        break;
-      case FieldKind::percentage:
-        row.fields[std::string(f.name)] = std::int64_t{50};
-        break;
-      case FieldKind::boolean:
-        row.fields[std::string(f.name)] = true;
-        break;
-      case FieldKind::choice:
-        row.fields[std::string(f.name)] = std::string(f.choices.front());
-        break;
-      case FieldKind::text:
-        row.fields[std::string(f.name)] = "value " + unique;
-        break;
-    }
-  }
-  projections::update_derived_fields(s, row.fields);
-  return row;
-}
-
 // Parameters of the right types for a statement that compares `fields` (after the id in $1).
 std::vector<store::SqlValue> sample_params(const EntitySpec& s,
                                            const std::vector<std::string_view>& fields) {
@@ -397,18 +341,7 @@ std::vector<store::SqlValue> sample_params(const EntitySpec& s,
 // table is long. Each must be answered from an index on its first compared column (the
 // unique indexes are partial: the statement has to repeat their conditions to use them).
 TEST_P(ReadModel, UniqueAndReferrerChecksAreAnsweredFromAnIndex) {
-  // Planners cost empty tables oddly (PostgreSQL then scans any index at all), so every table
-  // gets rows with distinct values, and statistics.
-  store_->transact(store::Access::read_write, [&](store::Transaction& tx) {
-    for (const auto& s : events::all_entities()) {
-      for (int n = 1; n <= 300; ++n) {
-        const auto write = projections::entity_row_write(s, sample_row(s, n), 0);
-        tx.execute(write.sql, write.params);
-      }
-    }
-    tx.execute("ANALYZE", {});
-    return store::Verdict::commit;
-  });
+  fill_read_models_for_planning(*store_);
   int checked = 0;
   for (const auto& s : events::all_entities()) {
     const auto& sql = projections::read_model_sql(s);
