@@ -23,8 +23,8 @@ descriptors and sockets, and the HTTP connections it holds. At the end: RSS and
 descriptors in the first fifth of the run (the warm-up) against the last fifth, by the
 smaller of the growths of their lowest samples and of their medians (logins' Argon2
 memory comes and goes by hundreds of MiB, and dips below the level when the allocator
-gives memory back; a leak raises both). With --check the exit status is 1 when there was any error, or (runs of 10
-minutes or more) when RSS or descriptors grew more than 10 % after the warm-up.
+gives memory back; a leak raises both). With --check the exit status is 1 when there was
+any error, or (runs of 10 minutes or more) when RSS or descriptors grew more than 10 % after the warm-up.
 """
 import argparse
 import http.client
@@ -311,14 +311,13 @@ def main():
     verdicts = []
     for name, index in (("RSS MiB", 0), ("descriptors", 1)):
         values = [s[index] for s in samples]
-        growth = min(growth_of(min, values, fifth), growth_of(statistics.median, values, fifth))
+        by_floor, by_median = growth_of(min, values, fifth), growth_of(statistics.median, values, fifth)
+        growth = min(by_floor, by_median)
         verdicts.append(growth)
         print(f"{name}: lowest {min(values[:fifth]):.1f} in the first fifth, "
-              f"{min(values[-fifth:]):.1f} in the last ({growth_of(min, values, fifth):+.0%}); "
-              f"median {statistics.median(values[:fifth]):.1f}, "
-              f"{statistics.median(values[-fifth:]):.1f} ("
-              f"{growth_of(statistics.median, values, fifth):+.0%}); growth {growth:+.0%}; "
-              f"highest {max(values):.1f}")
+              f"{min(values[-fifth:]):.1f} in the last ({by_floor:+.0%}); median "
+              f"{statistics.median(values[:fifth]):.1f}, {statistics.median(values[-fifth:]):.1f} "
+              f"({by_median:+.0%}); growth {growth:+.0%}; highest {max(values):.1f}")
     print(f"requests: {total_requests:,}, errors: {total_errors}"
           + (f" (first: {', '.join(load.error_samples)})" if load.error_samples else ""))
     if args.check:

@@ -77,20 +77,25 @@ inline void fill_read_models_for_planning(store::EventStore& store, int rows = 3
   });
 }
 
-// The plan of `sql` on `backend`, one line per node. PostgreSQL plans with sequential scans
-// disabled (they stay possible, at a prohibitive cost), so that it takes an index whenever
-// one can answer the statement. Call inside a read-write unit of work that rolls back.
-inline std::string plan_of(store::Transaction& tx, Backend backend, const std::string& sql,
+// The plan of `sql` on `backend`, one line per node, in a unit of work of its own that rolls
+// back. PostgreSQL plans with sequential scans disabled (they stay possible, at a prohibitive
+// cost), so that it takes an index whenever one can answer the statement.
+inline std::string plan_of(store::EventStore& store, Backend backend, const std::string& sql,
                            const std::vector<store::SqlValue>& params) {
   static std::list<std::string> statements;  // Transaction wants statements that stay put
   const bool postgres = backend == Backend::postgres;
-  if (postgres) tx.execute("SET LOCAL enable_seqscan = off", {});
   const auto& explain =
       statements.emplace_back((postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + sql);
   std::string plan;
-  for (const auto& row : tx.query(explain.c_str(), params)) {
-    plan += std::get<std::string>(row.back()) + "\n";  // PostgreSQL: its one column; SQLite: detail
-  }
+  store.transact(store::Access::read_write, [&](store::Transaction& tx) {
+    plan.clear();
+    if (postgres) tx.execute("SET LOCAL enable_seqscan = off", {});
+    for (const auto& row : tx.query(explain.c_str(), params)) {
+      plan +=
+          std::get<std::string>(row.back()) + "\n";  // PostgreSQL: its one column; SQLite: detail
+    }
+    return store::Verdict::rollback;
+  });
   return plan;
 }
 
