@@ -191,8 +191,9 @@ class EventStore {
 
   // transact(Access::read_write, work) without waiting for it, where this store runs units
   // of work on a thread of its own (SQLite: its writer, with its next batch): `done` runs on
-  // that thread once the unit committed or rolled back, with nullptr or what `work` or the
-  // commit threw (as transact would have thrown it). `work` and `done` must own what they
+  // a thread of the store's (SQLite: the one that syncs the commits) once the unit committed
+  // durably or rolled back, with nullptr or what `work` or the commit threw (as transact
+  // would have thrown it). `work` and `done` must own what they
   // use; `done` must be quick. False, and nothing done, when this store cannot (PostgreSQL;
   // a full queue): use transact. Timed as transact's writes.
   bool transact_async(Work work, std::function<void(std::exception_ptr)> done);

@@ -206,6 +206,17 @@ Statement SqliteConnection::prepare_portable(const char* sql) {
 
 std::int64_t SqliteConnection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
+void SqliteConnection::on_wal_commit(std::function<void(int wal_frames)> listener) {
+  wal_commit_listener_ = std::move(listener);
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<SqliteConnection*>(self)->wal_commit_listener_(frames);
+        return SQLITE_OK;
+      },
+      this);
+}
+
 bool SqliteConnection::in_autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 
 void SqliteConnection::check(int rc, std::string_view what) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -70,6 +71,9 @@ class SqliteConnection {
   Statement prepare_portable(const char* sql);
 
   std::int64_t last_insert_rowid() const;
+  // Calls `listener` after every commit on this connection with the WAL's size in frames.
+  // Replaces SQLite's automatic checkpoints on this connection (wal_autocheckpoint).
+  void on_wal_commit(std::function<void(int wal_frames)> listener);
   // True while no transaction is open (SQLite rolled back on its own after some errors).
   bool in_autocommit() const;
 
@@ -81,6 +85,7 @@ class SqliteConnection {
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
   std::unordered_map<const char*, sqlite3_stmt*> portable_statements_;
+  std::function<void(int)> wal_commit_listener_;
   sqlite3_stmt* compile(const std::string& sql);
 };
 

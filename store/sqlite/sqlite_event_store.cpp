@@ -6,8 +6,11 @@
 #include <mutex>
 #include <thread>
 
+#include "store/sqlite/commit_syncer.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_transaction.h"
+#include "store/sqlite/wal_checkpointer.h"
+#include "store/sqlite/wal_file.h"
 
 namespace folio::store::sqlite {
 
@@ -64,6 +67,12 @@ SqliteEventStore::SqliteEventStore(std::string path, const StoreOptions& options
   writer_connection_ = std::make_unique<SqliteConnection>(path_);
   // Fail now, not on the first command, if the schema is missing.
   writer_connection_->prepare("SELECT version FROM streams WHERE stream_id = ?1");
+  // The COMMIT writes the WAL without waiting for the disk; the syncer waits instead.
+  writer_connection_->exec_script("PRAGMA synchronous = NORMAL");
+  checkpointer_ = std::make_unique<WalCheckpointer>(path_);
+  writer_connection_->on_wal_commit([this](int frames) { checkpointer_->wal_grew(frames); });
+  syncer_ = std::make_unique<CommitSyncer>(
+      [wal = std::make_shared<WalFile>(path_)] { wal->sync(); }, [this] { notify_committed(); });
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -74,31 +83,21 @@ SqliteEventStore::~SqliteEventStore() {
   }
   queue_ready_.notify_all();
   writer_.join();
+  syncer_.reset();  // answers the writer's last batches
+  checkpointer_.reset();
 }
 
 void SqliteEventStore::run_unit(Access access, const Work& work) {
   if (access == Access::read_only || access == Access::read_statement) {
-    auto connection = acquire_reader();
-    struct Release {
-      SqliteEventStore* store;
-      std::unique_ptr<SqliteConnection>& connection;
-      ~Release() { store->release_reader(std::move(connection)); }
-    } release{this, connection};
-    if (access == Access::read_statement) {
-      // Each statement is its own (autocommit) read transaction, as on PostgreSQL.
-      SqliteTransaction tx(*connection);
-      work(tx);
-      return;
-    }
-    connection->exec_script("BEGIN");
+    // What it read (or its error, such as "not found") may rest on a commit whose fsync is
+    // still running.
     try {
-      SqliteTransaction tx(*connection);
-      work(tx);
+      run_read(access, work);
     } catch (...) {
-      rollback_quietly(*connection);
+      syncer_->wait_until_durable();
       throw;
     }
-    connection->exec_script("COMMIT");  // read-only: commit and rollback are the same
+    syncer_->wait_until_durable();
     return;
   }
 
@@ -112,6 +111,30 @@ void SqliteEventStore::run_unit(Access access, const Work& work) {
   queue_ready_.notify_one();
   pending.done.wait();
   if (pending.error) std::rethrow_exception(pending.error);
+}
+
+void SqliteEventStore::run_read(Access access, const Work& work) {
+  auto connection = acquire_reader();
+  struct Release {
+    SqliteEventStore* store;
+    std::unique_ptr<SqliteConnection>& connection;
+    ~Release() { store->release_reader(std::move(connection)); }
+  } release{this, connection};
+  if (access == Access::read_statement) {
+    // Each statement is its own (autocommit) read transaction, as on PostgreSQL.
+    SqliteTransaction tx(*connection);
+    work(tx);
+    return;
+  }
+  connection->exec_script("BEGIN");
+  try {
+    SqliteTransaction tx(*connection);
+    work(tx);
+  } catch (...) {
+    rollback_quietly(*connection);
+    throw;
+  }
+  connection->exec_script("COMMIT");  // read-only: commit and rollback are the same
 }
 
 bool SqliteEventStore::run_unit_async(Work work, std::function<void(std::exception_ptr)> done) {
@@ -143,18 +166,27 @@ void SqliteEventStore::writer_loop() {
     }
     queue_space_.notify_all();
     run_batch(batch);
-    for (PendingWork* p : batch) {
-      if (p->on_done) {
-        const std::unique_ptr<PendingWork> owned(p);
-        try {
-          owned->on_done(owned->error);
-        } catch (...) {  // the writer must go on; on_done's own contract is not to throw
-        }
-      } else {
-        p->done.signal();
+    syncer_->after_durable([this, done = std::move(batch)](std::exception_ptr sync_error) {
+      answer(done, sync_error);
+    });
+    batch.clear();  // moved from: make it empty for certain
+    if (checkpointer_->finish_due()) checkpointer_->finish_on(*writer_connection_);
+  }
+}
+
+void SqliteEventStore::answer(const std::vector<PendingWork*>& batch,
+                              const std::exception_ptr& sync_error) {
+  for (PendingWork* p : batch) {
+    if (sync_error && !p->error) p->error = sync_error;
+    if (p->on_done) {
+      const std::unique_ptr<PendingWork> owned(p);
+      try {
+        owned->on_done(owned->error);
+      } catch (...) {  // the syncer must go on; on_done's own contract is not to throw
       }
+    } else {
+      p->done.signal();
     }
-    batch.clear();
   }
 }
 
@@ -165,6 +197,11 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
       if (!p->error) p->error = error;
     }
   };
+  if (syncer_->failed()) {
+    fail_all(std::make_exception_ptr(StoreUnavailable(
+        "SQLite event store: an earlier commit could not be synced to disk; restart the server")));
+    return;
+  }
   try {
     db.exec_script("BEGIN IMMEDIATE");
   } catch (...) {
@@ -196,14 +233,14 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
       return;
     }
   }
+  syncer_->commit_beginning();
   try {
     db.exec_script("COMMIT");
   } catch (...) {
     fail_all(std::current_exception());
     rollback_quietly(db);
-    return;
   }
-  notify_committed();
+  syncer_->commit_ended();
 }
 
 std::unique_ptr<SqliteConnection> SqliteEventStore::acquire_reader() {

@@ -3,9 +3,11 @@
 // SQLite allows one writer at a time, so read-write units of work from all threads go to
 // one writer thread that commits them in batches: BEGIN IMMEDIATE, then each unit inside
 // its own SAVEPOINT (a unit that rolls back or throws undoes only itself), then one COMMIT
-// for the whole batch, and only then are the callers released. Throughput is therefore not
-// one fsync per command. Read-only units run on a small pool of reader connections, which
-// WAL lets proceed beside the writer.
+// for the whole batch, and the callers are released once that COMMIT is on the disk
+// (commit_syncer.h: the fsync runs beside the writer's next batch). Throughput is therefore
+// not one fsync per command. Read-only units run on a small pool of reader connections,
+// which WAL lets proceed beside the writer, and answer once what they read is on the disk.
+// The WAL is checkpointed beside the writer too (wal_checkpointer.h).
 #pragma once
 
 #include <condition_variable>
@@ -20,6 +22,8 @@
 namespace folio::store::sqlite {
 
 class SqliteConnection;
+class CommitSyncer;
+class WalCheckpointer;
 
 class SqliteEventStore final : public EventStore {
  public:
@@ -39,6 +43,9 @@ class SqliteEventStore final : public EventStore {
 
   void writer_loop();
   void run_batch(std::vector<PendingWork*>& batch);
+  // Hands each unit of `batch` its outcome; `sync_error` fails those that had none.
+  void answer(const std::vector<PendingWork*>& batch, const std::exception_ptr& sync_error);
+  void run_read(Access access, const Work& work);
   std::unique_ptr<SqliteConnection> acquire_reader();
   void release_reader(std::unique_ptr<SqliteConnection> connection);
 
@@ -51,6 +58,8 @@ class SqliteEventStore final : public EventStore {
   std::deque<PendingWork*> queue_;
   bool stopping_ = false;
   std::unique_ptr<SqliteConnection> writer_connection_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<CommitSyncer> syncer_;
   std::thread writer_;
 
   std::mutex readers_mutex_;

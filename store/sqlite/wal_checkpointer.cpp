@@ -1,0 +1,67 @@
+#include "store/sqlite/wal_checkpointer.h"
+
+#include "store/sqlite/sqlite_connection.h"
+#include "store/store_error.h"
+
+namespace folio::store::sqlite {
+
+namespace {
+// A row (blocked, frames in the WAL, frames copied); blocked means another checkpoint (an
+// erasure's purge, another process, this one's other half) holds the lock.
+constexpr const char* kCheckpoint = "PRAGMA wal_checkpoint(PASSIVE)";
+
+// True when the checkpoint ran (whether or not it copied everything).
+bool checkpoint(SqliteConnection& connection) {
+  try {
+    Statement statement = connection.prepare(kCheckpoint);
+    return statement.step() && statement.int64(0) == 0;
+  } catch (const StoreError&) {
+    // An I/O error here leaves the WAL to grow; the writer's own commits report theirs.
+    return false;
+  }
+}
+}  // namespace
+
+WalCheckpointer::WalCheckpointer(const std::string& database_path)
+    : connection_(std::make_unique<SqliteConnection>(database_path)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+WalCheckpointer::~WalCheckpointer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  requested_.notify_one();
+  thread_.join();
+}
+
+void WalCheckpointer::wal_grew(int frames) {
+  if (frames < kCheckpointFrames) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (checkpoint_due_) return;
+    checkpoint_due_ = true;
+  }
+  requested_.notify_one();
+}
+
+void WalCheckpointer::run() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      requested_.wait(lock, [&] { return checkpoint_due_ || stopping_; });
+      if (stopping_) return;
+      checkpoint_due_ = false;
+    }
+    // Not run (blocked or failed): the next commit past the threshold asks again.
+    if (checkpoint(*connection_)) finish_due_.store(true, std::memory_order_relaxed);
+  }
+}
+
+void WalCheckpointer::finish_on(SqliteConnection& writer) {
+  finish_due_.store(false, std::memory_order_relaxed);
+  checkpoint(writer);
+}
+
+}  // namespace folio::store::sqlite
