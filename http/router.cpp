@@ -830,6 +830,16 @@ void answer_the_usual_way(const Request& request, const std::string& request_id,
               info = std::move(info)]() mutable { answer(std::move(response), info); });
       });
   if (offloaded) return;
+  // No idle thread: the loop's own does it, never the thread that ran `done` (SQLite's
+  // store thread), where a unit of work would wait for that thread itself.
+  if (loop.post) {
+    loop.post([respond, answer]() mutable {
+      RouteInfo info;
+      Response response = respond(info);
+      answer(std::move(response), info);
+    });
+    return;
+  }
   RouteInfo info;
   Response response = respond(info);
   answer(std::move(response), info);

@@ -29,6 +29,8 @@ void CommitSyncer::after_durable(Release release) {
 void CommitSyncer::wait_until_durable() {
   const std::uint64_t begun = commits_begun_.load();
   if (commits_durable_.load() >= begun && !failed_.load()) return;
+  // A release that reads cannot wait for the thread that runs it (the next sync).
+  if (std::this_thread::get_id() == thread_.get_id()) return;
   std::unique_lock lock(mutex_);
   durable_.wait(lock, [&] { return commits_durable_.load() >= begun || failed_.load(); });
   if (commits_durable_.load() < begun) {

@@ -50,7 +50,9 @@ class CommitSyncer {
   void after_durable(Release release);
 
   // Any thread: returns once every commit begun before the call is durable (at once when
-  // none is waiting for its fsync). Throws StoreUnavailable if syncing failed.
+  // none is waiting for its fsync). Throws StoreUnavailable if syncing failed. On this
+  // object's own thread (a release that reads) it returns at once: it cannot wait for
+  // itself.
   void wait_until_durable();
 
   // True once an fsync of the WAL failed: what was committed since may not be on the disk,

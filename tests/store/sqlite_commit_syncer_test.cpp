@@ -137,6 +137,19 @@ TEST_F(CommitSyncerTest, AReadWaitsForTheSyncOfEveryCommitBegunBeforeItEnded) {
   EXPECT_EQ(answered.get(), nullptr);
 }
 
+TEST_F(CommitSyncerTest, AReleaseThatReadsDoesNotWaitForItsOwnThread) {
+  commit();
+  std::promise<void> read;
+  syncer_->after_durable([&](std::exception_ptr) {
+    syncer_->commit_beginning();    // the writer's next COMMIT, meanwhile
+    syncer_->wait_until_durable();  // would wait for the sync this very thread runs next
+    read.set_value();
+  });
+  sync_.open();
+  EXPECT_EQ(read.get_future().wait_for(kDeadline), std::future_status::ready);
+  syncer_->commit_ended();
+}
+
 TEST_F(CommitSyncerTest, AFailedSyncFailsItsBatchesAndEveryLaterWaitAndRefusesToVouchAgain) {
   commit();
   auto answered = hand_over();
