@@ -56,7 +56,6 @@ void CommitSyncer::run() {
         sync_();
         synced = true;
       } catch (const StoreError&) {
-        synced = false;
       }
       {
         std::lock_guard lock(mutex_);

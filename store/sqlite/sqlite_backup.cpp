@@ -1,8 +1,6 @@
 #include "store/sqlite/sqlite_backup.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/sqlite/file_sync.h"
 #include "store/store_error.h"
 
 namespace folio::store::sqlite {
@@ -79,17 +78,6 @@ std::int64_t copy_pages(sqlite3* source, sqlite3* destination, const BackupProgr
   return pages;
 }
 
-// fsync of a file or directory, so the backup is on disk before anyone relies on it.
-void sync_path(const fs::path& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const std::error_code error(errno, std::generic_category());
-    if (fd >= 0) ::close(fd);
-    throw StoreUnavailable("cannot sync '" + path.string() + "': " + error.message());
-  }
-  ::close(fd);
-}
-
 // Removes the partial file (and SQLite's side files) unless the backup completed.
 class PartialFile {
  public:
@@ -149,10 +137,10 @@ BackupSummary backup_database(const std::string& source_path, const std::string&
     summary.head_position = std::stoll(head.at(1));
   }  // both connections closed: the copy's -wal, if any, is checkpointed into it and removed
   summary.bytes = static_cast<std::int64_t>(fs::file_size(partial.path()));
-  sync_path(partial.path(), O_RDONLY);
+  sync_file(partial.path());
   fs::rename(partial.path(), destination_path);
   partial.keep();
-  sync_path(fs::absolute(destination_path).parent_path(), O_RDONLY | O_DIRECTORY);
+  sync_directory_of(destination_path);  // the rename
   return summary;
 }
 
