@@ -180,6 +180,8 @@ void SqliteConnection::exec_script(const std::string& sql) {
   }
 }
 
+void SqliteConnection::run(const char* sql) { prepare(sql).execute(); }
+
 sqlite3_stmt* SqliteConnection::compile(const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
   check(sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr), sql);

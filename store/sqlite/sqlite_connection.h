@@ -62,6 +62,10 @@ class SqliteConnection {
 
   // Runs one or more SQL statements without parameters.
   void exec_script(const std::string& sql);
+  // Runs one statement without parameters or rows (BEGIN, SAVEPOINT, COMMIT) from the
+  // statement cache: exec_script() parses its text on every call, which the writer's
+  // per-command savepoints paid for in its busiest loop. `sql` as for prepare().
+  void run(const char* sql);
 
   // The cached prepared statement for `sql`. `sql` must outlive the connection (use
   // named constants).

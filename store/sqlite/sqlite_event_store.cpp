@@ -126,7 +126,7 @@ void SqliteEventStore::run_read(Access access, const Work& work) {
     work(tx);
     return;
   }
-  connection->exec_script("BEGIN");
+  connection->run("BEGIN");
   try {
     SqliteTransaction tx(*connection);
     work(tx);
@@ -134,7 +134,7 @@ void SqliteEventStore::run_read(Access access, const Work& work) {
     rollback_quietly(*connection);
     throw;
   }
-  connection->exec_script("COMMIT");  // read-only: commit and rollback are the same
+  connection->run("COMMIT");  // read-only: commit and rollback are the same
 }
 
 bool SqliteEventStore::run_unit_async(Work work, std::function<void(std::exception_ptr)> done) {
@@ -203,14 +203,14 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
     return;
   }
   try {
-    db.exec_script("BEGIN IMMEDIATE");
+    db.run("BEGIN IMMEDIATE");
   } catch (...) {
     fail_all(std::current_exception());
     return;
   }
   SqliteTransaction tx(db);
   for (PendingWork* p : batch) {
-    db.exec_script("SAVEPOINT unit_of_work");
+    db.run("SAVEPOINT unit_of_work");
     Verdict verdict = Verdict::rollback;
     try {
       verdict = (*p->work)(tx);
@@ -225,8 +225,8 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
       return;
     }
     try {
-      if (verdict == Verdict::rollback || p->error) db.exec_script("ROLLBACK TO unit_of_work");
-      db.exec_script("RELEASE unit_of_work");
+      if (verdict == Verdict::rollback || p->error) db.run("ROLLBACK TO unit_of_work");
+      db.run("RELEASE unit_of_work");
     } catch (...) {
       fail_all(std::current_exception());
       rollback_quietly(db);
@@ -235,7 +235,7 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
   }
   syncer_->commit_beginning();
   try {
-    db.exec_script("COMMIT");
+    db.run("COMMIT");
   } catch (...) {
     fail_all(std::current_exception());
     rollback_quietly(db);
