@@ -11,7 +11,8 @@
 # suppression is a named leak inside libpqxx 6.4 (scripts/sanitizers/lsan.supp says why). Needs FOLIO_TEST_PG_URL (scripts/test.sh sets it; or start a cluster
 # with scripts/pg-cluster.sh start). Extra arguments go to ctest, e.g. -R Store.
 # Build directories: build-asan, build-tsan ($FOLIO_SANITIZER_BUILD_DIR overrides).
-# FOLIO_TEST_JOBS: ctest's parallelism (default twice the CPUs, as scripts/test.sh).
+# FOLIO_TEST_JOBS: ctest's parallelism (default: twice the CPUs for address, the CPUs for
+# thread).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,7 @@ case "$kind" in
     selection=(-LE 'web|package|deploy')
     extra_cmake=(-DFOLIO_FUZZ=ON "-DFOLIO_FUZZ_SECONDS=${FOLIO_FUZZ_SECONDS:-20}")
     targets=()
+    jobs=$(($(nproc) * 2))  # the suite waits on PostgreSQL and sockets as much as on a CPU
     ;;
   thread)
     sanitize="thread"
@@ -38,10 +40,13 @@ case "$kind" in
     # Only what those suites need is built (the rest would only cost CI time).
     targets=(--target folio folio_store_tests folio_commands_tests folio_projections_tests
       folio_http_tests)
+    # ThreadSanitizer slows the servers the HTTP tests start many times over: no more tests
+    # at once than CPUs, so none nears its timeouts.
+    jobs=$(nproc)
     selection=(-LE 'web|fuzz' -R 'Concurren|GroupCommit|CommitSyncer|SqliteWal|Pipe|Piped|Follower|CatchUp|Shutdown|Conflict|Rebuild|EventFeed')
     ;;
   -h | --help)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *)
@@ -73,5 +78,5 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
 say "ctest --test-dir $build_dir ${selection[*]} $*"
-ctest --test-dir "$build_dir" --output-on-failure -j"${FOLIO_TEST_JOBS:-$(($(nproc) * 2))}" \
+ctest --test-dir "$build_dir" --output-on-failure -j"${FOLIO_TEST_JOBS:-$jobs}" \
   "${selection[@]}" "$@"

@@ -20,10 +20,8 @@ std::string full_scans(const std::string& plan, Backend backend) {
   std::istringstream lines(plan);
   std::string line, found;
   while (std::getline(lines, line)) {
-    const bool whole = backend == Backend::postgres
-                           ? line.find("Seq Scan") != std::string::npos ||
-                                 line.find("Full Scan") != std::string::npos
-                           : line.rfind("SCAN ", 0) == 0;
+    const bool whole = backend == Backend::postgres ? line.find("Seq Scan") != std::string::npos
+                                                    : line.rfind("SCAN ", 0) == 0;
     if (whole && line.find("access_epoch") == std::string::npos) found += line + "\n";
   }
   return found;
@@ -41,7 +39,7 @@ void fill_tokens_for_planning(store::EventStore& store, int rows = 300) {
           " VALUES ($1, $2, '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z')",
           params);
     }
-    tx.execute("ANALYZE", {});
+    tx.execute("ANALYZE auth_tokens", {});  // this table only (query_plan.h says why)
     return store::Verdict::commit;
   });
 }

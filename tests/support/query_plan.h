@@ -72,7 +72,18 @@ inline void fill_read_models_for_planning(store::EventStore& store, int rows = 3
         tx.execute(write.sql, write.params);
       }
     }
-    tx.execute("ANALYZE", {});
+    // Table by table: a bare ANALYZE would lock every table of the database, the other
+    // tests' schemas included, until this unit ends (their teardowns could deadlock on it).
+    // The statements stay put: the stores cache prepared statements by their text's address.
+    static const std::vector<std::string> analyze = [] {
+      std::vector<std::string> all;
+      for (const auto& spec : events::all_entities()) {
+        all.push_back("ANALYZE " +
+                      projections::read_model_table(spec, projections::ReadModelCopy::live));
+      }
+      return all;
+    }();
+    for (const auto& statement : analyze) tx.execute(statement.c_str(), {});
     return store::Verdict::commit;
   });
 }
