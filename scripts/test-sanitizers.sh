@@ -27,9 +27,6 @@ case "$kind" in
     selection=(-LE 'web|package|deploy')
     extra_cmake=(-DFOLIO_FUZZ=ON "-DFOLIO_FUZZ_SECONDS=${FOLIO_FUZZ_SECONDS:-20}")
     targets=()
-    # One test per CPU: under ASan the suite is CPU-bound (twice the CPUs gained 7 %, 588
-    # against 628 s) and its slower servers stretch the timing of the lock-wait tests.
-    jobs=$(nproc)
     ;;
   thread)
     sanitize="thread"
@@ -41,9 +38,6 @@ case "$kind" in
     # Only what those suites need is built (the rest would only cost CI time).
     targets=(--target folio folio_store_tests folio_commands_tests folio_projections_tests
       folio_http_tests)
-    # ThreadSanitizer slows the servers the HTTP tests start many times over: no more tests
-    # at once than CPUs, so none nears its timeouts.
-    jobs=$(nproc)
     selection=(-LE 'web|fuzz' -R 'Concurren|GroupCommit|CommitSyncer|SqliteWal|Pipe|Piped|Follower|CatchUp|Shutdown|Conflict|Rebuild|EventFeed')
     ;;
   -h | --help)
@@ -78,6 +72,9 @@ export LSAN_OPTIONS="suppressions=$PWD/scripts/sanitizers/lsan.supp:print_suppre
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
+# One test per CPU (scripts/test.sh runs twice that): instrumented, the suites are CPU-bound
+# (ASan gained 7 % at twice the CPUs, 588 against 628 s), and servers slowed by ASan or, many
+# times over, by TSan would stretch the lock-wait tests toward their timeouts.
 say "ctest --test-dir $build_dir ${selection[*]} $*"
-ctest --test-dir "$build_dir" --output-on-failure -j"${FOLIO_TEST_JOBS:-$jobs}" \
+ctest --test-dir "$build_dir" --output-on-failure -j"${FOLIO_TEST_JOBS:-$(nproc)}" \
   "${selection[@]}" "$@"
