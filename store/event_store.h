@@ -290,6 +290,10 @@ struct StoreOptions {
   // it: what their snapshots can still see stays in the files (PostgreSQL's VACUUM FULL
   // keeps it; SQLite's WAL cannot be emptied under an old reader).
   std::chrono::milliseconds purge_wait{30000};
+  // SQLite: how long a write waits in all for the database's write lock while another
+  // connection (another process) holds it, counted from when the write was queued, so that
+  // a write queued behind a batch that is itself waiting does not wait twice. Then 503.
+  std::chrono::milliseconds lock_wait{10000};
 };
 
 // Opens the store named by a database URL:

@@ -206,6 +206,10 @@ Statement SqliteConnection::prepare_portable(const char* sql) {
   return Statement(*this, it->second);
 }
 
+void SqliteConnection::set_busy_timeout(std::chrono::milliseconds timeout) {
+  sqlite3_busy_timeout(db_, static_cast<int>(std::max<std::int64_t>(timeout.count(), 0)));
+}
+
 std::int64_t SqliteConnection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
 void SqliteConnection::on_wal_commit(std::function<void(int wal_frames)> listener) {

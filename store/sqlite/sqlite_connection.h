@@ -3,6 +3,7 @@
 // Not thread-safe: one connection belongs to one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,6 +74,10 @@ class SqliteConnection {
   // Like prepare(), for SQL written with PostgreSQL-style $N placeholders (rewritten once
   // to SQLite's ?N).
   Statement prepare_portable(const char* sql);
+
+  // How long a statement waits for a lock another connection holds before it fails with
+  // SQLITE_BUSY (10 s from the constructor); zero or less: it does not wait.
+  void set_busy_timeout(std::chrono::milliseconds timeout);
 
   std::int64_t last_insert_rowid() const;
   // Calls `listener` after every commit on this connection with the WAL's size in frames.

@@ -60,6 +60,8 @@ struct SqliteEventStore::PendingWork {
   Completion done;
   Work owned_work;
   std::function<void(std::exception_ptr)> on_done;
+  // When it joined the queue: the start of its StoreOptions::lock_wait.
+  std::chrono::steady_clock::time_point queued_at;
 };
 
 SqliteEventStore::SqliteEventStore(std::string path, const StoreOptions& options)
@@ -101,11 +103,12 @@ void SqliteEventStore::run_unit(Access access, const Work& work) {
     return;
   }
 
-  PendingWork pending{&work, nullptr, {}, {}, {}};
+  PendingWork pending{&work, nullptr, {}, {}, {}, {}};
   {
     std::unique_lock lock(queue_mutex_);
     queue_space_.wait(lock, [&] { return queue_.size() < kMaxQueuedWork || stopping_; });
     if (stopping_) throw StoreUnavailable("SQLite event store is shutting down");
+    pending.queued_at = std::chrono::steady_clock::now();
     queue_.push_back(&pending);
   }
   queue_ready_.notify_one();
@@ -146,6 +149,7 @@ bool SqliteEventStore::run_unit_async(Work work, std::function<void(std::excepti
     std::lock_guard lock(queue_mutex_);
     // A caller that must not wait is not made to wait for space: it runs the usual way.
     if (stopping_ || queue_.size() >= kMaxQueuedWork) return false;
+    pending->queued_at = std::chrono::steady_clock::now();
     queue_.push_back(pending.release());
   }
   queue_ready_.notify_one();
@@ -203,6 +207,12 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
     return;
   }
   try {
+    // Another process may hold the write lock. The batch waits for it only what is left of
+    // its oldest unit's lock_wait (the queue is in order, so the front is the oldest): a
+    // unit queued while the batch ahead waited has spent that time already.
+    const auto waited = std::chrono::steady_clock::now() - batch.front()->queued_at;
+    db.set_busy_timeout(
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.lock_wait - waited));
     db.run("BEGIN IMMEDIATE");
   } catch (...) {
     fail_all(std::current_exception());
