@@ -84,7 +84,7 @@ std::variant<ImportRow, ImportLineError> parse_import_line(std::string_view text
   // field (an actual's cost), the handler checks them after computing it.
   bool complete = true;
   for (const auto& field : row.spec->fields) {
-    if (field.computed && !validated.fields.count(std::string(field.name))) complete = false;
+    if (field.computed && !validated.fields.contains(field.name)) complete = false;
   }
   if (validated.errors.empty() && complete) {
     validated.errors = commands::check_entity_rules(*row.spec, validated.fields);

@@ -163,7 +163,7 @@ ValidatedFields validate_fields(const events::EntitySpec& spec, const FieldMap& 
   }
   if (mode == ValidationMode::create) {
     for (const auto& field : spec.fields) {
-      const auto sent = input.find(std::string(field.name));
+      const auto sent = input.find(field.name);
       // Sent and already checked (valid, or reported), or sent as null when required.
       if (sent != input.end() && (!events::is_null(sent->second) || field.required)) continue;
       if (!field.default_value.empty()) {

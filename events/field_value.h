@@ -10,6 +10,7 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/variant.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <variant>
@@ -21,7 +22,10 @@ namespace folio::events {
 using FieldValue = std::variant<std::monostate, bool, std::int64_t, double, std::string>;
 
 // Field name -> value; ordered so that serialization and comparison are deterministic.
-using FieldMap = std::map<std::string, FieldValue>;
+// Looked up by string_view (std::less<>): the specs name fields as string_views, and a
+// lookup that first built a std::string allocated for every name past 15 characters, on
+// every read and write of an entity.
+using FieldMap = std::map<std::string, FieldValue, std::less<>>;
 
 inline bool is_null(const FieldValue& v) { return std::holds_alternative<std::monostate>(v); }
 

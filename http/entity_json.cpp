@@ -23,12 +23,12 @@ json::object entity_to_json(const events::EntitySpec& spec, const commands::Enti
   out["updated_at"] = state.updated_at;
   for (const auto& field : spec.fields) {
     if (field.kind == events::FieldKind::password) continue;
-    const auto it = state.fields.find(std::string(field.name));
+    const auto it = state.fields.find(field.name);
     out[field.name] = it == state.fields.end() ? json::value(nullptr)
                                                : field_value_to_json(it->second);
   }
   for (auto derived : events::derived_fields(spec.type)) {
-    const auto it = state.fields.find(std::string(derived));
+    const auto it = state.fields.find(derived);
     out[derived] = it == state.fields.end() ? json::value(nullptr)
                                             : field_value_to_json(it->second);
   }

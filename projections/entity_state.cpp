@@ -23,13 +23,13 @@ std::string erased_event(const EntitySpec& spec) {
 }
 
 std::string text_field(const FieldMap& fields, std::string_view name) {
-  const auto it = fields.find(std::string(name));
+  const auto it = fields.find(name);
   const auto* s = it == fields.end() ? nullptr : std::get_if<std::string>(&it->second);
   return s ? *s : "";
 }
 
 std::int64_t int_field(const FieldMap& fields, std::string_view name) {
-  const auto it = fields.find(std::string(name));
+  const auto it = fields.find(name);
   const auto* n = it == fields.end() ? nullptr : std::get_if<std::int64_t>(&it->second);
   return n ? *n : 0;
 }

@@ -279,7 +279,7 @@ std::optional<std::string> find_other_with(store::Transaction& tx, const EntityS
   if (it == sql.find_other.end()) throw std::invalid_argument("no unique key with these fields");
   std::vector<store::SqlValue> params{except_id};
   for (auto name : fields) {
-    const auto value = values.find(std::string(name));
+    const auto value = values.find(name);
     if (value == values.end() || events::is_null(value->second)) return std::nullopt;
     params.push_back(to_sql(value->second));
   }

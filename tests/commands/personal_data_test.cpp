@@ -27,7 +27,7 @@ class PersonalData : public DomainTest {
       const EntitySpec& spec, const EntityState& state) {
     std::vector<std::pair<std::string, std::string>> values;
     for (const auto& field : spec.fields) {
-      const auto it = state.fields.find(std::string(field.name));
+      const auto it = state.fields.find(field.name);
       if (field.personal && it != state.fields.end()) {
         values.emplace_back(field.name, std::get<std::string>(it->second));
       }
