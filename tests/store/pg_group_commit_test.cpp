@@ -139,9 +139,15 @@ TEST_P(GroupCommit, AConnectionEndedDuringABatchFailsItAndTheNextBatchReconnects
   group_->run_batch({&first.write, &sleep});
   terminator.join();
   ASSERT_TRUE(ended) << "the batch's statement was not seen running";
-  // The server ended the statement before the commit: nothing written, each runs alone.
-  EXPECT_EQ(first.write.outcome(), Outcome::run_alone);
-  EXPECT_EQ(sleep.outcome(), Outcome::run_alone);
+  // The server ended the statement before the commit: nothing written. When its last words
+  // (FATAL, SQLSTATE 57P01) reach the client, the batch is known to have failed and each
+  // member runs alone; when the connection's end overtakes them (seen once in CI, on a busy
+  // machine), libpq reports only a lost connection, and the batch may as well have
+  // committed: in doubt. Never done, and the same for every member.
+  const Outcome outcome = first.write.outcome();
+  EXPECT_TRUE(outcome == Outcome::run_alone || outcome == Outcome::in_doubt)
+      << static_cast<int>(outcome);
+  EXPECT_EQ(sleep.outcome(), outcome);
   EXPECT_EQ(count_rows(), 0);
 
   Insert next("next", 2);
