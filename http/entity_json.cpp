@@ -6,16 +6,19 @@ namespace folio::http {
 
 namespace json = boost::json;
 
-json::value field_value_to_json(const events::FieldValue& value) {
-  if (const auto* b = std::get_if<bool>(&value)) return *b;
-  if (const auto* n = std::get_if<std::int64_t>(&value)) return *n;
-  if (const auto* d = std::get_if<double>(&value)) return *d;
-  if (const auto* s = std::get_if<std::string>(&value)) return json::string(*s);
-  return nullptr;
+json::value field_value_to_json(const events::FieldValue& value, json::storage_ptr storage) {
+  if (const auto* b = std::get_if<bool>(&value)) return json::value(*b, std::move(storage));
+  if (const auto* n = std::get_if<std::int64_t>(&value)) return json::value(*n, std::move(storage));
+  if (const auto* d = std::get_if<double>(&value)) return json::value(*d, std::move(storage));
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    return json::string(*s, std::move(storage));
+  }
+  return json::value(nullptr, std::move(storage));
 }
 
-json::object entity_to_json(const events::EntitySpec& spec, const commands::EntityState& state) {
-  json::object out;
+json::object entity_to_json(const events::EntitySpec& spec, const commands::EntityState& state,
+                            json::storage_ptr storage) {
+  json::object out(storage);
   out.reserve(spec.fields.size() + 6);
   out["id"] = state.id;
   out["version"] = state.version;
@@ -24,29 +27,32 @@ json::object entity_to_json(const events::EntitySpec& spec, const commands::Enti
   for (const auto& field : spec.fields) {
     if (field.kind == events::FieldKind::password) continue;
     const auto it = state.fields.find(field.name);
-    out[field.name] = it == state.fields.end() ? json::value(nullptr)
-                                               : field_value_to_json(it->second);
+    out[field.name] = it == state.fields.end() ? json::value(nullptr, storage)
+                                               : field_value_to_json(it->second, storage);
   }
   for (auto derived : events::derived_fields(spec.type)) {
     const auto it = state.fields.find(derived);
-    out[derived] = it == state.fields.end() ? json::value(nullptr)
-                                            : field_value_to_json(it->second);
+    out[derived] = it == state.fields.end() ? json::value(nullptr, storage)
+                                            : field_value_to_json(it->second, storage);
   }
   return out;
 }
 
-json::object history_entry_to_json(const projections::HistoryEntry& entry) {
-  json::object changes;
+json::object history_entry_to_json(const projections::HistoryEntry& entry,
+                                   json::storage_ptr storage) {
+  json::object changes(storage);
   for (const auto& [name, change] : entry.changes) {
-    changes[name] = json::object{{"from", field_value_to_json(change.from)},
-                                 {"to", field_value_to_json(change.to)}};
+    changes[name] = json::object({{"from", field_value_to_json(change.from, storage)},
+                                  {"to", field_value_to_json(change.to, storage)}},
+                                 storage);
   }
-  return json::object{{"version", entry.version},
-                      {"event_type", entry.event_type},
-                      {"recorded_at", entry.recorded_at},
-                      {"user_id", entry.user_id.empty() ? json::value(nullptr)
-                                                        : json::value(entry.user_id)},
-                      {"changes", std::move(changes)}};
+  return json::object({{"version", entry.version},
+                       {"event_type", entry.event_type},
+                       {"recorded_at", entry.recorded_at},
+                       {"user_id", entry.user_id.empty() ? json::value(nullptr)
+                                                         : json::value(entry.user_id, storage)},
+                       {"changes", std::move(changes)}},
+                      storage);
 }
 
 json::object lineage_entry_to_json(const projections::LineageEntry& entry) {

@@ -11,13 +11,17 @@ namespace folio::http {
 
 // {"id","version","created_at","updated_at", then every field of the spec (null when
 // unset), derived fields included, write-only fields never}.
+// `storage`: where the JSON lives (a JsonArena's for an answer built and sent at once).
 boost::json::object entity_to_json(const events::EntitySpec& spec,
-                                   const commands::EntityState& state);
+                                   const commands::EntityState& state,
+                                   boost::json::storage_ptr storage = {});
 
-boost::json::value field_value_to_json(const events::FieldValue& value);
+boost::json::value field_value_to_json(const events::FieldValue& value,
+                                       boost::json::storage_ptr storage = {});
 
 // {"version","event_type","recorded_at","user_id","changes":{field:{"from","to"}}}
-boost::json::object history_entry_to_json(const projections::HistoryEntry& entry);
+boost::json::object history_entry_to_json(const projections::HistoryEntry& entry,
+                                          boost::json::storage_ptr storage = {});
 // {"version","value","event_type","recorded_at","user_id","request_id"}: a field's value
 // and the event that set it (GET .../{id}/lineage).
 boost::json::object lineage_entry_to_json(const projections::LineageEntry& entry);

@@ -1,6 +1,7 @@
 #include "http/problem.h"
 
 #include "http/entity_json.h"
+#include "http/json_arena.h"
 
 namespace folio::http {
 
@@ -22,14 +23,15 @@ std::string problem_type(std::string_view error) {
 
 Response problem(status code, std::string_view error, std::string_view title,
                  std::string_view detail, json::object extra) {
-  json::object body;
+  json::object body(extra.storage());
+  body.reserve(5 + extra.size());
   body["type"] = problem_type(error);
   body["title"] = title;
   body["status"] = static_cast<int>(code);
   body["detail"] = detail;
   body["error"] = error;
   for (auto& member : extra) body[member.key()] = std::move(member.value());
-  Response response = json_response(code, body);
+  Response response = json_response(code, std::move(body));
   response.set(beast_http::field::content_type, "application/problem+json");
   return response;
 }
@@ -49,22 +51,27 @@ Response validation_problem(const std::vector<commands::FieldError>& errors,
                  json::object{{"errors", std::move(list)}});
 }
 
-json::object conflict_body(const commands::ConflictInfo& c, const events::EntitySpec& spec) {
-  json::object attempted;
+json::object conflict_body(const commands::ConflictInfo& c, const events::EntitySpec& spec,
+                           json::storage_ptr storage) {
+  json::object attempted(storage);
   for (const auto& [name, value] : c.attempted_changes)
-    attempted[name] = field_value_to_json(value);
-  json::array since;
-  for (const auto& entry : c.changes_since) since.push_back(history_entry_to_json(entry));
-  return json::object{
-      {"entity_type", c.entity_type},
-      {"entity_id", c.entity_id},
-      {"expected_version", c.expected_version},
-      {"current_version", c.current_version},
-      {"current_state", c.current_state ? json::value(entity_to_json(spec, *c.current_state))
-                                        : json::value(nullptr)},
-      {"attempted_changes", std::move(attempted)},
-      {"changes_since", std::move(since)},
-  };
+    attempted[name] = field_value_to_json(value, storage);
+  json::array since(storage);
+  since.reserve(c.changes_since.size());
+  for (const auto& entry : c.changes_since) since.push_back(history_entry_to_json(entry, storage));
+  return json::object(
+      {
+          {"entity_type", c.entity_type},
+          {"entity_id", c.entity_id},
+          {"expected_version", c.expected_version},
+          {"current_version", c.current_version},
+          {"current_state", c.current_state
+                                ? json::value(entity_to_json(spec, *c.current_state, storage))
+                                : json::value(nullptr)},
+          {"attempted_changes", std::move(attempted)},
+          {"changes_since", std::move(since)},
+      },
+      storage);
 }
 
 Response outcome_problem(const commands::Outcome& outcome, const events::EntitySpec& spec) {
@@ -82,8 +89,9 @@ Response outcome_problem(const commands::Outcome& outcome, const events::EntityS
                                      : "This " + what +
                                            " was deleted by someone else after you loaded it. Your "
                                            "changes were not saved.";
+      JsonArena arena;
       return problem(status::conflict, "conflict", "Version conflict", detail,
-                     conflict_body(outcome.conflict, spec));
+                     conflict_body(outcome.conflict, spec, arena.storage()));
     }
     case Kind::constraint: {
       const auto& c = outcome.constraint;

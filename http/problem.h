@@ -18,7 +18,8 @@ using Response = beast_http::response<beast_http::string_body>;
 std::string problem_type(std::string_view error);
 
 // A problem+json response with type "/problems/<error>" ("/problems/version-conflict" for
-// error "conflict", as API.md has it), title, status, detail, error and any `extra` members.
+// error "conflict", as API.md has it), title, status, detail, error and any `extra` members
+// (the body is built in `extra`'s storage).
 Response problem(beast_http::status status, std::string_view error, std::string_view title,
                  std::string_view detail, boost::json::object extra = {});
 
@@ -35,9 +36,11 @@ Response validation_problem(const std::vector<commands::FieldError>& errors,
 // The response for a failed outcome (any kind but ok).
 Response outcome_problem(const commands::Outcome& outcome, const events::EntitySpec& spec);
 
-// The 409 conflict body of API.md, also used for failed bulk items.
+// The 409 conflict body of API.md, also used for failed bulk items. `storage` as for
+// entity_to_json.
 boost::json::object conflict_body(const commands::ConflictInfo& conflict,
-                                  const events::EntitySpec& spec);
+                                  const events::EntitySpec& spec,
+                                  boost::json::storage_ptr storage = {});
 
 // A JSON response with `status` and the body serialized.
 Response json_response(beast_http::status status, const boost::json::value& body);

@@ -9,6 +9,7 @@
 #include "http/bulk_routes.h"
 #include "http/entity_json.h"
 #include "http/idempotency.h"
+#include "http/json_arena.h"
 #include "http/metrics.h"
 #include "http/request_parsing.h"
 #include "http/static_files.h"
@@ -61,7 +62,8 @@ Response unauthenticated() {
 }
 
 Response entity_response(status code, const EntitySpec& spec, const commands::EntityState& state) {
-  Response r = json_response(code, entity_to_json(spec, state));
+  JsonArena arena;
+  Response r = json_response(code, entity_to_json(spec, state, arena.storage()));
   r.set(beast_http::field::etag, "\"" + std::to_string(state.version) + "\"");
   return r;
 }
