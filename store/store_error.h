@@ -21,6 +21,13 @@ class StoreUnavailable : public StoreError {
   using StoreError::StoreError;
 };
 
+// Another connection held a lock for longer than this one waits for it (SQLite's busy
+// timeout: another process writing, a CLI tool, a checkpoint). HTTP answers 503.
+class StoreBusy : public StoreUnavailable {
+ public:
+  using StoreUnavailable::StoreUnavailable;
+};
+
 // The connection broke while a write was being committed (or sent without a transaction):
 // it may or may not have been saved. HTTP answers 503 and says so.
 class StoreOutcomeUnknown : public StoreUnavailable {

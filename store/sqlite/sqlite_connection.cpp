@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <thread>
 
 #include "store/event_hash.h"
@@ -207,7 +208,8 @@ Statement SqliteConnection::prepare_portable(const char* sql) {
 }
 
 void SqliteConnection::set_busy_timeout(std::chrono::milliseconds timeout) {
-  sqlite3_busy_timeout(db_, static_cast<int>(std::max<std::int64_t>(timeout.count(), 0)));
+  const std::int64_t ms = std::clamp<std::int64_t>(timeout.count(), 0, INT_MAX);
+  sqlite3_busy_timeout(db_, static_cast<int>(ms));
 }
 
 std::int64_t SqliteConnection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
@@ -238,6 +240,7 @@ void SqliteConnection::check(int rc, std::string_view what) const {
     case SQLITE_SCHEMA:
       throw StoreCorrupt(message);
     case SQLITE_BUSY:
+      throw StoreBusy(message);
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
     case SQLITE_FULL:

@@ -76,7 +76,7 @@ class SqliteConnection {
   Statement prepare_portable(const char* sql);
 
   // How long a statement waits for a lock another connection holds before it fails with
-  // SQLITE_BUSY (10 s from the constructor); zero or less: it does not wait.
+  // SQLITE_BUSY (StoreBusy); the constructor sets 10 s; zero or less: it does not wait.
   void set_busy_timeout(std::chrono::milliseconds timeout);
 
   std::int64_t last_insert_rowid() const;

@@ -206,20 +206,10 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
         "SQLite event store: an earlier commit could not be synced to disk; restart the server")));
     return;
   }
-  try {
-    // Another process may hold the write lock. The batch waits for it only what is left of
-    // its oldest unit's lock_wait (the queue is in order, so the front is the oldest): a
-    // unit queued while the batch ahead waited has spent that time already.
-    const auto waited = std::chrono::steady_clock::now() - batch.front()->queued_at;
-    db.set_busy_timeout(
-        std::chrono::duration_cast<std::chrono::milliseconds>(options_.lock_wait - waited));
-    db.run("BEGIN IMMEDIATE");
-  } catch (...) {
-    fail_all(std::current_exception());
-    return;
-  }
+  if (!begin_batch(batch)) return;
   SqliteTransaction tx(db);
   for (PendingWork* p : batch) {
+    if (p->error) continue;  // its lock wait ran out before the batch could begin
     db.run("SAVEPOINT unit_of_work");
     Verdict verdict = Verdict::rollback;
     try {
@@ -251,6 +241,35 @@ void SqliteEventStore::run_batch(std::vector<PendingWork*>& batch) {
     rollback_quietly(db);
   }
   syncer_->commit_ended();
+}
+
+bool SqliteEventStore::begin_batch(const std::vector<PendingWork*>& batch) {
+  using Clock = std::chrono::steady_clock;
+  SqliteConnection& db = *writer_connection_;
+  // Another process may hold the write lock. Each unit waits for it lock_wait in all,
+  // counted from when it was queued (a batch ahead of it may have waited already). The
+  // queue is in order, so the oldest unit still waiting is the first one left: BEGIN waits
+  // what is left of its time; when that runs out, it fails with every unit whose time is
+  // up, and the others try again with theirs.
+  auto oldest = batch.begin();
+  for (;;) {
+    db.set_busy_timeout(std::chrono::ceil<std::chrono::milliseconds>(
+        options_.lock_wait - (Clock::now() - (*oldest)->queued_at)));
+    try {
+      db.run("BEGIN IMMEDIATE");
+      return true;
+    } catch (const StoreBusy&) {
+      const auto now = Clock::now();
+      do {
+        (*oldest)->error = std::current_exception();
+        ++oldest;
+      } while (oldest != batch.end() && now - (*oldest)->queued_at >= options_.lock_wait);
+      if (oldest == batch.end()) return false;
+    } catch (...) {
+      for (; oldest != batch.end(); ++oldest) (*oldest)->error = std::current_exception();
+      return false;
+    }
+  }
 }
 
 std::unique_ptr<SqliteConnection> SqliteEventStore::acquire_reader() {

@@ -43,6 +43,9 @@ class SqliteEventStore final : public EventStore {
 
   void writer_loop();
   void run_batch(std::vector<PendingWork*>& batch);
+  // BEGIN IMMEDIATE for `batch`; false when every unit's lock wait ran out (each has its
+  // error). Units whose wait ran out before it began have their error set.
+  bool begin_batch(const std::vector<PendingWork*>& batch);
   // Hands each unit of `batch` its outcome; `sync_error` fails those that had none.
   void answer(const std::vector<PendingWork*>& batch, const std::exception_ptr& sync_error);
   void run_read(Access access, const Work& work);
