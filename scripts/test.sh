@@ -32,7 +32,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say "starting a private PostgreSQL 15 cluster (scripts/pg-cluster.sh start)"
-pg_env="$(scripts/pg-cluster.sh start)"
+# Without WAL flushes (FOLIO_PG_FSYNC=off, see scripts/pg-cluster.sh): the PostgreSQL tests ran
+# 2.3x faster one at a time and were 70 % of the suite's test time.
+pg_env="$(FOLIO_PG_FSYNC=off scripts/pg-cluster.sh start)"
 eval "$pg_env"
 export FOLIO_TEST_PG_URL FOLIO_TEST_PG_DIR
 say "FOLIO_TEST_PG_URL=$FOLIO_TEST_PG_URL"
