@@ -66,8 +66,13 @@ Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
   std::int64_t since = expected < INT64_MAX ? expected + 1 : INT64_MAX;  // no overflow
   if (current && current->deleted) since = std::min(since, current->version);
   const std::string stream = projections::stream_id_of(spec, id);
+  // Up to the version reported as current: on PostgreSQL each statement reads its own
+  // snapshot, so a write committed after `current` was read could otherwise show up in the
+  // list without being in `current_state`. Versions up to it are all committed and never
+  // change, so every read of them agrees.
+  const std::int64_t until = current ? current->version : INT64_MAX;
   c.changes_since =
-      projections::history_since(spec, since, INT64_MAX, projections::stream_reader(tx, stream));
+      projections::history_since(spec, since, until, projections::stream_reader(tx, stream));
   return o;
 }
 
