@@ -14,7 +14,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kBackupSyntax{
     "backup",
     "Usage: folio [--db sqlite:///path/folio.db] backup <destination> [--pages-per-step N]",
     "Copies a SQLite database to a new file while the server keeps serving and writing,\n"
@@ -64,7 +64,7 @@ int run_backup_command(const CliContext& context) {
                         "database pages copied between progress reports, 1..1000000");
   int exit_code = kExitOk;
   const auto values =
-      parse_command_options(context, kSyntax, options, {{"destination"}}, exit_code);
+      parse_command_options(context, kBackupSyntax, options, {{"destination"}}, exit_code);
   if (!values) return exit_code;
   const int pages_per_step = (*values)["pages-per-step"].as<int>();
   if (pages_per_step < 1 || pages_per_step > 1'000'000) {

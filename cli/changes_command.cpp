@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/command_options.h"
+#include "cli/field_text.h"
 #include "cli/progress.h"
 #include "commands/event_feed.h"
 #include "commands/validation.h"
@@ -17,7 +18,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kChangesSyntax{
     "changes",
     "Usage: folio [--db URL] changes [--since TIME] [--until TIME] [--user ID]\n"
     "                                [--entity-type TYPE,...] [--after POSITION] [--json]",
@@ -30,10 +31,6 @@ const CommandSyntax kSyntax{
     "Progress goes to standard error when it is a terminal.\n"
     "Exit status: 0 printed (also when nothing matched), 2 bad usage, 3 database error.\n"};
 
-std::string show(const events::FieldValue& value) {
-  return events::is_null(value) ? "-" : boost::json::serialize(http::field_value_to_json(value));
-}
-
 void print_text(std::ostream& out, const commands::Change& change) {
   const auto& event = change.event;
   const auto& entry = change.entry;
@@ -41,7 +38,7 @@ void print_text(std::ostream& out, const commands::Change& change) {
       << entry.event_type << "  by " << (entry.user_id.empty() ? "(system)" : entry.user_id)
       << "  (position " << event.global_position << ")\n";
   for (const auto& [name, c] : entry.changes) {
-    out << "    " << name << ": " << show(c.from) << " -> " << show(c.to) << "\n";
+    out << "    " << name << ": " << field_text(c.from) << " -> " << field_text(c.to) << "\n";
   }
 }
 
@@ -95,7 +92,7 @@ int run_changes_command(const CliContext& context) {
       "after", po::value<std::int64_t>()->default_value(0), "start after this log position")(
       "json", po::bool_switch(), "one JSON object per change and line");
   int exit_code = kExitOk;
-  const auto values = parse_command_options(context, kSyntax, options, {}, exit_code);
+  const auto values = parse_command_options(context, kChangesSyntax, options, {}, exit_code);
   if (!values) return exit_code;
   commands::FeedQuery query;
   if (!read_query(context, *values, query)) return kExitUsage;

@@ -12,7 +12,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kEraseSyntax{
     "erase", "Usage: folio [--db URL] erase <user|worker> <id> --reason TEXT",
     "Erases a person's data for good: deletes the key their personal values (a user's\n"
     "username and email, a worker's name and external id) are sealed with in the event log,\n"
@@ -31,7 +31,7 @@ int run_erase_command(const CliContext& context) {
   options.add_options()("reason", po::value<std::string>(), "why (recorded in the event)");
   int exit_code = kExitOk;
   const auto values =
-      parse_command_options(context, kSyntax, options, {{"entity_type", "id"}}, exit_code);
+      parse_command_options(context, kEraseSyntax, options, {{"entity_type", "id"}}, exit_code);
   if (!values) return exit_code;
   const events::EntitySpec* spec = entity_named((*values)["entity_type"].as<std::string>());
   if (spec == nullptr || !spec->has_personal_fields()) {

@@ -15,7 +15,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kExportSyntax{
     "export",
     "Usage: folio [--db URL] export [--stream ID | --entity-type TYPE] [--from-position N]\n"
     "                               [--to-position N] [--since TIME] [--until TIME]\n"
@@ -94,7 +94,7 @@ int run_export_command(const CliContext& context) {
       "output,o", po::value<std::string>(), "write to FILE instead of standard output")(
       "batch-size", po::value<std::size_t>()->default_value(1000), "events read per query");
   int exit_code = kExitOk;
-  const auto values = parse_command_options(context, kSyntax, options, {}, exit_code);
+  const auto values = parse_command_options(context, kExportSyntax, options, {}, exit_code);
   if (!values) return exit_code;
 
   Filter filter;

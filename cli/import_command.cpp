@@ -16,9 +16,8 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
-    "import",
-    "Usage: folio [--db URL] import <file.jsonl> [--check]",
+const CommandSyntax kImportSyntax{
+    "import", "Usage: folio [--db URL] import <file.jsonl> [--check]",
     "Adopts existing data: each line is one JSON object with its entity_type and id and\n"
     "the entity's fields, e.g.\n"
     "  {\"entity_type\":\"portfolio\",\"id\":\"0193...\",\"name\":\"Growth\",\"owner\":\"Ada\"}\n"
@@ -122,7 +121,7 @@ int run_import_command(const CliContext& context) {
   options.add_options()
       ("check", po::bool_switch(), "only check every line (nothing is written)");
   int exit_code = kExitOk;
-  const auto values = parse_command_options(context, kSyntax, options, {{"file"}}, exit_code);
+  const auto values = parse_command_options(context, kImportSyntax, options, {{"file"}}, exit_code);
   if (!values) return exit_code;
   const std::string path = (*values)["file"].as<std::string>();
   std::ifstream file(path, std::ios::binary);

@@ -10,7 +10,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kKeygenSyntax{
     "keygen", "Usage: folio keygen <prefix>",
     "Writes an Ed25519 key pair for signed statements of the event log's head:\n"
     "<prefix>.key, the secret key (mode 0600: `folio verify --sign <prefix>.key` refuses\n"
@@ -25,7 +25,8 @@ const CommandSyntax kSyntax{
 int run_keygen_command(const CliContext& context) {
   po::options_description options("Options");
   int exit_code = kExitOk;
-  const auto values = parse_command_options(context, kSyntax, options, {{"prefix"}}, exit_code);
+  const auto values =
+      parse_command_options(context, kKeygenSyntax, options, {{"prefix"}}, exit_code);
   if (!values) return exit_code;
   const std::string prefix = (*values)["prefix"].as<std::string>();
   try {

@@ -15,7 +15,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kLineageSyntax{
     "lineage", "Usage: folio [--db URL] lineage <entity_type> <id> <field> [--as-of TIME] [--json]",
     "Every value one field of an entity has held, oldest first: the version, time, user,\n"
     "request id and event that set it (the creation, then each change). The auditor's\n"
@@ -33,8 +33,8 @@ int run_lineage_command(const CliContext& context) {
   options.add_options()("as-of", po::value<std::string>(), "only events recorded up to TIME")(
       "json", po::bool_switch(), "one JSON object per value and line");
   int exit_code = kExitOk;
-  const auto values =
-      parse_command_options(context, kSyntax, options, {{"entity_type", "id", "field"}}, exit_code);
+  const auto values = parse_command_options(context, kLineageSyntax, options,
+                                            {{"entity_type", "id", "field"}}, exit_code);
   if (!values) return exit_code;
   const auto type = (*values)["entity_type"].as<std::string>();
   const auto id = (*values)["id"].as<std::string>();

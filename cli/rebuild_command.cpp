@@ -16,7 +16,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kRebuildSyntax{
     "rebuild", "Usage: folio [--db URL] rebuild [--entity TYPE]... [--batch-size N]",
     "Rebuilds the read models (the entity tables) from the event log while the server\n"
     "keeps serving and writing: the events are folded into shadow tables, events appended\n"
@@ -46,7 +46,7 @@ int run_rebuild_command(const CliContext& context) {
       "e.g. resource_assignment")("batch-size", po::value<std::int64_t>()->default_value(5000),
                                   "events per transaction, 1..1000000");
   int exit_code = kExitOk;
-  const auto values = parse_command_options(context, kSyntax, options, {}, exit_code);
+  const auto values = parse_command_options(context, kRebuildSyntax, options, {}, exit_code);
   if (!values) return exit_code;
   std::vector<std::string> types;
   if (values->count("entity")) types = (*values)["entity"].as<std::vector<std::string>>();

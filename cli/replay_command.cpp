@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/command_options.h"
+#include "cli/field_text.h"
 #include "cli/progress.h"
 #include "commands/queries.h"
 #include "events/entity_catalog.h"
@@ -16,7 +17,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kReplaySyntax{
     "replay",
     "Usage: folio [--db URL] replay <entity_type> <id> [--to-version N] [--as-of TIME] [--json]\n"
     "       folio [--db URL] replay <entity_type> --as-of TIME [--json]",
@@ -29,10 +30,6 @@ const CommandSyntax kSyntax{
     "TIME is YYYY-MM-DD (midnight UTC) or an RFC 3339 time such as 2026-11-28T09:30:00Z.\n"
     "Exit status: 0 printed, 1 no such entity (or nothing at that version/time),\n"
     "2 bad usage, 3 database error.\n"};
-
-std::string show(const events::FieldValue& value) {
-  return events::is_null(value) ? "-" : boost::json::serialize(http::field_value_to_json(value));
-}
 
 boost::json::object state_json(const events::EntitySpec& spec, const projections::EntityState& s) {
   auto out = http::entity_to_json(spec, s);
@@ -47,7 +44,8 @@ void print_text(std::ostream& out, const events::RecordedEvent& event,
       << "    user " << (entry.user_id.empty() ? "(system)" : entry.user_id) << "  request "
       << (entry.request_id.empty() ? "-" : entry.request_id) << "\n";
   for (const auto& [name, change] : entry.changes) {
-    out << "    " << name << ": " << show(change.from) << " -> " << show(change.to) << "\n";
+    out << "    " << name << ": " << field_text(change.from) << " -> " << field_text(change.to)
+        << "\n";
   }
   out << "    state: " << boost::json::serialize(state) << "\n";
 }
@@ -86,7 +84,7 @@ int run_replay_command(const CliContext& context) {
       "json", po::bool_switch(), "one JSON object per event and line");
   int exit_code = kExitOk;
   const auto values =
-      parse_command_options(context, kSyntax, options, {{"entity_type", "id"}, 1}, exit_code);
+      parse_command_options(context, kReplaySyntax, options, {{"entity_type", "id"}, 1}, exit_code);
   if (!values) return exit_code;
 
   const auto type = (*values)["entity_type"].as<std::string>();

@@ -20,7 +20,7 @@ namespace folio::cli {
 
 namespace {
 
-const CommandSyntax kSyntax{
+const CommandSyntax kVerifySyntax{
     "verify",
     "Usage: folio [--db URL] verify [--seal] [--expect POSITION:HASH] [--batch-size N]\n"
     "       folio [--db URL] verify [--seal] --sign KEYFILE\n"
@@ -254,7 +254,7 @@ int run_verify_command(const CliContext& context) {
       ("batch-size", po::value<std::size_t>()->default_value(1000), "rows read per query");
   // clang-format on
   int exit_code = kExitOk;
-  const auto values = parse_command_options(context, kSyntax, options, {}, exit_code);
+  const auto values = parse_command_options(context, kVerifySyntax, options, {}, exit_code);
   if (!values) return exit_code;
   const bool projections = values->count("projections") > 0;
   const auto batch = (*values)["batch-size"].as<std::size_t>();

@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 
 build_dir="${FOLIO_BUILD_DIR:-build}"
 
-echo "==> configuring: cmake -S . -B $build_dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo" >&2
+printf '==> %(%H:%M:%S)T %s\n' -1 "configuring: cmake -S . -B $build_dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo" >&2
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-echo "==> building: cmake --build $build_dir $*" >&2
+printf '==> %(%H:%M:%S)T %s\n' -1 "building: cmake --build $build_dir $*" >&2
 cmake --build "$build_dir" "$@"
 
 scripts/build-web.sh

@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '==> %s\n' "$*" >&2; }
+say() { printf '==> %(%H:%M:%S)T %s\n' -1 "$*" >&2; }
 
 kind="${1:-}"
 case "$kind" in

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '==> %s\n' "$*" >&2; }
+say() { printf '==> %(%H:%M:%S)T %s\n' -1 "$*" >&2; }
 
 say "checking Debian packages (scripts/install-deps.sh)"
 scripts/install-deps.sh
@@ -52,4 +52,5 @@ if [[ "${FOLIO_SKIP_SANITIZERS:-0}" != 1 ]]; then
     scripts/test-sanitizers.sh "$kind" || status=1
   done
 fi
+say "finished: exit status $status"
 exit "$status"

@@ -17,8 +17,7 @@
 namespace folio::testing {
 namespace {
 
-constexpr int kCases = 100;  // set explicitly
-constexpr int kMaxOps = 40;
+constexpr int kMaxEquivalenceOps = 40;
 
 // Records the draws of another Random so that a second run can make the same choices.
 class Recorder final : public Random {
@@ -111,38 +110,39 @@ TEST_P(BackendEquivalence, SameCommandsGiveSameOutcomesAndReadModels) {
   Backend_ postgres(Backend::postgres);
   unsigned tag = 0x60000000;
   int compared = 0;
-  ASSERT_TRUE(check_property("SQLite and PostgreSQL agree", kCases, kMaxOps, [&] {
-    const auto ops = *sequence::gen_ops(kMaxOps);
-    ++tag;
-    sequence::Runner a(*sqlite.handler, *sqlite.store, tag);
-    sequence::Runner b(*postgres.handler, *postgres.store, tag);
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      std::ostringstream shown;
-      sequence::showValue(ops[i], shown);
-      RC_LOG() << "op " << i << " " << shown.str() << "\n";
-      const auto on_sqlite = a.run(ops[i], i);
-      const auto on_postgres = b.run(ops[i], i);
-      RC_ASSERT(on_sqlite.size() == on_postgres.size());
-      for (std::size_t k = 0; k < on_sqlite.size(); ++k) {
-        const std::string left = sequence::summary(on_sqlite[k]);
-        const std::string right = sequence::summary(on_postgres[k]);
-        RC_LOG() << "  SQLite:     " << left << "\n  PostgreSQL: " << right << "\n";
-        RC_ASSERT(left == right);
-        ++compared;
-      }
-    }
-    RcRandom rc_random;
-    Recorder recorder(rc_random);
-    const auto left = world_round(*sqlite.world, recorder);
-    Replayer replayer(recorder.draws());
-    const auto right = world_round(*postgres.world, replayer);
-    for (std::size_t k = 0; k < std::min(left.size(), right.size()); ++k) {
-      RC_LOG() << "  SQLite:     " << left[k] << "\n  PostgreSQL: " << right[k] << "\n";
-      RC_ASSERT(left[k] == right[k]);
-      ++compared;
-    }
-    RC_ASSERT(left.size() == right.size());
-  }));
+  ASSERT_TRUE(
+      check_property("SQLite and PostgreSQL agree", kPropertyCases, kMaxEquivalenceOps, [&] {
+        const auto ops = *sequence::gen_ops(kMaxEquivalenceOps);
+        ++tag;
+        sequence::Runner a(*sqlite.handler, *sqlite.store, tag);
+        sequence::Runner b(*postgres.handler, *postgres.store, tag);
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+          std::ostringstream shown;
+          sequence::showValue(ops[i], shown);
+          RC_LOG() << "op " << i << " " << shown.str() << "\n";
+          const auto on_sqlite = a.run(ops[i], i);
+          const auto on_postgres = b.run(ops[i], i);
+          RC_ASSERT(on_sqlite.size() == on_postgres.size());
+          for (std::size_t k = 0; k < on_sqlite.size(); ++k) {
+            const std::string left = sequence::summary(on_sqlite[k]);
+            const std::string right = sequence::summary(on_postgres[k]);
+            RC_LOG() << "  SQLite:     " << left << "\n  PostgreSQL: " << right << "\n";
+            RC_ASSERT(left == right);
+            ++compared;
+          }
+        }
+        RcRandom rc_random;
+        Recorder recorder(rc_random);
+        const auto left = world_round(*sqlite.world, recorder);
+        Replayer replayer(recorder.draws());
+        const auto right = world_round(*postgres.world, replayer);
+        for (std::size_t k = 0; k < std::min(left.size(), right.size()); ++k) {
+          RC_LOG() << "  SQLite:     " << left[k] << "\n  PostgreSQL: " << right[k] << "\n";
+          RC_ASSERT(left[k] == right[k]);
+          ++compared;
+        }
+        RC_ASSERT(left.size() == right.size());
+      }));
   std::cout << "[ compare  ] " << compared << " answers compared\n";
 
   // Everything both databases hold: read models (without timestamps) and event streams.

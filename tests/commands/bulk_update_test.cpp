@@ -9,8 +9,6 @@
 namespace folio::testing {
 namespace {
 
-constexpr int kCases = 100;  // per backend, set explicitly
-
 using commands::BulkAssignmentItem;
 using commands::BulkResult;
 
@@ -28,7 +26,7 @@ TEST_P(BulkUpdate, EachItemSucceedsExactlyWhenItsVersionMatches) {
   const EntitySpec& spec = spec_of("resource_assignment");
   std::int64_t head = 0;
   int successes = 0, conflicts = 0, others = 0, repeats = 0;
-  ASSERT_TRUE(check_property("bulk update item by item", kCases, 100, [&] {
+  ASSERT_TRUE(check_property("bulk update item by item", kPropertyCases, 100, [&] {
     RcRandom r;
     // The assignments, some already updated once.
     std::vector<std::string> ids;

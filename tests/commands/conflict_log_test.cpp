@@ -17,8 +17,6 @@
 namespace folio::testing {
 namespace {
 
-constexpr int kCases = 100;  // per backend, set explicitly
-
 // Registers the logger "folio" with an in-memory sink for the life of the test.
 class CapturedLog {
  public:
@@ -89,7 +87,7 @@ TEST_P(ConflictLog, EveryConflictLogsOneLineWithIdsAndNoValues) {
   World world(*handler_, 0x30000001);
   const auto types = all_entity_types();
   int lines = 0;
-  ASSERT_TRUE(check_property("a conflict is logged without values", kCases, 100, [&] {
+  ASSERT_TRUE(check_property("a conflict is logged without values", kPropertyCases, 100, [&] {
     RcRandom r;
     for (const auto& type : types) {
       const EntitySpec& spec = spec_of(type);
@@ -137,7 +135,7 @@ TEST_P(ConflictLog, EveryConflictLogsOneLineWithIdsAndNoValues) {
       ++lines;
     }
   }));
-  EXPECT_EQ(lines, kCases * 13);
+  EXPECT_EQ(lines, kPropertyCases * 13);
 }
 
 // A conflict inside a bulk update is logged like any other, once per failed item.

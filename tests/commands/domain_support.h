@@ -22,6 +22,7 @@
 #include "commands/command_handler.h"
 #include "commands/queries.h"
 #include "projections/read_model.h"
+#include "tests/support/property.h"  // kPropertyCases
 #include "tests/support/store_test.h"
 
 namespace folio::testing {

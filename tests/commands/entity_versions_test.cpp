@@ -20,8 +20,6 @@
 namespace folio::testing {
 namespace {
 
-constexpr int kCases = 100;  // per backend, set explicitly
-
 // The fields an update event must carry: those of the plan that differ from `before`.
 FieldMap expected_changes(const UpdatePlan& plan, const FieldMap& before) {
   FieldMap changes;
@@ -71,7 +69,7 @@ class EntityVersions : public DomainTest {
 TEST_P(EntityVersions, CreatedEntityHasVersionOne) {
   World world(*handler_, 0x10000001);
   const auto types = all_entity_types();
-  ASSERT_TRUE(check_property("created entity has version 1", kCases, 100, [&] {
+  ASSERT_TRUE(check_property("created entity has version 1", kPropertyCases, 100, [&] {
     RcRandom r;
     for (const auto& type : types) {
       const EntitySpec& spec = spec_of(type);
@@ -131,7 +129,7 @@ TEST_P(EntityVersions, CreatedEntityHasVersionOne) {
 TEST_P(EntityVersions, UpdateChangesExactlyTheFieldsSent) {
   World world(*handler_, 0x10000002);
   const auto types = all_entity_types();
-  ASSERT_TRUE(check_property("update changes exactly the fields sent", kCases, 100, [&] {
+  ASSERT_TRUE(check_property("update changes exactly the fields sent", kPropertyCases, 100, [&] {
     RcRandom r;
     for (const auto& type : types) {
       const EntitySpec& spec = spec_of(type);
@@ -174,7 +172,7 @@ TEST_P(EntityVersions, UpdateChangesExactlyTheFieldsSent) {
 TEST_P(EntityVersions, UpdateWithoutVersionIsRefusedAndWritesNothing) {
   World world(*handler_, 0x10000003);
   const auto types = all_entity_types();
-  ASSERT_TRUE(check_property("update without a version writes nothing", kCases, 100, [&] {
+  ASSERT_TRUE(check_property("update without a version writes nothing", kPropertyCases, 100, [&] {
     RcRandom r;
     for (const auto& type : types) {
       const EntitySpec& spec = spec_of(type);
@@ -204,7 +202,7 @@ TEST_P(EntityVersions, UpdateWithoutVersionIsRefusedAndWritesNothing) {
 TEST_P(EntityVersions, MatchingVersionSucceedsWithVersionPlusOne) {
   World world(*handler_, 0x10000004);
   const auto types = all_entity_types();
-  ASSERT_TRUE(check_property("matching version gives version + 1", kCases, 100, [&] {
+  ASSERT_TRUE(check_property("matching version gives version + 1", kPropertyCases, 100, [&] {
     RcRandom r;
     for (const auto& type : types) {
       const EntitySpec& spec = spec_of(type);
@@ -291,7 +289,7 @@ TEST_P(EntityVersions, ARepeatWithItsCommandIdGetsTheFirstAnswerNotAConflict) {
 TEST_P(EntityVersions, StaleVersionIsConflictWithCurrentStateAndWritesNothing) {
   World world(*handler_, 0x10000005);
   const auto types = all_entity_types();
-  ASSERT_TRUE(check_property("stale version is a conflict", kCases, 100, [&] {
+  ASSERT_TRUE(check_property("stale version is a conflict", kPropertyCases, 100, [&] {
     RcRandom r;
     for (const auto& type : types) {
       const EntitySpec& spec = spec_of(type);

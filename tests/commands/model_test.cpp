@@ -14,8 +14,7 @@ namespace {
 
 using sequence::Op;
 
-constexpr int kCases = 100;  // per backend, set explicitly
-constexpr int kMaxOps = 60;
+constexpr int kMaxModelOps = 60;
 
 // ---- the model ---------------------------------------------------------------------------
 
@@ -310,8 +309,8 @@ class CommandModel : public DomainTest {};
 TEST_P(CommandModel, RandomSequencesFollowTheModel) {
   unsigned tag = 0x40000000;
   Coverage coverage;
-  ASSERT_TRUE(check_property("commands follow the model", kCases, kMaxOps, [&] {
-    const auto ops = *sequence::gen_ops(kMaxOps);
+  ASSERT_TRUE(check_property("commands follow the model", kPropertyCases, kMaxModelOps, [&] {
+    const auto ops = *sequence::gen_ops(kMaxModelOps);
     sequence::Runner runner(*handler_, *store_, ++tag);
     Model model;
     for (std::size_t i = 0; i < ops.size(); ++i) {

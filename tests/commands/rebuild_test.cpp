@@ -21,8 +21,7 @@
 namespace folio::testing {
 namespace {
 
-constexpr int kCases = 100;  // per backend, set explicitly
-constexpr int kMaxOps = 8;   // small cases keep the suite fast
+constexpr int kMaxRebuildOps = 8;  // small cases keep the suite fast
 
 class Rebuild : public DomainTest {};
 
@@ -72,8 +71,8 @@ TEST_P(Rebuild, RebuiltReadModelsEqualTheInlineOnesAfterRandomHistories) {
   World world(*handler_, 0x61000001);
   const auto types = all_entity_types();
   std::int64_t head = 0;
-  ASSERT_TRUE(check_property("rebuild = inline read models", kCases, kMaxOps, [&] {
-    const auto ops = *sequence::gen_ops(kMaxOps);
+  ASSERT_TRUE(check_property("rebuild = inline read models", kPropertyCases, kMaxRebuildOps, [&] {
+    const auto ops = *sequence::gen_ops(kMaxRebuildOps);
     sequence::Runner runner(*handler_, *store_, ++tag);
     for (std::size_t i = 0; i < ops.size(); ++i) runner.run(ops[i], i);
     // Every entity type (users with passwords too) over the cases: one created and updated.

@@ -12,14 +12,12 @@
 namespace folio::testing {
 namespace {
 
-constexpr int kCases = 100;  // per backend, set explicitly
-
 class Replay : public DomainTest {};
 
 TEST_P(Replay, FoldingTheEventsGivesTheReadModelRow) {
   World world(*handler_, 0x70000001);
   const auto types = all_entity_types();
-  ASSERT_TRUE(check_property("fold of the stream = read-model row", kCases, 100, [&] {
+  ASSERT_TRUE(check_property("fold of the stream = read-model row", kPropertyCases, 100, [&] {
     RcRandom r;
     for (const auto& type : types) {
       const EntitySpec& spec = spec_of(type);

@@ -13,8 +13,7 @@
 namespace folio::testing {
 namespace {
 
-constexpr int kCases = 100;  // per backend, set explicitly
-constexpr int kMaxOps = 12;
+constexpr int kMaxAssignmentOps = 12;
 
 class Utilisation : public DomainTest {};
 
@@ -54,36 +53,38 @@ std::map<DayKey, std::int64_t> view(store::EventStore& store) {
 TEST_P(Utilisation, TheViewEqualsADirectComputationAfterRandomAssignmentHistories) {
   unsigned tag = 0x66000000;
   projections::UtilisationView utilisation;
-  ASSERT_TRUE(check_property("utilisation view = direct sum", kCases, kMaxOps, [&] {
-    const auto ops = *sequence::gen_ops(kMaxOps);
-    sequence::Runner runner(*handler_, *store_, ++tag);
-    for (std::size_t i = 0; i < ops.size(); ++i) runner.run(ops[i], i);
-    const auto batch = static_cast<std::size_t>(uniform(1, 20));
-    projections::CatchUpRunner catch_up(*store_, projections::kUtilisationJob, utilisation, batch);
-    catch_up.run();
-    RC_ASSERT(catch_up.checkpoint() == log_head(*store_));
-    // A second runner of the job finds nothing left to apply.
-    projections::CatchUpRunner other(*store_, projections::kUtilisationJob, utilisation, 7);
-    RC_ASSERT(other.step() == 0u);
-    const auto want = direct(*store_);
-    RC_ASSERT(view(*store_) == want);
+  ASSERT_TRUE(
+      check_property("utilisation view = direct sum", kPropertyCases, kMaxAssignmentOps, [&] {
+        const auto ops = *sequence::gen_ops(kMaxAssignmentOps);
+        sequence::Runner runner(*handler_, *store_, ++tag);
+        for (std::size_t i = 0; i < ops.size(); ++i) runner.run(ops[i], i);
+        const auto batch = static_cast<std::size_t>(uniform(1, 20));
+        projections::CatchUpRunner catch_up(*store_, projections::kUtilisationJob, utilisation,
+                                            batch);
+        catch_up.run();
+        RC_ASSERT(catch_up.checkpoint() == log_head(*store_));
+        // A second runner of the job finds nothing left to apply.
+        projections::CatchUpRunner other(*store_, projections::kUtilisationJob, utilisation, 7);
+        RC_ASSERT(other.step() == 0u);
+        const auto want = direct(*store_);
+        RC_ASSERT(view(*store_) == want);
 
-    // The per-day query: every day of a range, zeros included.
-    if (!want.empty()) {
-      const auto& [key, sum] = *want.begin();
-      const auto day = *projections::parse_day(key.second);
-      std::vector<projections::DayUtilisation> days;
-      store_->transact(store::Access::read_only, [&, &key = key](store::Transaction& tx) {
-        days = projections::resource_utilisation(tx, key.first, day - std::chrono::days(1),
-                                                 day + std::chrono::days(1));
-        return store::Verdict::commit;
-      });
-      RC_ASSERT(days.size() == 3u);
-      RC_ASSERT(days[1] == (projections::DayUtilisation{key.second, sum}));
-      const auto before = want.find({key.first, days[0].date});
-      RC_ASSERT(days[0].allocated_percentage == (before == want.end() ? 0 : before->second));
-    }
-  }));
+        // The per-day query: every day of a range, zeros included.
+        if (!want.empty()) {
+          const auto& [key, sum] = *want.begin();
+          const auto day = *projections::parse_day(key.second);
+          std::vector<projections::DayUtilisation> days;
+          store_->transact(store::Access::read_only, [&, &key = key](store::Transaction& tx) {
+            days = projections::resource_utilisation(tx, key.first, day - std::chrono::days(1),
+                                                     day + std::chrono::days(1));
+            return store::Verdict::commit;
+          });
+          RC_ASSERT(days.size() == 3u);
+          RC_ASSERT(days[1] == (projections::DayUtilisation{key.second, sum}));
+          const auto before = want.find({key.first, days[0].date});
+          RC_ASSERT(days[0].allocated_percentage == (before == want.end() ? 0 : before->second));
+        }
+      }));
 }
 
 TEST(UtilisationDays, DatesParseOnlyWhenTheyAreCalendarDates) {

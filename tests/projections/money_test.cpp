@@ -14,7 +14,7 @@ namespace folio::projections {
 namespace {
 
 using testing::check_cases;
-constexpr int kCases = 200;  // set explicitly
+constexpr int kMoneyCases = 200;  // set explicitly
 
 constexpr std::int64_t kMaxCents = 100'000'000'000'000'000;  // 10^15 currency units
 
@@ -51,7 +51,7 @@ TEST(FormatMoney, TwoFractionDigits) {
 }
 
 TEST(Money, FormatThenParseIsTheIdentity) {
-  ASSERT_TRUE(check_cases("format then parse", kCases, 100, [] {
+  ASSERT_TRUE(check_cases("format then parse", kMoneyCases, 100, [] {
     // Small amounts and amounts anywhere in the range (resize: inRange alone scales its range
     // with RapidCheck's size).
     const auto cents = *rc::gen::resize(
@@ -69,11 +69,12 @@ TEST(Money, FormatThenParseIsTheIdentity) {
 }
 
 TEST(Money, OnlyTwoFractionDigitsParse) {
-  ASSERT_TRUE(check_cases("two fraction digits", kCases, 100, [] {
+  ASSERT_TRUE(check_cases("two fraction digits", kMoneyCases, 100, [] {
     const auto whole = *rc::gen::arbitrary<std::uint32_t>();
     const int fraction_digits = *rc::gen::resize(100, rc::gen::inRange(0, 6));
     std::string text = std::to_string(whole);
-    if (fraction_digits > 0) text += "." + std::string(static_cast<std::size_t>(fraction_digits), '7');
+    if (fraction_digits > 0)
+      text += "." + std::string(static_cast<std::size_t>(fraction_digits), '7');
     const auto parsed = parse_money(text);
     if (fraction_digits == 2) {
       RC_ASSERT(parsed == std::optional<std::int64_t>(static_cast<std::int64_t>(whole) * 100 + 77));

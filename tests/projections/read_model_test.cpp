@@ -23,7 +23,7 @@ using events::FieldMap;
 using events::FieldValue;
 using projections::EntityState;
 
-constexpr int kCases = 200;  // per backend, set explicitly
+constexpr int kReadModelCases = 200;  // per backend, set explicitly
 
 const EntitySpec& spec(std::string_view type) { return events::entity(type); }
 
@@ -318,7 +318,7 @@ TEST_P(ReadModel, RandomRowsRoundTripThroughSaveLoadAndList) {
     RC_ASSERT(load(s, row.id) == next);
     RC_ASSERT(!save(s, next, row.version));
   };
-  ASSERT_TRUE(check_cases("rows round-trip", kCases, 100, property));
+  ASSERT_TRUE(check_cases("rows round-trip", kReadModelCases, 100, property));
 }
 
 // Parameters of the right types for a statement that compares `fields` (after the id in $1).

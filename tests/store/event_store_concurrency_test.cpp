@@ -142,10 +142,6 @@ TEST_P(EventStoreConcurrency, ContendedStreamGetsEveryVersionExactlyOnce) {
   EXPECT_GT(mismatches.load(), 0);
 }
 
-struct WorkFailed : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 // One store shared by many threads (the server's case; SQLite batches their units of work
 // into shared transactions): each unit of work commits, rolls back or throws on its own.
 TEST_P(EventStoreConcurrency, SharedStoreKeepsEachUnitOfWorkSeparate) {

@@ -564,10 +564,6 @@ TEST_P(EventStoreConformance, RolledBackUnitOfWorkLeavesNothingWritten) {
   EXPECT_EQ(again.stream_version, 2);
 }
 
-struct WorkFailed : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 TEST_P(EventStoreConformance, UnitOfWorkThatThrowsLeavesNothingWrittenAndRethrows) {
   EXPECT_THROW(store_->transact(Access::read_write,
                                 [&](Transaction& tx) -> Verdict {

@@ -25,8 +25,7 @@ using store::AppendResult;
 using store::ExpectedVersion;
 using Status = AppendResult::Status;
 
-constexpr int kCases = 100;  // per backend, set explicitly
-constexpr int kMaxOps = 50;  // RapidCheck's size bounds the number of appends per case
+constexpr int kMaxAppends = 50;  // RapidCheck's size bounds the number of appends per case
 constexpr int kClients = 3;
 constexpr int kStreams = 3;
 
@@ -291,11 +290,11 @@ TEST_P(EventStoreModel, AppendsBehaveLikeTheModel) {
   };
 
   ASSERT_TRUE(check_cases("appends behave like the model on " + backend_name(GetParam()),
-                          kCases, kMaxOps,
+                          kPropertyCases, kMaxAppends,
                           [&] { property(*rc::gen::container<std::vector<Op>>(gen_op())); }));
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
-  std::cout << "[ model    ] " << kCases << " cases in " << elapsed.count()
+  std::cout << "[ model    ] " << kPropertyCases << " cases in " << elapsed.count()
             << " ms: " << coverage.appended << " appended, " << coverage.duplicate
             << " duplicates, " << coverage.mismatch << " mismatches (" << coverage.stale_mismatch
             << " from stale versions)\n";

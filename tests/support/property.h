@@ -11,6 +11,9 @@
 
 namespace folio::testing {
 
+// Cases per property unless a suite states more: the project's floor (README "Tests").
+constexpr int kPropertyCases = 100;
+
 // Runs `property` until `cases` cases passed (RapidCheck's size grows up to `max_size`), or
 // fails with the shrunk counterexample.
 inline ::testing::AssertionResult check_cases(const std::string& name, int cases, int max_size,

@@ -8,6 +8,7 @@
 #include <memory>
 #include <ostream>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,12 @@ inline events::EventMetadata make_metadata(std::string command_id = "",
 }
 
 // Every test gets a fresh migrated database of the parameter's backend and a store on it.
+// What a test's unit of work throws on purpose, to check that the store rolls it back and
+// rethrows.
+struct WorkFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
