@@ -282,8 +282,10 @@ def main():
         pg_url = args.pg_url
         if args.only != "sqlite" and not pg_url:
             say("starting a private PostgreSQL cluster (scripts/pg-cluster.sh)")
+            # fsync on whatever the caller's environment says: the ceiling is a durable one.
             out = subprocess.run([str(REPO / "scripts" / "pg-cluster.sh"), "start"], check=True,
-                                 stdout=subprocess.PIPE, text=True).stdout
+                                 stdout=subprocess.PIPE, text=True,
+                                 env=dict(os.environ, FOLIO_PG_FSYNC="on")).stdout
             env = dict(re.findall(r"(FOLIO_TEST_PG_\w+)=(\S+)", out.replace("export ", "")))
             pg_url = env["FOLIO_TEST_PG_URL"].strip("'\"")
             started_cluster = env["FOLIO_TEST_PG_DIR"].strip("'\"")

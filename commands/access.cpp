@@ -278,3 +278,5 @@ bool can_write(const Actor& actor, const events::EntitySpec& spec, const EntityS
 }
 
 }  // namespace folio::commands
+
+#undef FOLIO_TOKEN_COLUMNS  // unity builds: not into the next file of the batch

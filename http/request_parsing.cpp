@@ -50,8 +50,12 @@ Target parse_target(std::string_view target) {
   Target result;
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
-  // One allocation for the list rather than one per doubling (a GET by id has four).
-  result.segments.reserve(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')) + 1);
+  // One allocation for the list rather than one per doubling (a GET by id has four); capped,
+  // since empty segments are dropped and a target of slashes alone must not reserve 16K.
+  result.segments.reserve(
+      std::min<std::size_t>(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')),
+                            15) +
+      1);
   std::size_t start = 0;
   while (start <= path.size()) {
     const auto slash = path.find('/', start);

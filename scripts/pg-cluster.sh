@@ -13,10 +13,9 @@
 # socket, and a marker file so `stop` never removes a directory it did not create.
 # The server listens on 127.0.0.1 only, trusts local connections and allows 200
 # connections. fsync stays on (benchmarks measure against it) unless FOLIO_PG_FSYNC=off at
-# `start`: scripts/test.sh sets that, because the suite's PostgreSQL tests spent most of
-# their time waiting for WAL flushes (3 ms each on CI's disk) and nothing in it needs them:
-# its crashes kill PostgreSQL's processes, never the machine, so the page cache keeps every
-# write. The setting is written into postgresql.conf, so `restart` keeps it.
+# `start`: scripts/test.sh sets that for the suite's shared cluster, whose tests spent most
+# of their time waiting for WAL flushes (3 ms each on CI's disk) and none of which needs
+# them: that cluster is never killed (the crash test starts its own, with fsync on). The setting is written into postgresql.conf, so `restart` keeps it.
 # Progress messages go to stderr.
 # When run as root, initdb/pg_ctl run as the `postgres` user.
 set -euo pipefail

@@ -39,9 +39,9 @@ eval "$pg_env"
 export FOLIO_TEST_PG_URL FOLIO_TEST_PG_DIR
 say "FOLIO_TEST_PG_URL=$FOLIO_TEST_PG_URL"
 
-# Most tests wait on PostgreSQL's fsyncs, sockets and child servers rather than a CPU: twice
-# the CPUs keeps both busy (2 vCPUs, web/package/deploy/fuzz left out: 314 s at -j4; the
-# whole suite took 420 s at -j2 in CI). The sanitizer runs choose their own default.
+# Many tests wait on sockets, child servers and PostgreSQL rather than a CPU: twice the CPUs
+# keeps both busy (2 vCPUs, web/package/deploy/fuzz left out: 314 s at -j4; the whole suite
+# took 420 s at -j2 in CI; with the cluster's fsync off the stage is CPU-bound at -j4). The sanitizer runs choose their own default.
 jobs="${FOLIO_TEST_JOBS:-$(($(nproc) * 2))}"
 say "ctest --test-dir $build_dir --output-on-failure -j$jobs $*"
 status=0

@@ -11,7 +11,7 @@
 
 namespace folio::testing {
 
-// Cases per property unless a suite states more: the project's floor (README "Tests").
+// Cases per property unless a suite states more: the project's floor (at least 100 each).
 constexpr int kPropertyCases = 100;
 
 // Runs `property` until `cases` cases passed (RapidCheck's size grows up to `max_size`), or

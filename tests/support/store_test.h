@@ -117,12 +117,13 @@ inline events::EventMetadata make_metadata(std::string command_id = "",
   return {std::move(user_id), std::move(request_id), std::move(command_id)};
 }
 
-// Every test gets a fresh migrated database of the parameter's backend and a store on it.
 // What a test's unit of work throws on purpose, to check that the store rolls it back and
 // rethrows.
 struct WorkFailed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Every test gets a fresh migrated database of the parameter's backend and a store on it.
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
