@@ -15,7 +15,8 @@
 # connections. fsync stays on (benchmarks measure against it) unless FOLIO_PG_FSYNC=off at
 # `start`: scripts/test.sh sets that for the suite's shared cluster, whose tests spent most
 # of their time waiting for WAL flushes (3 ms each on CI's disk) and none of which needs
-# them: that cluster is never killed (the crash test starts its own, with fsync on). The setting is written into postgresql.conf, so `restart` keeps it.
+# them: that cluster is never killed (the crash test starts its own, with fsync on). The
+# setting is written into postgresql.conf, so `restart` keeps it.
 # Progress messages go to stderr.
 # When run as root, initdb/pg_ctl run as the `postgres` user.
 set -euo pipefail
