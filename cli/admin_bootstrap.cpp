@@ -2,18 +2,10 @@
 
 #include <stdexcept>
 
+#include "cli/outcome_text.h"
 #include "commands/validation.h"
 
 namespace folio::cli {
-
-namespace {
-std::string describe(const commands::Outcome& outcome) {
-  std::string text(commands::error_code(outcome.kind));
-  for (const auto& e : outcome.errors) text += "; " + e.field + " " + e.message;
-  if (!outcome.constraint.message.empty()) text += ": " + outcome.constraint.message;
-  return text;
-}
-}  // namespace
 
 std::string create_admin(commands::CommandHandler& handler, const AdminAccount& account) {
   const commands::CommandContext context{commands::Actor::system_actor(), commands::new_id(),
@@ -23,11 +15,11 @@ std::string create_admin(commands::CommandHandler& handler, const AdminAccount& 
   const auto user = handler.create(
       context, {&events::entity("user"), "", std::nullopt,
                 {{"username", account.username}, {"email", email}, {"password", account.password}}});
-  if (!user.ok()) throw std::runtime_error("cannot create the admin user: " + describe(user));
+  if (!user.ok()) throw std::runtime_error("cannot create the admin user: " + refusal_text(user));
   const auto role = handler.create(
       context, {&events::entity("user_role"), "", std::nullopt,
                 {{"user_id", user.entity.id}, {"role_type", std::string("admin")}}});
-  if (!role.ok()) throw std::runtime_error("cannot grant the admin role: " + describe(role));
+  if (!role.ok()) throw std::runtime_error("cannot grant the admin role: " + refusal_text(role));
   return user.entity.id;
 }
 

@@ -5,6 +5,7 @@
 
 #include "cli/command_options.h"
 #include "cli/import_index.h"
+#include "cli/outcome_text.h"
 #include "cli/progress.h"
 #include "cli/schema_check.h"
 #include "commands/command_handler.h"
@@ -40,25 +41,6 @@ constexpr std::size_t kMaxReportedErrors = 100;
 // Rows per unit of work: one commit for this many rows (a failing batch is written again
 // row by row, so that the rows before the refused one stay written).
 constexpr std::size_t kBatchRows = 500;
-
-std::string describe(const commands::Outcome& outcome) {
-  using Kind = commands::Outcome::Kind;
-  switch (outcome.kind) {
-    case Kind::validation:
-      return describe_field_errors(outcome.errors);
-    case Kind::constraint:
-      return outcome.constraint.message +
-             (outcome.constraint.other_entity_id.empty()
-                  ? ""
-                  : " (" + outcome.constraint.other_entity_type + " " +
-                        outcome.constraint.other_entity_id + ")");
-    case Kind::conflict:
-      return "changed concurrently (version " +
-             std::to_string(outcome.conflict.current_version) + ")";
-    default:
-      return outcome.message;
-  }
-}
 
 int report_bad_lines(const CliContext& context, const std::string& path,
                      const std::vector<ImportLineError>& errors) {
@@ -108,7 +90,7 @@ std::optional<Refusal> write_batch(commands::CommandHandler& handler, const std:
   }
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto outcome = handler.create(batch[i].first, batch[i].second);
-    if (!outcome.ok()) return Refusal{&rows[i], describe(outcome)};
+    if (!outcome.ok()) return Refusal{&rows[i], refusal_text(outcome)};
     tally.count(rows[i], outcome);
   }
   return std::nullopt;

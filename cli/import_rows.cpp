@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 
+#include "cli/outcome_text.h"
 #include "commands/validation.h"
 #include "http/entity_json.h"
 #include "projections/entity_state.h"
@@ -91,15 +92,6 @@ std::variant<ImportRow, ImportLineError> parse_import_line(std::string_view text
   }
   if (!validated.errors.empty()) return error(line, describe_field_errors(validated.errors));
   return row;
-}
-
-std::string describe_field_errors(const std::vector<commands::FieldError>& errors) {
-  std::string text;
-  for (const auto& e : errors) {
-    if (!text.empty()) text += "; ";
-    text += e.field.empty() ? e.message : e.field + ": " + e.message;
-  }
-  return text;
 }
 
 std::vector<const events::EntitySpec*> types_in_reference_order() {

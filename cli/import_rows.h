@@ -40,9 +40,6 @@ struct ImportLineError {
 std::variant<ImportRow, ImportLineError> parse_import_line(std::string_view text,
                                                            std::size_t line);
 
-// "field: message; field: message" (a message alone when it is about the row as a whole).
-std::string describe_field_errors(const std::vector<commands::FieldError>& errors);
-
 // Entity types ordered so that every type comes after the types it refers to, so an import
 // file need not list parents before children.
 std::vector<const events::EntitySpec*> types_in_reference_order();

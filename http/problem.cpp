@@ -105,7 +105,7 @@ Response outcome_problem(const commands::Outcome& outcome, const events::EntityS
                c.other_entity_id.empty() ? json::value(nullptr) : json::value(c.other_entity_id)}});
     }
     case Kind::not_found:
-      return problem(status::not_found, "not_found", "Not found", outcome.message);
+      return not_found(outcome.message);
     case Kind::forbidden:
       return problem(status::forbidden, "forbidden", "Forbidden", outcome.message);
     case Kind::ok:
@@ -117,6 +117,10 @@ Response outcome_problem(const commands::Outcome& outcome, const events::EntityS
 
 Response bad_request(std::string_view detail) {
   return problem(beast_http::status::bad_request, "bad_request", "Bad request", detail);
+}
+
+Response not_found(std::string_view detail) {
+  return problem(beast_http::status::not_found, "not_found", "Not found", detail);
 }
 
 }  // namespace folio::http

@@ -29,6 +29,9 @@ Response unavailable(std::string_view detail, int retry_after_seconds = 5);
 // 400 bad_request with `detail`.
 Response bad_request(std::string_view detail);
 
+// 404 not_found with `detail`.
+Response not_found(std::string_view detail = "There is nothing at this address.");
+
 // 422 listing every field problem.
 Response validation_problem(const std::vector<commands::FieldError>& errors,
                             std::string_view detail = "The request has invalid fields.");

@@ -43,10 +43,6 @@ struct Call {
   bool key_claimed = false;
 };
 
-Response not_found(std::string_view detail = "There is nothing at this address.") {
-  return problem(status::not_found, "not_found", "Not found", detail);
-}
-
 Response method_not_allowed(std::string_view allow) {
   Response r = problem(status::method_not_allowed, "method_not_allowed", "Method not allowed",
                        "This address allows " + std::string(allow) + ".");

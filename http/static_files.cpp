@@ -37,10 +37,6 @@ constexpr std::string_view kNotBuilt =
     "\n"
     "The HTTP API is available under /api/v1/ (see /api/v1/openapi.json).\n";
 
-Response not_found() {
-  return problem(status::not_found, "not_found", "Not found", "There is nothing at this address.");
-}
-
 // The decoded path segments of `target` (request_parsing.h), or nullopt when any is
 // refused: malformed percent-encoding, empty, hidden (".x", so also "." and ".."), or
 // holding a slash, backslash or NUL once decoded.
