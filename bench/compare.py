@@ -12,7 +12,11 @@
    PostgreSQL cluster and on SQLite: updates over the seeded rows (each wrk thread its own
    share, versions tracked from the answers), the hot set, GET by id, POST create, an
    unauthenticated 404 and /healthz.
-3. One Markdown table: operations/s, p50, p99, p99/p50 and the ratio each target compares.
+3. A reference for the HTTP floor: the same 404 from nginx (when installed; Debian's
+   nginx-light, scripts/install-deps.sh), with as many workers as CPUs and its access log
+   on, so that the table shows what a mature server's 404 reaches on this machine, and the
+   tail (p99/p50) that the scheduler alone gives when wrk shares the CPUs with the server.
+4. One Markdown table: operations/s, p50, p99, p99/p50 and the ratio each target compares.
 
 Without --pg-url (or FOLIO_TEST_PG_URL) it starts a private cluster with
 scripts/pg-cluster.sh and stops it at the end. Needs a build (scripts/build.sh), wrk and
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -38,6 +43,11 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 USER, PASSWORD = "bench", "bench-password"
 HOT_ROWS = 10
+# Issue 10's HTTP floor: 2.5x the unauthenticated 404 measured on 2026-12-03 (28,000/s).
+FLOOR_TARGET = 70000
+# What Folio answers for /api/nope, byte for byte, so that nginx sends the same body.
+NOT_FOUND_BODY = ('{"type":"/problems/not_found","title":"Not found","status":404,'
+                  '"detail":"There is nothing at this address.","error":"not_found"}')
 
 
 def say(message):
@@ -177,6 +187,48 @@ def percentile(sorted_values, p):
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))]
 
 
+def nginx_floor(seconds, work):
+    """wrk's figures for the 404 of /api/nope from nginx, or None without nginx."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if not nginx:
+        say("  (no nginx: the reference row is left out; scripts/install-deps.sh installs it)")
+        return None
+    root, port = work / "nginx", free_port()
+    (root / "logs").mkdir(parents=True)
+    (root / "nginx.conf").write_text(f"""
+worker_processes {os.cpu_count()};
+pid {root}/nginx.pid;
+error_log {root}/logs/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log {root}/logs/access.log;
+  server {{
+    listen 127.0.0.1:{port};
+    default_type application/problem+json;
+    location / {{ return 404 '{NOT_FOUND_BODY}'; }}
+  }}
+}}
+""")
+    server = subprocess.Popen([nginx, "-c", str(root / "nginx.conf"), "-p", str(root), "-g", "daemon off;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            except urllib.error.HTTPError:
+                break  # its 404: listening
+            except OSError:
+                if server.poll() is not None:
+                    say(f"  (nginx exited; see {root}/logs/error.log)")
+                    return None
+                time.sleep(0.05)
+        return run_wrk(port, seconds, "get.lua", {"FOLIO_TOKEN": "", "FOLIO_PATH": "/api/nope"},
+                       expected={404})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def folio_workloads(port, token, ids, seconds):
     """The wrk runs against one server, in an order that keeps versions right."""
     base = {"FOLIO_TOKEN": token, "FOLIO_IDS_FILE": str(ids)}
@@ -231,8 +283,10 @@ def table(results, rss):
         add("POST create", name, r.get("create"), "x its PATCH", ratio(r.get("create"), r.get("update")),
             ">= 0.8")
     for name, r in (("folio postgresql", pg), ("folio sqlite", lite)):
-        add("404 without a token", name, r.get("404"), "", None, "")
+        add("404 without a token", name, r.get("404"), f"x {FLOOR_TARGET:,}/s",
+            ok_ops(r["404"]) / FLOOR_TARGET if r.get("404") else None, ">= 1.0")
         add("GET /healthz", name, r.get("healthz"), "", None, "")
+    add("404 (reference: the same body)", "nginx", results.get("nginx"), "", None, "")
 
     out = ["| workload | system | successful ops/s | p50 ms | p99 ms | p99/p50 | ratio | target |",
            "|---|---|---:|---:|---:|---:|---|---|"]
@@ -279,6 +333,8 @@ def main():
     print(f"Machine: {os.cpu_count()} CPUs ({cpu}), kernel {platform.release()}, "
           f"load {os.getloadavg()[0]:.2f} at start\n")
     try:
+        say("the HTTP floor's reference: nginx")
+        results["nginx"] = nginx_floor(args.seconds, work)
         pg_url = args.pg_url
         if args.only != "sqlite" and not pg_url:
             say("starting a private PostgreSQL cluster (scripts/pg-cluster.sh)")

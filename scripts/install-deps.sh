@@ -3,7 +3,7 @@
 # browser of the web console's end-to-end tests; clang-14 with its sanitizer runtimes and
 # libFuzzer: scripts/test-sanitizers.sh; prometheus: its promtool checks deploy/prometheus;
 # lintian and help2man: the Debian package and its test (tests/package); nginx: the
-# load-balanced test (tests/deploy);
+# load-balanced test (tests/deploy) and bench/compare.py's reference for the HTTP floor;
 # Node.js 20.19+ and npm for the console come with the machine image, see
 # scripts/build-web.sh).
 # Quiet and fast when everything is already installed: apt-get runs only for
