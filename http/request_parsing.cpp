@@ -52,10 +52,8 @@ Target parse_target(std::string_view target) {
   const std::string_view path = target.substr(0, question);
   // One allocation for the list rather than one per doubling (a GET by id has four); capped,
   // since empty segments are dropped and a target of slashes alone must not reserve 16K.
-  result.segments.reserve(
-      std::min<std::size_t>(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')),
-                            15) +
-      1);
+  const auto slashes = static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+  result.segments.reserve(std::min<std::size_t>(slashes, 15) + 1);
   std::size_t start = 0;
   while (start <= path.size()) {
     const auto slash = path.find('/', start);

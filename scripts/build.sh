@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir="${FOLIO_BUILD_DIR:-build}"
+# Timed, as scripts/test.sh's stages: a CI log shows where its minutes went.
+say() { printf '==> %(%H:%M:%S)T %s\n' -1 "$*" >&2; }
 
-printf '==> %(%H:%M:%S)T %s\n' -1 "configuring: cmake -S . -B $build_dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo" >&2
+say "configuring: cmake -S . -B $build_dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-printf '==> %(%H:%M:%S)T %s\n' -1 "building: cmake --build $build_dir $*" >&2
+say "building: cmake --build $build_dir $*"
 cmake --build "$build_dir" "$@"
 
 scripts/build-web.sh
