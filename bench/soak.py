@@ -21,12 +21,17 @@ Every --interval seconds (default 10) it prints one row: requests/s, conflicts, 
 other status, or no answer), the server's resident memory (RSS), its open file
 descriptors and sockets, and the HTTP connections it holds. At the end: RSS and
 descriptors in the first fifth of the run (the warm-up) against the last fifth, by the
-smaller of the growths of their lowest samples and of their medians (logins' Argon2
-memory comes and goes by hundreds of MiB, and dips below the level when the allocator
-gives memory back; a leak raises both). With --check the exit status is 1 when there was
-any error, or (runs of 10 minutes or more) when RSS or descriptors grew more than 10 % after the warm-up.
+smaller of the growths of their lowest samples and of their medians (the allocator's dips
+below the level move the one, a few long samples the other; a leak raises both). RSS is
+read while no login is in flight: each login's Argon2id hash maps 64 MiB for its duration
+(libsodium's MEMLIMIT_INTERACTIVE) and unmaps it before the answer, so a sample taken
+during logins measured how many overlapped, not what the server keeps. The logins wait for
+the sample (a fraction of a second every --interval). With --check the exit status is 1
+when there was any error, or (runs of 10 minutes or more) when RSS or descriptors grew more
+than 10 % after the warm-up.
 """
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -114,6 +119,37 @@ def seed(port, token):
     return resources, assignments
 
 
+class LoginGate:
+    """Lets the sampler read RSS between logins: logins pass while it is open; quiet() closes
+    it, waits for the logins in flight to be answered, and opens it again afterwards."""
+
+    def __init__(self):
+        self.changed = threading.Condition()
+        self.in_flight, self.closed = 0, False
+
+    def enter(self):
+        with self.changed:
+            self.changed.wait_for(lambda: not self.closed)
+            self.in_flight += 1
+
+    def leave(self):
+        with self.changed:
+            self.in_flight -= 1
+            self.changed.notify_all()
+
+    @contextlib.contextmanager
+    def quiet(self):
+        with self.changed:
+            self.closed = True
+            self.changed.wait_for(lambda: self.in_flight == 0)
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.closed = False
+                self.changed.notify_all()
+
+
 class Load:
     """The client threads and what they saw."""
 
@@ -124,6 +160,7 @@ class Load:
         self.requests = self.conflicts = self.errors = 0
         self.error_samples = []
         self.stop = threading.Event()
+        self.logins = LoginGate()
         self.threads = [threading.Thread(target=self.run, args=(n,), daemon=True)
                         for n in range(clients)]
         kinds, weights = zip(*WEIGHTS)
@@ -189,8 +226,12 @@ class Load:
                             if "version" in state:
                                 self.assignments[item["id"]] = state["version"]
             else:
-                status, _ = anonymous.call("POST", "/api/v1/auth/token",
-                                           {"username": compare.USER, "password": compare.PASSWORD})
+                self.logins.enter()
+                try:
+                    status, _ = anonymous.call("POST", "/api/v1/auth/token",
+                                               {"username": compare.USER, "password": compare.PASSWORD})
+                finally:
+                    self.logins.leave()
             with self.lock:
                 self.requests += 1
                 if status == 409:
@@ -289,7 +330,8 @@ def main():
             requests, conflicts, errors = load.take()
             total_errors += errors
             total_requests += requests
-            rss, fds, sockets = process_figures(server.process.pid)
+            with load.logins.quiet():
+                rss, fds, sockets = process_figures(server.process.pid)
             connections = http_connections(server.port)
             samples.append((rss, fds))
             print(f"| {time.monotonic() - started:.0f} | {requests / args.interval:,.0f} | "
