@@ -24,8 +24,10 @@ packages=(
 
 missing=()
 for pkg in "${packages[@]}"; do
-  # `dpkg -s` also succeeds for removed-but-not-purged packages, so check the status line.
-  if ! dpkg -s "$pkg" 2>/dev/null | grep -qx 'Status: install ok installed'; then
+  # The status, not `dpkg -s`'s success (it also succeeds for removed-but-not-purged
+  # packages). Not `dpkg -s | grep -q` either: under pipefail, grep's early exit can kill
+  # dpkg with SIGPIPE on a long record (prometheus's) and report an installed package missing.
+  if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]]; then
     missing+=("$pkg")
   fi
 done
