@@ -27,7 +27,8 @@ for pkg in "${packages[@]}"; do
   # The status, not `dpkg -s`'s success (it also succeeds for removed-but-not-purged
   # packages). Not `dpkg -s | grep -q` either: under pipefail, grep's early exit can kill
   # dpkg with SIGPIPE on a long record (prometheus's) and report an installed package missing.
-  if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]]; then
+  # A prefix test: a package installed for two architectures prints its status twice.
+  if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed"* ]]; then
     missing+=("$pkg")
   fi
 done

@@ -1,5 +1,5 @@
--- PostgreSQL's ceiling for one Folio update, written as ONE statement: the read-model row
--- (version guard), the stream bump (version guard) and the event (a position from the
+-- PostgreSQL's ceiling for one Folio update, written as ONE statement: the read-model row,
+-- the stream bump and the event (a position from the
 -- sequence under the shared log lock, the SHA-256 chain over the previous event's hash and
 -- the ~120-byte payload), as store/postgres/pg_transaction.cpp and projections/read_model.cpp
 -- do them. Resource :n has the id seed.py gives it with FOLIO_SEED_NUMBERED_IDS=1.

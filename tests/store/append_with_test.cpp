@@ -21,8 +21,6 @@ using store::Transaction;
 using store::Verdict;
 using Status = AppendResult::Status;
 
-// Sets the epoch to $1 if it is $2: one row changed, or none.
-constexpr const char* kGuardedRow = "UPDATE access_epoch SET epoch = $1 WHERE epoch = $2";
 class AppendWith : public StoreTest {
  protected:
   // append_with of one event, the row guarded by `if_epoch`, in a lazy_write unit.

@@ -28,7 +28,6 @@ using store::Transaction;
 using store::Verdict;
 using store::WriteAnswer;
 
-constexpr const char* kGuardedRow = "UPDATE access_epoch SET epoch = $1 WHERE epoch = $2";
 constexpr const char* kEpoch = "SELECT epoch FROM access_epoch";  // a read
 
 // What a write's `done` was told, from whichever thread told it.

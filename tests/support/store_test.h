@@ -123,6 +123,10 @@ struct WorkFailed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A guarded write for tests of writes that may change nothing: sets the access epoch to $1 if
+// it is $2 (one row changed, or none).
+inline constexpr const char* kGuardedRow = "UPDATE access_epoch SET epoch = $1 WHERE epoch = $2";
+
 // Every test gets a fresh migrated database of the parameter's backend and a store on it.
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
