@@ -33,8 +33,9 @@ minutes or more, none before shorter ones) under the same load, whose rows are p
 whose RSS and descriptors are not judged (its errors are): the server's bounded caches fill
 first (the remembered entity states, up to 16,384, about 11 MiB, filled in 3.5-6 minutes at
 this load's few hundred creations and updates a second on a 2-vCPU VM; give a slower
-machine a longer warm-up). With --check the exit status is 1 when there was any error, or (measured runs of
-10 minutes or more) when RSS or descriptors grew more than 10 % in the measured run.
+machine a longer warm-up). With --check the exit status is 1 when there was any error, or
+(measured runs of 10 minutes or more) when RSS or descriptors grew more than 10 % in the
+measured run.
 """
 import argparse
 import contextlib
