@@ -10,7 +10,9 @@
 #include "commands/subject_keys.h"
 #include "commands/validation.h"
 #include "events/timestamp.h"
+#include "projections/fold.h"
 #include "projections/read_model.h"
+#include "store/detached_transaction.h"
 #include "store/statement_pipe.h"
 
 namespace folio::commands {
@@ -442,11 +444,13 @@ std::optional<CommandHandler::RememberedRows> CommandHandler::remembered_rows(
 
 CommandHandler::Decision CommandHandler::update_decision(const UpdateEntity& command,
                                                          FieldMap fields) {
-  return {command.id, [command, fields = std::move(fields)](
-                          Transaction& tx, const CommandContext& as, const LoadedEntity& row) {
+  return {command.id,
+          [command, fields = std::move(fields)](Transaction& tx, const CommandContext& as,
+                                                const LoadedEntity& row) {
             return update_in(tx, as, *command.spec, command.id, *command.expected_version, fields,
                              "", command.merge_disjoint, &row);
-          }};
+          },
+          *command.expected_version};
 }
 
 CommandHandler::Decision CommandHandler::create_decision(const CreateEntity& command,
@@ -523,8 +527,9 @@ bool CommandHandler::update_through_pipe(const TokenCheck& token, const CommandC
   if (const auto rows = remembered_rows(token, command)) {
     CommandContext as = context;
     as.actor = rows->who->actor;
-    return send_decided(pipe, as, *command.spec, LoadedEntity{*rows->state, "", rows->who->epoch},
-                        decision->decide, done);
+    return send_decided(pipe, token, as, *command.spec,
+                        LoadedEntity{*rows->state, "", rows->who->epoch},
+                        std::make_shared<const Decision>(std::move(*decision)), done);
   }
   decide_through_pipe(token, context, *command.spec, std::move(*decision), pipe, std::move(done));
   return true;
@@ -539,19 +544,12 @@ bool CommandHandler::create_through_pipe(const TokenCheck& token, const CommandC
   return true;
 }
 
-// The actor and the row read through the pipe, as a GET reads them; then send_decided. An
-// update's write requires the row at its version and the access epoch at the actor's, as
-// for remembered rows: whatever moved between the read and the write makes it not happen.
-// A creation's write requires only that the row still does not exist, as on the blocking
-// way (whose read and write are two statements as well): a change of the actor's rights
-// that commits between them does not stop it. Not closed yet: the row's INSERT would need
-// an epoch guard of its own (projections/read_model.cpp, update_at_epoch's counterpart).
-void CommandHandler::decide_through_pipe(const TokenCheck& token, const CommandContext& context,
-                                         const EntitySpec& spec, Decision decision,
-                                         store::StatementPipe& pipe,
-                                         std::function<void(PipedOutcome&)> done) {
-  read_through_pipe(pipe, token, spec, decision.id,
-                    [this, &pipe, &spec, context, decide = std::move(decision.decide),
+void CommandHandler::read_row_through_pipe(store::StatementPipe& pipe, const TokenCheck& token,
+                                           const CommandContext& context, const EntitySpec& spec,
+                                           const std::string& id, OnRow on_row,
+                                           std::function<void(PipedOutcome&)> done) {
+  read_through_pipe(pipe, token, spec, id,
+                    [this, &spec, context, on_row = std::move(on_row),
                      done = std::move(done)](ActorAndEntityRead* read) mutable {
                       PipedOutcome run_again;
                       if (!read || !read->result().actor) return done(run_again);
@@ -561,39 +559,119 @@ void CommandHandler::decide_through_pipe(const TokenCheck& token, const CommandC
                       as.actor = *result.actor;
                       LoadedEntity loaded = result.loaded;
                       loaded.remembered_at_epoch = read->actor_epoch();
-                      if (!send_decided(pipe, as, spec, loaded, decide, done)) done(run_again);
+                      on_row(as, loaded, done);
                     });
 }
 
-bool CommandHandler::send_decided(store::StatementPipe& pipe, const CommandContext& as,
-                                  const EntitySpec& spec, const LoadedEntity& loaded,
-                                  const DecideOnRow& decide,
+// The actor and the row read through the pipe, as a GET reads them; then send_decided, or
+// the conflict's answer when the row is not at the client's version. An update's write
+// requires the row at its version and the access epoch at the actor's, as for remembered
+// rows: whatever moved between the read and the write makes it not happen.
+// A creation's write requires only that the row still does not exist, as on the blocking
+// way (whose read and write are two statements as well): a change of the actor's rights
+// that commits between them does not stop it. Not closed yet: the row's INSERT would need
+// an epoch guard of its own (projections/read_model.cpp, update_at_epoch's counterpart).
+void CommandHandler::decide_through_pipe(const TokenCheck& token, const CommandContext& context,
+                                         const EntitySpec& spec, Decision decision,
+                                         store::StatementPipe& pipe,
+                                         std::function<void(PipedOutcome&)> done) {
+  const std::string id = decision.id;
+  read_row_through_pipe(
+      pipe, token, context, spec, id,
+      [this, &pipe, token, &spec, decision = std::make_shared<const Decision>(std::move(decision))](
+          const CommandContext& as, const LoadedEntity& loaded,
+          std::function<void(PipedOutcome&)>& done) {
+        if (!send_decided(pipe, token, as, spec, loaded, decision, done)) {
+          answer_stale_through_pipe(pipe, as, spec, loaded, decision, std::move(done));
+        }
+      },
+      std::move(done));
+}
+
+bool CommandHandler::send_decided(store::StatementPipe& pipe, const TokenCheck& token,
+                                  const CommandContext& as, const EntitySpec& spec,
+                                  const LoadedEntity& loaded,
+                                  const std::shared_ptr<const Decision>& decision,
                                   std::function<void(PipedOutcome&)>& done) {
   if (loaded.remembered_at_epoch == 0) return false;  // the write could not check the actor
   Outcome outcome;
   std::unique_ptr<store::PipedWrite> write;
   try {
     write = store_.capture_write([&](Transaction& tx) {
-      outcome = decide(tx, as, loaded);
+      outcome = decision->decide(tx, as, loaded);
       return outcome.ok() ? Verdict::commit : Verdict::rollback;
     });
   } catch (const std::exception&) {
     return false;  // the usual way meets it again and answers it
   }
   if (!write) return false;
-  pipe.submit_write(std::move(write), [this, &spec, outcome = std::move(outcome), actor = as.actor,
-                                       done = std::move(done)](store::WriteAnswer answer,
-                                                               std::int64_t position) mutable {
-    PipedOutcome result;
-    if (answer == store::WriteAnswer::in_doubt) {
-      result.kind = PipedOutcome::Kind::in_doubt;
-    } else if (answer == store::WriteAnswer::committed && position > 0) {
-      remember(spec, outcome.entity);
-      result = {PipedOutcome::Kind::done, std::move(outcome), std::move(actor)};
-    }
-    done(result);
-  });
+  pipe.submit_write(
+      std::move(write),
+      [this, &pipe, token, &spec, decision, as, outcome = std::move(outcome),
+       done = std::move(done)](store::WriteAnswer answer, std::int64_t position) mutable {
+        PipedOutcome result;  // run_again
+        if (answer == store::WriteAnswer::in_doubt) {
+          result.kind = PipedOutcome::Kind::in_doubt;
+        } else if (answer == store::WriteAnswer::committed && position > 0) {
+          remember(spec, outcome.entity);
+          result = {PipedOutcome::Kind::done, std::move(outcome), std::move(as.actor)};
+        } else if (answer == store::WriteAnswer::committed && decision->expected_version > 0) {
+          // Nothing written: the row (or the access epoch) moved since it was read. Read it
+          // again; a row at another version than the client's makes the answer a conflict.
+          return read_row_through_pipe(
+              pipe, token, as, spec, decision->id,
+              [this, &pipe, &spec, decision](const CommandContext& as, const LoadedEntity& loaded,
+                                             std::function<void(PipedOutcome&)>& done) {
+                answer_stale_through_pipe(pipe, as, spec, loaded, decision, std::move(done));
+              },
+              std::move(done));
+        }
+        done(result);
+      });
   return true;
+}
+
+// The 409 of an update whose client's version is not the row's (`loaded`, read through the
+// pipe), decided as the usual way decides it (update_in, conflict()) on the events since
+// that version read through the pipe too: the first window history_since reads, from which
+// it builds what changed since. Anything else (the same version, a decision that needs
+// more of the history or other reads, any other answer) runs again the usual way.
+void CommandHandler::answer_stale_through_pipe(store::StatementPipe& pipe, const CommandContext& as,
+                                               const EntitySpec& spec, const LoadedEntity& loaded,
+                                               const std::shared_ptr<const Decision>& decision,
+                                               std::function<void(PipedOutcome&)> done) {
+  const std::int64_t expected = decision->expected_version;
+  if (!loaded.entity || expected <= 0 || loaded.entity->version == expected) {
+    PipedOutcome run_again;
+    return done(run_again);
+  }
+  auto excerpt = std::make_shared<store::StreamExcerpt>();
+  excerpt->stream_id = projections::stream_id_of(spec, decision->id);
+  excerpt->to = loaded.entity->version;
+  // conflict() asks history_since for versions from expected + 1, or from the deletion's.
+  const std::int64_t since =
+      std::min(expected < INT64_MAX ? expected + 1 : excerpt->to, excerpt->to);
+  excerpt->from = std::max<std::int64_t>(1, since - projections::kHistoryFirstWindow);
+  store_.read_stream_through(
+      pipe, excerpt->stream_id, excerpt->from, excerpt->to,
+      [this, &spec, as, loaded, decision, excerpt,
+       done = std::move(done)](std::vector<events::RecordedEvent>* events) {
+        PipedOutcome result;  // run_again
+        if (events) {
+          excerpt->events = std::move(*events);
+          store::StreamExcerptTransaction tx(*excerpt);
+          try {
+            Outcome outcome = decision->decide(tx, as, loaded);
+            if (outcome.kind == Outcome::Kind::conflict) {
+              log_conflict(outcome.conflict, as.actor.user_id, as.request_id);
+              result = {PipedOutcome::Kind::done, std::move(outcome), as.actor};
+            }
+          } catch (const std::exception&) {
+            // needs more than the excerpt: the usual way
+          }
+        }
+        done(result);
+      });
 }
 
 bool CommandHandler::update_async(const TokenCheck& token, const CommandContext& context,

@@ -25,7 +25,7 @@ namespace folio::commands {
 // (CommandHandler::update_through_pipe and the like).
 struct PipedOutcome {
   enum class Kind {
-    done,       // decided as `actor`: `outcome` (through a pipe, always a success)
+    done,       // decided as `actor`: `outcome` (through a pipe, a success or a conflict)
     run_again,  // nothing was written: run update_as for the answer
     in_doubt,   // the connection broke after the write was sent: it may have committed
     failed,     // the store could not do it (`error`, a StoreUnavailable): nothing was written
@@ -139,6 +139,7 @@ class CommandHandler {
   struct Decision {
     std::string id;  // of the entity (a creation's: the new id)
     DecideOnRow decide;
+    std::int64_t expected_version = 0;  // an update's: the client's (0: a creation)
   };
   // update_in and create_in as a Decision, on rows loaded before their unit of work
   // (remembered, or read through a pipe).
@@ -148,15 +149,34 @@ class CommandHandler {
   // others (invalid, a password to hash, the admin-only types): run those the usual way.
   std::optional<Decision> decision_of(const UpdateEntity& command) const;
   std::optional<Decision> decision_of(const CreateEntity& command) const;
-  // Reads the token's actor and the row through `pipe`, then send_decided.
+  // Reads the token's actor and the row through `pipe`, then on_row with the context as
+  // that actor and the row (its epoch the actor's); run_again when the token is not valid
+  // or the pipe could not read.
+  using OnRow = std::function<void(const CommandContext& as, const LoadedEntity& loaded,
+                                   std::function<void(PipedOutcome&)>& done)>;
+  void read_row_through_pipe(store::StatementPipe& pipe, const TokenCheck& token,
+                             const CommandContext& context, const events::EntitySpec& spec,
+                             const std::string& id, OnRow on_row,
+                             std::function<void(PipedOutcome&)> done);
+  // Reads the token's actor and the row through `pipe`, then send_decided (or, when it
+  // cannot, answer_stale_through_pipe).
   void decide_through_pipe(const TokenCheck& token, const CommandContext& context,
                            const events::EntitySpec& spec, Decision decision,
                            store::StatementPipe& pipe, std::function<void(PipedOutcome&)> done);
   // Decides on `loaded` as `as.actor` and sends the one write through `pipe`; false (`done`
-  // untouched) when the command cannot be decided on `loaded` alone or is refused.
-  bool send_decided(store::StatementPipe& pipe, const CommandContext& as,
+  // untouched) when the command cannot be decided on `loaded` alone or is refused. A write
+  // that changed nothing (the row or the epoch moved) reads the row again for
+  // answer_stale_through_pipe.
+  bool send_decided(store::StatementPipe& pipe, const TokenCheck& token, const CommandContext& as,
                     const events::EntitySpec& spec, const LoadedEntity& loaded,
-                    const DecideOnRow& decide, std::function<void(PipedOutcome&)>& done);
+                    const std::shared_ptr<const Decision>& decision,
+                    std::function<void(PipedOutcome&)>& done);
+  // The conflict of an update whose client's version is not `loaded`'s, decided on the
+  // history read through `pipe`; run_again for anything else.
+  void answer_stale_through_pipe(store::StatementPipe& pipe, const CommandContext& as,
+                                 const events::EntitySpec& spec, const LoadedEntity& loaded,
+                                 const std::shared_ptr<const Decision>& decision,
+                                 std::function<void(PipedOutcome&)> done);
   // run_as's read and the decision as one unit of work of the store's own thread.
   bool decide_async(const TokenCheck& token, const CommandContext& context,
                     const events::EntitySpec& spec, Decision decision,

@@ -90,6 +90,12 @@ std::string Metrics::render() const {
          "# TYPE folio_http_overloaded_total counter\n"
          "folio_http_overloaded_total "
       << overloads_.load() << "\n";
+  out << "# HELP folio_http_requests_run_again_total Requests an event loop began without "
+         "waiting for the store and then handed to a blocking worker (the rows moved under "
+         "them, or their answer needs more reads).\n"
+         "# TYPE folio_http_requests_run_again_total counter\n"
+         "folio_http_requests_run_again_total "
+      << runs_again_.load() << "\n";
   out << "# HELP folio_http_connections_evicted_total Connections waiting for a request that "
          "were closed to make room for new ones at the connection limit.\n"
          "# TYPE folio_http_connections_evicted_total counter\n"

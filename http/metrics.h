@@ -29,6 +29,9 @@ class Metrics {
                       std::chrono::microseconds duration);
   void record_conflict(const std::string& entity_type);
   void record_overload() { overloads_.fetch_add(1, std::memory_order_relaxed); }
+  // A request an event loop began without waiting and then handed to the usual, blocking
+  // way (router.h, handle_request_without_blocking: PipedOutcome::Kind::run_again).
+  void record_run_again() { runs_again_.fetch_add(1, std::memory_order_relaxed); }
   // A connection waiting for a request closed to make room for a new one (server.h).
   void record_eviction() { evictions_.fetch_add(1, std::memory_order_relaxed); }
   // The server's counters, read at every render: requests in flight, open connections.
@@ -83,6 +86,7 @@ class Metrics {
   std::map<std::string, Histogram, std::less<>> latency_by_route_;
   std::map<std::string, std::uint64_t> conflicts_;
   std::atomic<std::uint64_t> overloads_{0};
+  std::atomic<std::uint64_t> runs_again_{0};
   std::atomic<std::uint64_t> evictions_{0};
   const std::atomic<int>* in_flight_ = nullptr;
   const std::atomic<int>* connections_ = nullptr;

@@ -796,6 +796,7 @@ void read_through_pipe(const Request& request, const std::string& request_id,
                     answer = std::move(answer)](commands::EntityQueries::TokenRead* read) {
     RouteInfo info;
     if (!read) {  // the pipe failed: the usual way, which meets the failure and answers it
+      services.metrics.record_run_again();
       Response response = handle_request(request, request_id, client_address, services, info);
       return answer(std::move(response), info);
     }
@@ -866,6 +867,7 @@ bool write_without_blocking(const Request& request, const std::string& request_i
                answer](commands::PipedOutcome& result) {
     RouteInfo info;
     if (result.kind == commands::PipedOutcome::Kind::run_again) {
+      services.metrics.record_run_again();
       return answer_the_usual_way(request, request_id, client_address, services, loop, answer);
     }
     info.route = "/api/v1/" + std::string(spec.collection) + (create ? "" : "/{id}");

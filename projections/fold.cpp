@@ -135,11 +135,10 @@ std::vector<HistoryEntry> history(const EntitySpec& spec,
 
 std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t from_version,
                                         std::int64_t to_version, const StreamRangeReader& read) {
-  constexpr std::int64_t kFirstWindow = 8;
   from_version = std::max<std::int64_t>(from_version, 1);
   // One read for the usual case (a field edited again and again): the range and the few
   // events before it. On PostgreSQL every further window is a round trip.
-  std::int64_t lo = std::max<std::int64_t>(1, from_version - kFirstWindow);
+  std::int64_t lo = std::max<std::int64_t>(1, from_version - kHistoryFirstWindow);
   // What was read, kept whole while `stream` points into it; each payload decoded once.
   std::vector<std::vector<events::RecordedEvent>> reads;
   auto stream = decoded_all(spec, reads.emplace_back(read(lo, to_version)));
@@ -167,7 +166,7 @@ std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t fro
     }
   };
   settle(std::make_reverse_iterator(first_reported), stream.rend());
-  for (std::int64_t window = kFirstWindow * 4; lo > 1 && !needed.empty(); window *= 4) {
+  for (std::int64_t window = kHistoryFirstWindow * 4; lo > 1 && !needed.empty(); window *= 4) {
     const std::int64_t hi = lo - 1;
     lo = std::max<std::int64_t>(1, hi - window + 1);
     auto older = decoded_all(spec, reads.emplace_back(read(lo, hi)));

@@ -60,5 +60,7 @@ using StreamRangeReader =
 // not the length of the stream.
 std::vector<HistoryEntry> history_since(const EntitySpec& spec, std::int64_t from_version,
                                         std::int64_t to_version, const StreamRangeReader& read);
+// history_since's first read: from `from_version` minus this (at least 1) to `to_version`.
+inline constexpr std::int64_t kHistoryFirstWindow = 8;
 
 }  // namespace folio::projections

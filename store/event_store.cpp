@@ -22,6 +22,11 @@ std::unique_ptr<StatementPipe> EventStore::open_statement_pipe() { return nullpt
 
 std::unique_ptr<PipedWrite> EventStore::capture_write(const Work&) { return nullptr; }
 
+void EventStore::read_stream_through(StatementPipe&, const std::string&, std::int64_t, std::int64_t,
+                                     StreamDone done) {
+  done(nullptr);
+}
+
 bool EventStore::run_unit_async(Work, std::function<void(std::exception_ptr)>) { return false; }
 
 void EventStore::TimingCounters::record(std::chrono::steady_clock::time_point started) {

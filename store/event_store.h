@@ -189,6 +189,14 @@ class EventStore {
   // a position (0: the write changed nothing, as for a version that moved meanwhile).
   virtual std::unique_ptr<PipedWrite> capture_write(const Work& work);
 
+  // Transaction::read_stream's events of `stream_id` from `from` to `to`, read through
+  // `pipe` (one this store opened) without waiting: `done` runs from the pipe's answer with
+  // them, or with nullptr when the pipe could not read them (read them the usual way).
+  // Without pipes (the default), `done` runs at once with nullptr.
+  using StreamDone = std::function<void(std::vector<RecordedEvent>* events)>;
+  virtual void read_stream_through(StatementPipe& pipe, const std::string& stream_id,
+                                   std::int64_t from, std::int64_t to, StreamDone done);
+
   // transact(Access::read_write, work) without waiting for it, where this store runs units
   // of work on a thread of its own (SQLite: its writer, with its next batch): `done` runs on
   // a thread of the store's (SQLite: the one that syncs the commits) once the unit committed

@@ -1,6 +1,7 @@
 #include "store/postgres/pg_event_store.h"
 
 #include <chrono>
+#include <optional>
 #include <pqxx/connection>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
@@ -195,10 +196,26 @@ std::unique_ptr<PipedWrite> PgEventStore::capture_write(const Work& work) {
   PgWriteCapture capture;
   try {
     if (work(capture) != Verdict::commit) return nullptr;
-  } catch (const NotCapturable&) {
+  } catch (const NeedsTheStore&) {
     return nullptr;
   }
   return capture.take();
+}
+
+void PgEventStore::read_stream_through(StatementPipe& pipe, const std::string& stream_id,
+                                       std::int64_t from, std::int64_t to, StreamDone done) {
+  const SqlValue params[] = {stream_id, from, to};
+  pipe.submit(read_stream_sql(), params, [done = std::move(done)](const std::vector<SqlRow>* rows) {
+    std::optional<std::vector<RecordedEvent>> events;
+    if (rows) {
+      try {
+        events = events_of(*rows);
+      } catch (const std::exception&) {
+        // rows of an unexpected shape: nullptr, the usual way
+      }
+    }
+    done(events ? &*events : nullptr);
+  });
 }
 
 std::vector<StoreStatistic> PgEventStore::statistics() const {

@@ -28,6 +28,8 @@ class PgEventStore final : public EventStore {
   void purge_freed_space(const std::vector<std::string>& tables) override;
   std::unique_ptr<StatementPipe> open_statement_pipe() override;
   std::unique_ptr<PipedWrite> capture_write(const Work& work) override;
+  void read_stream_through(StatementPipe& pipe, const std::string& stream_id, std::int64_t from,
+                           std::int64_t to, StreamDone done) override;
   std::vector<StoreStatistic> statistics() const override;
 
  protected:

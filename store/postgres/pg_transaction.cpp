@@ -1,5 +1,7 @@
 #include "store/postgres/pg_transaction.h"
 
+#include <libpq-fe.h>
+
 #include <cctype>
 #include <chrono>
 #include <functional>
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "store/event_hash.h"
+#include "store/event_row.h"
 #include "store/postgres/pg_values.h"
 #include "store/store_error.h"
 
@@ -136,17 +139,12 @@ constexpr NamedSql kLastEventUpTo{
 constexpr NamedSql kStreamVersion{"folio_stream_version",
                                   "SELECT version FROM streams WHERE stream_id = $1"};
 
-#define FOLIO_EVENT_COLUMNS                                                                 \
-  "SELECT stream_id, stream_version, global_position, event_type, schema_version, payload," \
-  " recorded_at, user_id, request_id, command_id, (SELECT subject_key FROM subject_keys k"  \
-  " WHERE k.stream_id = events.stream_id) FROM events"
 constexpr NamedSql kReadStream{
-    "folio_read_stream", FOLIO_EVENT_COLUMNS
+    "folio_read_stream", FOLIO_EVENT_SELECT
     " WHERE stream_id = $1 AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version"};
-constexpr NamedSql kReadAll{"folio_read_all", FOLIO_EVENT_COLUMNS
+constexpr NamedSql kReadAll{"folio_read_all", FOLIO_EVENT_SELECT
                             " WHERE global_position > $1 AND global_position <= $2"
                             " ORDER BY global_position LIMIT $3"};
-#undef FOLIO_EVENT_COLUMNS
 
 constexpr NamedSql kAllStatements[] = {
     kBumpStream,    kCreateStream,    kForceBumpStream, kFindCommand,     kInsertEvent,
@@ -189,23 +187,39 @@ const NamedStatement& with_along_statement(const char* along_sql, bool create) {
   return it->second;
 }
 
+// A row of a libpqxx result.
+struct ResultRow {
+  const pqxx::row& row;
+  std::string text(int c) const { return row[c].c_str(); }
+  std::int64_t int64(int c) const { return row[c].as<std::int64_t>(); }
+  std::string blob(int c) const { return pqxx::binarystring(row[c]).str(); }
+  bool is_null(int c) const { return row[c].is_null(); }
+};
+
+// A row as a StatementPipe answers it: integers parsed, everything else as libpq's text
+// (bytea in its hex form).
+struct PipedRow {
+  const SqlRow& row;
+  std::string text(int c) const { return std::get<std::string>(at(c)); }
+  std::int64_t int64(int c) const { return std::get<std::int64_t>(at(c)); }
+  std::string blob(int c) const {
+    const std::string& escaped = std::get<std::string>(at(c));
+    std::size_t length = 0;
+    unsigned char* raw =
+        PQunescapeBytea(reinterpret_cast<const unsigned char*>(escaped.c_str()), &length);
+    if (!raw) throw std::bad_alloc();
+    std::string out(reinterpret_cast<const char*>(raw), length);
+    PQfreemem(raw);
+    return out;
+  }
+  bool is_null(int c) const { return std::holds_alternative<std::monostate>(at(c)); }
+  const SqlValue& at(int c) const { return row.at(static_cast<std::size_t>(c)); }
+};
+
 std::vector<RecordedEvent> collect_events(const pqxx::result& rows) {
   std::vector<RecordedEvent> result;
   result.reserve(rows.size());
-  for (const auto& row : rows) {
-    RecordedEvent& e = result.emplace_back();
-    e.stream_id = row[0].c_str();
-    e.stream_version = row[1].as<std::int64_t>();
-    e.global_position = row[2].as<std::int64_t>();
-    e.event_type = row[3].c_str();
-    e.schema_version = row[4].as<std::int32_t>();
-    e.payload = pqxx::binarystring(row[5]).str();
-    e.recorded_at = row[6].c_str();
-    e.metadata.user_id = row[7].c_str();
-    e.metadata.request_id = row[8].c_str();
-    e.metadata.command_id = row[9].is_null() ? "" : row[9].c_str();
-    e.subject_key = row[10].is_null() ? "" : row[10].c_str();
-  }
+  for (const auto& row : rows) result.push_back(event_of(ResultRow{row}));
   return result;
 }
 
@@ -271,6 +285,15 @@ void PgTransaction::lock_key(std::string_view key, bool shared) {
   need_transaction();
   const SqlValue param{std::string(key)};
   run(shared ? kLockShared : kLockExclusive, std::span(&param, 1));
+}
+
+const char* read_stream_sql() { return kReadStream.sql; }
+
+std::vector<RecordedEvent> events_of(const std::vector<SqlRow>& rows) {
+  std::vector<RecordedEvent> events;
+  events.reserve(rows.size());
+  for (const auto& row : rows) events.push_back(event_of(PipedRow{row}));
+  return events;
 }
 
 void prepare_event_store_statements(pqxx::connection_base& connection) {

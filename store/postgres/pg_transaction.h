@@ -12,6 +12,11 @@ namespace folio::store::postgres {
 
 void prepare_event_store_statements(pqxx::connection_base& connection);
 
+// Transaction::read_stream's statement ($1 the stream, $2 and $3 the versions), and the
+// events of its rows as a StatementPipe answers them.
+const char* read_stream_sql();
+std::vector<RecordedEvent> events_of(const std::vector<SqlRow>& rows);
+
 // check_and_insert_one's statement (with `along`'s write, if any; expected 0: a creation)
 // and its parameters, ready to be sent later: by group commit, or by a pipe (see
 // PgEventStore::capture_write).

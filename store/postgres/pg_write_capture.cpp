@@ -9,12 +9,12 @@ namespace folio::store::postgres {
 AppendResult PgWriteCapture::append_with(const std::string& stream_id, ExpectedVersion expected,
                                          const NewEvent& event, const EventMetadata& metadata,
                                          const WriteAlong& along) {
-  if (write_ || expected.kind() == ExpectedVersion::Kind::any) throw NotCapturable();
+  if (write_ || expected.kind() == ExpectedVersion::Kind::any) throw NeedsTheStore();
   const std::string entity_type = events::entity_type_of_stream(stream_id);
-  if (entity_type.empty()) throw NotCapturable();  // the usual way refuses it with the reason
+  if (entity_type.empty()) throw NeedsTheStore();  // the usual way refuses it with the reason
   const std::int64_t from =
       expected.kind() == ExpectedVersion::Kind::exact ? expected.version() : 0;
-  if (expected.kind() == ExpectedVersion::Kind::exact && from < 1) throw NotCapturable();
+  if (expected.kind() == ExpectedVersion::Kind::exact && from < 1) throw NeedsTheStore();
   const std::string recorded_at =
       metadata.recorded_at.empty() ? events::now_timestamp() : metadata.recorded_at;
   write_ = one_statement_write(stream_id, entity_type, from, event, recorded_at, metadata, &along);

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_transaction.h"
 
+#include "store/event_row.h"
+
 namespace folio::store::sqlite {
 
 namespace {
@@ -24,31 +26,15 @@ constexpr const char* kInsertEvent =
     " events WHERE stream_id = ?1 AND stream_version = ?2 - 1), ?10))";
 constexpr const char* kStreamVersion = "SELECT version FROM streams WHERE stream_id = ?1";
 
-#define FOLIO_EVENT_COLUMNS                                                                 \
-  "SELECT stream_id, stream_version, global_position, event_type, schema_version, payload," \
-  " recorded_at, user_id, request_id, command_id, (SELECT subject_key FROM subject_keys k"  \
-  " WHERE k.stream_id = events.stream_id) FROM events"
-constexpr const char* kReadStream = FOLIO_EVENT_COLUMNS
+constexpr const char* kReadStream = FOLIO_EVENT_SELECT
     " WHERE stream_id = ?1 AND stream_version BETWEEN ?2 AND ?3 ORDER BY stream_version";
 constexpr const char* kReadAll =
-    FOLIO_EVENT_COLUMNS " WHERE global_position > ?1 ORDER BY global_position LIMIT ?2";
-#undef FOLIO_EVENT_COLUMNS
+    FOLIO_EVENT_SELECT " WHERE global_position > ?1 ORDER BY global_position LIMIT ?2";
 
 std::vector<RecordedEvent> collect_events(Statement& stmt) {
   std::vector<RecordedEvent> result;
   while (stmt.step()) {
-    RecordedEvent& e = result.emplace_back();
-    e.stream_id = stmt.text(0);
-    e.stream_version = stmt.int64(1);
-    e.global_position = stmt.int64(2);
-    e.event_type = stmt.text(3);
-    e.schema_version = static_cast<std::int32_t>(stmt.int64(4));
-    e.payload = stmt.blob(5);
-    e.recorded_at = stmt.text(6);
-    e.metadata.user_id = stmt.text(7);
-    e.metadata.request_id = stmt.text(8);
-    e.metadata.command_id = stmt.text(9);
-    e.subject_key = stmt.text(10);
+    result.push_back(event_of(stmt));
   }
   return result;
 }

@@ -317,6 +317,48 @@ TEST_P(HttpConflicts, RememberedStatesNeverDecideAgainstTheStore) {
   EXPECT_EQ(current("projects", id).at("description"), "pm");
 }
 
+// What changed since gives each field's value before the change, however long before the
+// client's version that value was set. The event loop answers a stale edit itself when the
+// history it reads at first (the 8 versions before the client's onwards) holds those values;
+// only an older one sends the request to a blocking worker, which reads further back (on
+// PostgreSQL; SQLite's writer decides every conflict in its own transaction).
+TEST_P(HttpConflicts, ChangesSinceGiveValuesSetLongBefore) {
+  const auto project = make_project("Long");
+  const std::string id(project.at("id").as_string());
+  const std::string url = "/api/v1/projects/" + id;
+  ASSERT_EQ(admin_.patch(url, json::object{{"version", 1}, {"description", "early"}}).status, 200);
+  for (int v = 2; v <= 11; ++v) {  // versions 3 to 12: the name, again and again
+    ASSERT_EQ(
+        admin_.patch(url, json::object{{"version", v}, {"name", "N" + std::to_string(v)}}).status,
+        200);
+  }
+  const auto runs_again = [&] {
+    return metric_sample(client().get("/metrics").body, "folio_http_requests_run_again_total");
+  };
+  const double before = runs_again();
+  ASSERT_GE(before, 0);
+
+  // Stale by one name change: its previous value is within the first read.
+  const auto recent = admin_.patch(url, json::object{{"version", 11}, {"name", "mine"}});
+  expect_version_conflict(recent, "projects", id, 11, 12, false, "stale by one");
+  const json::array one = recent.object().at("changes_since").as_array();
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].as_object().at("changes"),
+            (json::object{{"name", json::object{{"from", "N10"}, {"to", "N11"}}}}));
+  EXPECT_EQ(runs_again(), before) << "answered by the event loop";
+
+  // The description's earlier value was set at version 2, ten versions before the client's.
+  ASSERT_EQ(admin_.patch(url, json::object{{"version", 12}, {"description", "late"}}).status, 200);
+  const auto old = admin_.patch(url, json::object{{"version", 12}, {"technical_lead", "X"}});
+  expect_version_conflict(old, "projects", id, 12, 13, false, "a value set long before");
+  const json::array since = old.object().at("changes_since").as_array();
+  ASSERT_EQ(since.size(), 1u);
+  EXPECT_EQ(since[0].as_object().at("changes"),
+            (json::object{{"description", json::object{{"from", "early"}, {"to", "late"}}}}));
+  EXPECT_EQ(runs_again(), before + (GetParam() == Backend::postgres ? 1 : 0));
+  EXPECT_EQ(history("projects", id).size(), 13u) << "conflicts write nothing";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HttpConflicts,
                          ::testing::Values(Backend::sqlite, Backend::postgres), backend_name_of);
 

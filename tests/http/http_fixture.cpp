@@ -448,4 +448,13 @@ void expect_version_conflict(const HttpResponse& r, const std::string& collectio
 
 std::string quoted(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
 
+double metric_sample(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
 }  // namespace folio::http_test

@@ -104,4 +104,7 @@ void expect_version_conflict(const HttpResponse& r, const std::string& collectio
 
 std::string quoted(std::int64_t version);
 
+// The value of one sample line of the exposition format (/metrics), or -1 when absent.
+double metric_sample(const std::string& text, const std::string& series);
+
 }  // namespace folio::http_test

@@ -19,16 +19,6 @@ namespace {
 
 class HttpObservability : public HttpApiTest {};
 
-// The value of one sample line of the exposition format, or -1 when absent.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
 TEST_P(HttpObservability, MetricsCountRequestsByRouteAndStatusAndConflictsByType) {
   Parents p;
   p.portfolio_id =
@@ -61,48 +51,50 @@ TEST_P(HttpObservability, MetricsCountRequestsByRouteAndStatusAndConflictsByType
   EXPECT_EQ(r.header("Content-Type").rfind("text/plain", 0), 0u) << r.header("Content-Type");
   const std::string& m = r.body;
   EXPECT_EQ(
-      sample(m,
-             R"(folio_http_requests_total{method="POST",route="/api/v1/projects",status="201"})"),
+      metric_sample(
+          m, R"(folio_http_requests_total{method="POST",route="/api/v1/projects",status="201"})"),
       1)
       << m;
   EXPECT_EQ(
-      sample(
+      metric_sample(
           m,
           R"(folio_http_requests_total{method="PATCH",route="/api/v1/projects/{id}",status="200"})"),
       1)
       << m;
   EXPECT_EQ(
-      sample(
+      metric_sample(
           m,
           R"(folio_http_requests_total{method="PATCH",route="/api/v1/projects/{id}",status="409"})"),
       1)
       << m;
   EXPECT_EQ(
-      sample(
+      metric_sample(
           m,
           R"(folio_http_requests_total{method="DELETE",route="/api/v1/projects/{id}",status="409"})"),
       1)
       << m;
   EXPECT_EQ(
-      sample(
+      metric_sample(
           m,
           R"(folio_http_requests_total{method="GET",route="/api/v1/projects/{id}",status="404"})"),
       1)
       << m;
   EXPECT_EQ(
-      sample(
+      metric_sample(
           m,
           R"(folio_http_requests_total{method="POST",route="/api/v1/resource-assignments/bulk-update",status="200"})"),
       1)
       << m;
-  EXPECT_EQ(sample(m, R"(folio_version_conflicts_total{entity_type="project"})"), 2) << m;
-  EXPECT_EQ(sample(m, R"(folio_version_conflicts_total{entity_type="resource_assignment"})"), 1)
+  EXPECT_EQ(metric_sample(m, R"(folio_version_conflicts_total{entity_type="project"})"), 2) << m;
+  EXPECT_EQ(metric_sample(m, R"(folio_version_conflicts_total{entity_type="resource_assignment"})"),
+            1)
+      << m;
+  EXPECT_GT(metric_sample(
+                m, R"(folio_http_request_duration_seconds_count{route="/api/v1/projects/{id}"})"),
+            0)
       << m;
   EXPECT_GT(
-      sample(m, R"(folio_http_request_duration_seconds_count{route="/api/v1/projects/{id}"})"), 0)
-      << m;
-  EXPECT_GT(
-      sample(
+      metric_sample(
           m,
           R"(folio_http_request_duration_seconds_bucket{route="/api/v1/projects/{id}",le="+Inf"})"),
       0)
@@ -129,7 +121,8 @@ TEST_P(HttpObservability, EveryConflictCounterStartsAtZeroAndTheStoreReportsItsW
   // Before any conflict: a series per entity type, so that dashboards and rate() see it.
   std::string m = client().get("/metrics").body;
   for (const auto& c : all_collections()) {
-    EXPECT_EQ(sample(m, "folio_version_conflicts_total{entity_type=\"" + entity_type_of(c) + "\"}"),
+    EXPECT_EQ(metric_sample(
+                  m, "folio_version_conflicts_total{entity_type=\"" + entity_type_of(c) + "\"}"),
               0)
         << c;
   }
@@ -141,34 +134,34 @@ TEST_P(HttpObservability, EveryConflictCounterStartsAtZeroAndTheStoreReportsItsW
   // Every unit of work is timed, reads and writes apart.
   for (const std::string kind : {"read", "write"}) {
     const double count =
-        sample(m, "folio_store_unit_duration_seconds_count{kind=\"" + kind + "\"}");
+        metric_sample(m, "folio_store_unit_duration_seconds_count{kind=\"" + kind + "\"}");
     EXPECT_GE(count, 1) << kind << "\n" << m;
-    EXPECT_EQ(
-        sample(m, "folio_store_unit_duration_seconds_bucket{kind=\"" + kind + "\",le=\"+Inf\"}"),
-        count);
-    EXPECT_GT(sample(m, "folio_store_unit_duration_seconds_sum{kind=\"" + kind + "\"}"), 0);
-    EXPECT_LE(
-        sample(m, "folio_store_unit_duration_seconds_bucket{kind=\"" + kind + "\",le=\"0.0005\"}"),
-        count);
+    EXPECT_EQ(metric_sample(
+                  m, "folio_store_unit_duration_seconds_bucket{kind=\"" + kind + "\",le=\"+Inf\"}"),
+              count);
+    EXPECT_GT(metric_sample(m, "folio_store_unit_duration_seconds_sum{kind=\"" + kind + "\"}"), 0);
+    EXPECT_LE(metric_sample(m, "folio_store_unit_duration_seconds_bucket{kind=\"" + kind +
+                                   "\",le=\"0.0005\"}"),
+              count);
   }
   // The log sealer reaches the database and seals the new events within moments.
-  for (int i = 0; i < 100 && sample(m, "folio_log_seal_lag_seconds") != 0; ++i) {
+  for (int i = 0; i < 100 && metric_sample(m, "folio_log_seal_lag_seconds") != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     m = client().get("/metrics").body;
   }
-  EXPECT_EQ(sample(m, "folio_log_sealer_up"), 1) << m;
-  EXPECT_EQ(sample(m, "folio_log_seal_lag_seconds"), 0) << m;
+  EXPECT_EQ(metric_sample(m, "folio_log_sealer_up"), 1) << m;
+  EXPECT_EQ(metric_sample(m, "folio_log_seal_lag_seconds"), 0) << m;
   if (GetParam() == Backend::postgres) {
     // The creation and the update went through group commit, the update (decided on the
     // rows the creation left) without blocking its loop; the GET through the loop's pipeline.
-    EXPECT_GE(sample(m, "folio_store_group_commit_writes_total"), 2) << m;
-    EXPECT_GE(sample(m, "folio_store_pipelined_writes_total"), 1) << m;
+    EXPECT_GE(metric_sample(m, "folio_store_group_commit_writes_total"), 2) << m;
+    EXPECT_GE(metric_sample(m, "folio_store_pipelined_writes_total"), 1) << m;
 
-    EXPECT_GE(sample(m, "folio_store_group_commit_batches_total"), 1) << m;
-    EXPECT_GE(sample(m, "folio_store_pipelined_statements_total"), 1) << m;
-    EXPECT_GE(sample(m, "folio_store_pipelined_batches_total"), 1) << m;
-    EXPECT_EQ(sample(m, "folio_store_pipelined_failures_total"), 0) << m;
-    EXPECT_GE(sample(m, "folio_store_pool_waits_total"), 0) << m;
+    EXPECT_GE(metric_sample(m, "folio_store_group_commit_batches_total"), 1) << m;
+    EXPECT_GE(metric_sample(m, "folio_store_pipelined_statements_total"), 1) << m;
+    EXPECT_GE(metric_sample(m, "folio_store_pipelined_batches_total"), 1) << m;
+    EXPECT_EQ(metric_sample(m, "folio_store_pipelined_failures_total"), 0) << m;
+    EXPECT_GE(metric_sample(m, "folio_store_pool_waits_total"), 0) << m;
   } else {
     EXPECT_EQ(m.find("folio_store_group_commit"), std::string::npos) << "SQLite has none";
     EXPECT_EQ(m.find("folio_store_pipelined"), std::string::npos) << "SQLite has none";
@@ -178,7 +171,7 @@ TEST_P(HttpObservability, EveryConflictCounterStartsAtZeroAndTheStoreReportsItsW
 TEST_P(HttpObservability, OpenConnectionsAreAGauge) {
   HttpClient watcher = client();  // keep-alive: counted in every sample it takes
   const auto open = [&] {
-    return sample(watcher.get("/metrics").body, "folio_http_connections_open");
+    return metric_sample(watcher.get("/metrics").body, "folio_http_connections_open");
   };
   // The baseline once it holds still: a connection of the fixture's setup (a login) may
   // still be closing on the server's side when the test starts.
