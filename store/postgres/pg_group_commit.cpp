@@ -76,7 +76,7 @@ PgGroupCommit::~PgGroupCommit() {
     stopping_ = true;
   }
   async_waiting_.notify_all();
-  if (sender_.joinable()) sender_.join();
+  for (auto& sender : senders_) sender.join();
   for (GroupWrite* write : waiting_) {  // no batch will take them now
     const std::unique_ptr<GroupWrite> owned(write);
     if (owned->done_) {
@@ -131,7 +131,9 @@ void PgGroupCommit::run_async(std::unique_ptr<GroupWrite> write,
   write->done_ = std::move(done);
   std::lock_guard lock(mutex_);
   ++async_unanswered_;
-  if (!sender_.joinable()) sender_ = std::thread([this] { send_async_writes(); });
+  while (static_cast<int>(senders_.size()) < max_batches_) {
+    senders_.emplace_back([this] { send_async_writes(); });
+  }
   waiting_.push_back(write.release());  // owned by the group until answered (lead)
   wake_next_leader();
 }

@@ -86,8 +86,9 @@ class PgGroupCommit {
   void run(GroupWrite& write);
 
   // run() without waiting: `done` runs once the write's batch is answered, on the thread
-  // that sent the batch (a thread of the group's own, started with the first such write,
-  // or a caller of run() that led it). It must be quick and must not call the group.
+  // that sent the batch (one of the group's own `max_batches` threads, started with the
+  // first such write, or a caller of run() that led it). It must be quick and must not call
+  // the group.
   void run_async(std::unique_ptr<GroupWrite> write, std::function<void(GroupWrite&)> done);
 
   // Returns once every run_async write handed over so far has been answered (its `done`
@@ -116,7 +117,7 @@ class PgGroupCommit {
   void lead(std::unique_lock<std::mutex>& lock, GroupWrite* first);
   // Under mutex_: wakes whoever should lead the next batch, if one may start.
   void wake_next_leader();
-  void send_async_writes();  // the thread that leads batches for run_async's writes
+  void send_async_writes();  // a thread that leads batches of run_async's writes
   // Under mutex_: the members' outcomes, and the stats.
   void answer(const std::vector<GroupWrite*>& batch, const BatchAnswer& answer);
   BatchAnswer send(std::vector<GroupWrite*>& batch, Connection& connection);
@@ -128,11 +129,14 @@ class PgGroupCommit {
   int running_ = 0;
   std::vector<std::unique_ptr<Connection>> idle_;
   Stats stats_;                             // under mutex_
-  std::condition_variable async_waiting_;   // for sender_: a run_async write may lead
+  std::condition_variable async_waiting_;   // for senders_: a run_async write may lead
   int async_unanswered_ = 0;                // run_async writes whose `done` has not returned
   std::condition_variable async_answered_;  // async_unanswered_ fell to 0
   bool stopping_ = false;
-  std::thread sender_;
+  // Lead the batches of run_async's writes: one per batch that may be in flight, so that
+  // the database runs that many at once (each batch runs on one backend, one statement
+  // after another).
+  std::vector<std::thread> senders_;
 };
 
 }  // namespace folio::store::postgres

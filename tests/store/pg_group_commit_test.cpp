@@ -14,6 +14,7 @@
 #include <mutex>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
+#include <pqxx/transaction>
 #include <thread>
 
 #include "store/store_error.h"
@@ -290,6 +291,57 @@ TEST_P(GroupCommit, AsynchronousWritesAreAnsweredOnceEachAndAFailedBatchWritesNo
   EXPECT_EQ(count_rows(), 21);
   std::lock_guard lock(mutex);
   EXPECT_EQ(calls, 21) << "each write is answered once";
+}
+
+// With room for two batches, a second batch of asynchronous writes goes out while the first
+// still runs (here: waits for a row another transaction holds), as the synchronous callers'
+// batches do: each batch runs on one backend, so one batch at a time would leave the
+// database's other CPUs idle while a batch waits for its commit.
+TEST_P(GroupCommit, AsynchronousBatchesRunSideBySideUpToTheLimit) {
+  PgGroupCommit two(db_->url(), 2);
+  pqxx::connection holder(db_->url());
+  pqxx::work holding(holder);
+  holding.exec("INSERT INTO gc_rows VALUES ('held', 1)");  // uncommitted: 'held' is locked
+  std::mutex mutex;
+  std::condition_variable told;
+  std::map<std::string, Outcome> answers;
+  const auto submit = [&](const std::string& key, std::int64_t n) {
+    auto write = std::make_unique<GroupWrite>(kInsertIfNewName, kInsertIfNew, key);
+    write->add_text(key);
+    write->add_integer(n);
+    two.run_async(std::move(write), [&, key](GroupWrite& answered) {
+      std::lock_guard lock(mutex);
+      answers[key] = answered.outcome();
+      told.notify_all();
+    });
+  };
+  const auto answered = [&](const std::string& key) {
+    std::unique_lock lock(mutex);
+    return told.wait_for(lock, std::chrono::seconds(10), [&] { return answers.contains(key); });
+  };
+  submit("held", 2);  // waits for `holding`
+  // Sent only once the first batch waits in the database for the row.
+  pqxx::connection watcher(db_->url());
+  for (int i = 0; i < 1000; ++i) {
+    pqxx::nontransaction look(watcher);
+    if (look.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0]
+            .as<int>() > 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  submit("free", 3);
+  ASSERT_TRUE(answered("free")) << "the second batch waited for the first";
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_FALSE(answers.contains("held")) << "the first cannot end while the row is held";
+  }
+  holding.commit();
+  ASSERT_TRUE(answered("held"));
+  EXPECT_EQ(answers.at("free"), Outcome::done);
+  EXPECT_EQ(answers.at("held"), Outcome::done);  // ON CONFLICT DO NOTHING: wrote nothing
+  EXPECT_EQ(count_rows(), 2);
+  two.wait_for_async_writes();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GroupCommit, ::testing::Values(Backend::postgres),
