@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Folio needs to build, test and benchmark (chromium: the
+# Installs the Debian packages Folio needs to build, test and benchmark (libjemalloc-dev: the
+# server's allocator, cli/CMakeLists.txt; chromium: the
 # browser of the web console's end-to-end tests; clang-14 with its sanitizer runtimes and
 # libFuzzer: scripts/test-sanitizers.sh; prometheus: its promtool checks deploy/prometheus;
 # lintian and help2man: the Debian package and its test (tests/package); nginx: the
@@ -14,7 +15,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-all-dev libboost-json1.81-dev
   libpq-dev libpqxx-dev libsqlite3-dev libcereal-dev libspdlog-dev
-  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev libsodium-dev
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev libsodium-dev libjemalloc-dev
   postgresql-15 wrk
   chromium
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
