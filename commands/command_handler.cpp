@@ -51,6 +51,15 @@ std::string password_hash_for(const FieldMap& fields, const PasswordPolicy& poli
   return hash_password(std::get<std::string>(it->second), policy);
 }
 
+// The first version a conflict's "what changed since" lists: the one after the client's, or
+// a deletion's (after a deletion the list always ends with it, even for a client that sends
+// the version the deletion produced, or a later one).
+std::int64_t first_version_since(std::int64_t expected, const std::optional<EntityState>& current) {
+  std::int64_t since = expected < INT64_MAX ? expected + 1 : INT64_MAX;  // no overflow
+  if (current && current->deleted) since = std::min(since, current->version);
+  return since;
+}
+
 Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
                  std::int64_t expected, const std::optional<EntityState>& current,
                  const FieldMap& attempted) {
@@ -63,10 +72,7 @@ Outcome conflict(Transaction& tx, const EntitySpec& spec, const std::string& id,
   c.current_version = current ? current->version : 0;
   if (current && !current->deleted) c.current_state = current;
   c.attempted_changes = without_write_only(spec, attempted);
-  // After a deletion the list always ends with it, even for a client that sends the
-  // version the deletion produced (or a later one).
-  std::int64_t since = expected < INT64_MAX ? expected + 1 : INT64_MAX;  // no overflow
-  if (current && current->deleted) since = std::min(since, current->version);
+  const std::int64_t since = first_version_since(expected, current);
   const std::string stream = projections::stream_id_of(spec, id);
   // Up to the version reported as current: on PostgreSQL each statement reads its own
   // snapshot, so a write committed after `current` was read could otherwise show up in the
@@ -648,10 +654,9 @@ void CommandHandler::answer_stale_through_pipe(store::StatementPipe& pipe, const
   auto excerpt = std::make_shared<store::StreamExcerpt>();
   excerpt->stream_id = projections::stream_id_of(spec, decision->id);
   excerpt->to = loaded.entity->version;
-  // conflict() asks history_since for versions from expected + 1, or from the deletion's.
-  const std::int64_t since =
-      std::min(expected < INT64_MAX ? expected + 1 : excerpt->to, excerpt->to);
-  excerpt->from = std::max<std::int64_t>(1, since - projections::kHistoryFirstWindow);
+  // What conflict() asks history_since for first.
+  excerpt->from = std::max<std::int64_t>(
+      1, first_version_since(expected, loaded.entity) - projections::kHistoryFirstWindow);
   store_.read_stream_through(
       pipe, excerpt->stream_id, excerpt->from, excerpt->to,
       [this, &spec, as, loaded, decision, excerpt,

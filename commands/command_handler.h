@@ -62,10 +62,14 @@ class CommandHandler {
   // update_as without waiting for the store, for an event loop: the actor and the row are
   // remembered (update_from_remembered) or read through `pipe` (store/statement_pipe.h), the
   // update is decided on them, its one write goes through `pipe`, and `done` runs on the
-  // thread that learnt its fate once it committed (done: a success) or turned out not
-  // written (a row or access epoch that moved, a refusal, a decision that needs more reads:
+  // pipe's thread once it committed (done: a success), or once its 409 is known (done: a
+  // conflict, the row read again through `pipe` at another version than the client's, with
+  // what changed since read through it too), or when it turned out not written for another
+  // reason (an access epoch that moved, a refusal, a decision that needs more reads:
   // run_again; then run update_as for the answer). False, without calling `done`, for a
-  // command that cannot go this way: then run update_as.
+  // command that cannot go this way: then run update_as. `pipe` must answer writes on its
+  // own thread and drop their answers once it is gone (http/loop_statement_pipe.h): the
+  // answer of a write may read through it again.
   bool update_through_pipe(const TokenCheck& token, const CommandContext& context,
                            const UpdateEntity& command, store::StatementPipe& pipe,
                            std::function<void(PipedOutcome&)> done);

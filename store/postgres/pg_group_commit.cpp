@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <system_error>
 
 #include "store/postgres/pg_values.h"
 
@@ -129,11 +130,20 @@ void PgGroupCommit::run(GroupWrite& write) {
 void PgGroupCommit::run_async(std::unique_ptr<GroupWrite> write,
                               std::function<void(GroupWrite&)> done) {
   write->done_ = std::move(done);
-  std::lock_guard lock(mutex_);
-  ++async_unanswered_;
-  while (static_cast<int>(senders_.size()) < max_batches_) {
-    senders_.emplace_back([this] { send_async_writes(); });
+  std::unique_lock lock(mutex_);
+  try {
+    while (static_cast<int>(senders_.size()) < max_batches_) {
+      senders_.emplace_back([this] { send_async_writes(); });
+    }
+  } catch (const std::system_error&) {  // no thread to be had (EAGAIN)
+    if (senders_.empty()) {             // none to send it: it runs alone, the usual way
+      lock.unlock();
+      write->outcome_ = GroupWrite::Outcome::run_alone;
+      write->done_(*write);
+      return;
+    }
   }
+  ++async_unanswered_;
   waiting_.push_back(write.release());  // owned by the group until answered (lead)
   wake_next_leader();
 }

@@ -3,9 +3,10 @@
 // are sent together through libpq's pipeline mode, N statements and one Sync, so that they
 // share one round trip, one transaction and one commit (one WAL flush) instead of N.
 //
-// Leader and followers, no thread of its own: a caller whose write finds no batch running
-// (or fewer than `max_batches`) sends every write waiting at that moment, its own included,
-// on one of the group's connections; the others sleep until their batch is answered. The
+// Leader and followers: a caller whose write finds no batch running (or fewer than
+// `max_batches`) sends every write waiting at that moment, its own included, on one of the
+// group's connections; the others sleep until their batch is answered. Writes handed over
+// without waiting (run_async) are led by `max_batches` threads of the group's own. The
 // statements of a batch run in one implicit transaction, so a batch commits all of them or
 // none: when one fails (a unique violation, a deadlock with another server's batch) nothing
 // of the batch was written and each member is told to run its statement alone, on its own
@@ -87,8 +88,8 @@ class PgGroupCommit {
 
   // run() without waiting: `done` runs once the write's batch is answered, on the thread
   // that sent the batch (one of the group's own `max_batches` threads, started with the
-  // first such write, or a caller of run() that led it). It must be quick and must not call
-  // the group.
+  // first such write, or a caller of run() that led it), so the `done` of different
+  // batches may run at once. It must be quick and must not call the group.
   void run_async(std::unique_ptr<GroupWrite> write, std::function<void(GroupWrite&)> done);
 
   // Returns once every run_async write handed over so far has been answered (its `done`

@@ -297,14 +297,27 @@ TEST_P(GroupCommit, AsynchronousWritesAreAnsweredOnceEachAndAFailedBatchWritesNo
 // still runs (here: waits for a row another transaction holds), as the synchronous callers'
 // batches do: each batch runs on one backend, so one batch at a time would leave the
 // database's other CPUs idle while a batch waits for its commit.
-TEST_P(GroupCommit, AsynchronousBatchesRunSideBySideUpToTheLimit) {
-  PgGroupCommit two(db_->url(), 2);
-  pqxx::connection holder(db_->url());
-  pqxx::work holding(holder);
-  holding.exec("INSERT INTO gc_rows VALUES ('held', 1)");  // uncommitted: 'held' is locked
+TEST_P(GroupCommit, AsynchronousBatchesRunSideBySide) {
+  // Declared before the group, so that they outlive its senders' answers.
   std::mutex mutex;
   std::condition_variable told;
   std::map<std::string, Outcome> answers;
+  pqxx::connection holder(db_->url());
+  pqxx::work holding(holder);
+  holding.exec("INSERT INTO gc_rows VALUES ('held', 1)");  // uncommitted: 'held' is locked
+  PgGroupCommit two(db_->url(), 2);
+  // Last, so first to go when an assertion ends the test early: the held row is let go
+  // before the group's destructor waits for its senders.
+  struct LetGo {
+    pqxx::work& holding;
+    ~LetGo() {
+      try {
+        holding.abort();
+      } catch (...) {
+      }
+    }
+  } let_go{holding};
+
   const auto submit = [&](const std::string& key, std::int64_t n) {
     auto write = std::make_unique<GroupWrite>(kInsertIfNewName, kInsertIfNew, key);
     write->add_text(key);
@@ -320,16 +333,20 @@ TEST_P(GroupCommit, AsynchronousBatchesRunSideBySideUpToTheLimit) {
     return told.wait_for(lock, std::chrono::seconds(10), [&] { return answers.contains(key); });
   };
   submit("held", 2);  // waits for `holding`
-  // Sent only once the first batch waits in the database for the row.
+  // The second write is sent only once the first batch waits in the database for the row
+  // (else both could go in one batch).
   pqxx::connection watcher(db_->url());
-  for (int i = 0; i < 1000; ++i) {
+  bool waiting = false;
+  for (int i = 0; i < 1000 && !waiting; ++i) {
     pqxx::nontransaction look(watcher);
-    if (look.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0]
-            .as<int>() > 0) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    waiting = look.exec1(
+                      "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                      "current_database() AND wait_event_type = 'Lock' AND query LIKE "
+                      "'%gc_rows%'")[0]
+                  .as<int>() > 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  ASSERT_TRUE(waiting) << "the first batch never reached the held row";
   submit("free", 3);
   ASSERT_TRUE(answered("free")) << "the second batch waited for the first";
   {

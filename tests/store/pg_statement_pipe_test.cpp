@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 
+#include "tests/support/pipe_driver.h"
 #include "tests/support/store_test.h"
 
 namespace folio::testing {
@@ -46,17 +47,7 @@ class StatementPipe : public StoreTest {
   }
 
   // Flushes, then reads as an event loop would until nothing is pending (at most 10 s).
-  void drive() {
-    bool output_waits = pipe_->flush();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (pipe_->pending() > 0 && std::chrono::steady_clock::now() < deadline) {
-      pollfd fd{pipe_->socket(), static_cast<short>(POLLIN | (output_waits ? POLLOUT : 0)), 0};
-      ASSERT_GE(::poll(&fd, 1, 100), 0);
-      if (fd.revents & POLLOUT) output_waits = pipe_->flush();
-      if (fd.revents & (POLLIN | POLLERR | POLLHUP)) pipe_->on_readable();
-    }
-    ASSERT_EQ(pipe_->pending(), 0u) << "the pipe did not answer within 10 s";
-  }
+  void drive() { ASSERT_TRUE(drive_until_answered(*pipe_)); }
 
   void submit(const char* sql, std::vector<SqlValue> params, Answer& answer) {
     pipe_->submit(sql, params, answer.done());

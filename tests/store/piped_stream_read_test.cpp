@@ -5,13 +5,11 @@
 // no pipes: its units read in their own transaction.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 
 #include "store/detached_transaction.h"
 #include "store/statement_pipe.h"
+#include "tests/support/pipe_driver.h"
 #include "tests/support/store_test.h"
 
 namespace folio::testing {
@@ -27,7 +25,7 @@ using store::Verdict;
 
 class PipedStreamRead : public StoreTest {
  protected:
-  // Reads through a pipe of the store's, pumping it until it answers (as a loop would).
+  // Reads through a pipe of the store's, driven until it answers (as a loop would).
   std::optional<std::vector<events::RecordedEvent>> read_through(store::StatementPipe& pipe,
                                                                  const std::string& stream,
                                                                  std::int64_t from,
@@ -39,12 +37,8 @@ class PipedStreamRead : public StoreTest {
                                   answered = true;
                                   if (events) got = std::move(*events);
                                 });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!answered && std::chrono::steady_clock::now() < deadline) {
-      pipe.flush();
-      pipe.on_readable();
-    }
-    EXPECT_TRUE(answered) << "no answer within 10 s";
+    EXPECT_TRUE(drive_until_answered(pipe));
+    EXPECT_TRUE(answered);
     return got;
   }
 };
