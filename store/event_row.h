@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "store/event_store.h"
 
@@ -31,6 +32,15 @@ RecordedEvent event_of(const Row& row) {
   e.metadata.command_id = row.is_null(9) ? "" : row.text(9);
   e.subject_key = row.is_null(10) ? "" : row.text(10);
   return e;
+}
+
+// The events of a whole result, each row read through `Row` (built from one row of `rows`).
+template <class Row, class Rows>
+std::vector<RecordedEvent> events_of_rows(const Rows& rows) {
+  std::vector<RecordedEvent> events;
+  events.reserve(rows.size());
+  for (const auto& row : rows) events.push_back(event_of(Row{row}));
+  return events;
 }
 
 }  // namespace folio::store

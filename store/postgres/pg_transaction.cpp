@@ -217,10 +217,7 @@ struct PipedRow {
 };
 
 std::vector<RecordedEvent> collect_events(const pqxx::result& rows) {
-  std::vector<RecordedEvent> result;
-  result.reserve(rows.size());
-  for (const auto& row : rows) result.push_back(event_of(ResultRow{row}));
-  return result;
+  return events_of_rows<ResultRow>(rows);
 }
 
 constexpr const char* kLockExclusive = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
@@ -290,10 +287,7 @@ void PgTransaction::lock_key(std::string_view key, bool shared) {
 const char* read_stream_sql() { return kReadStream.sql; }
 
 std::vector<RecordedEvent> events_of(const std::vector<SqlRow>& rows) {
-  std::vector<RecordedEvent> events;
-  events.reserve(rows.size());
-  for (const auto& row : rows) events.push_back(event_of(PipedRow{row}));
-  return events;
+  return events_of_rows<PipedRow>(rows);
 }
 
 void prepare_event_store_statements(pqxx::connection_base& connection) {
