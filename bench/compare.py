@@ -13,7 +13,8 @@
    then the statement guarded by it, so a version that moved meanwhile writes nothing).
    Successful writes are counted in the events table, not taken from pgbench's count.
 2. The same workloads through `folio serve` (wrk -t2 -c32, bench/http/*.lua) on that
-   PostgreSQL cluster and on SQLite: updates over the seeded rows (each wrk thread its own
+   PostgreSQL cluster (its database VACUUM ANALYZEd as the ceiling's copy was, so that both
+   start alike) and on SQLite: updates over the seeded rows (each wrk thread its own
    share, versions tracked from the answers), the hot set, GET by id, POST create, an
    unauthenticated 404 and /healthz.
 3. A reference for the HTTP floor: the same 404 from nginx (when installed; Debian's
@@ -441,6 +442,7 @@ def main():
                 ceiling[key] = run_pgbench(ceiling_url, args.seconds, pgbench_script(script, work),
                                            rows, work, count_writes=key != "read")
             psql(pg_url, f"DROP DATABASE {ceiling_db}")
+            psql(folio_url, "VACUUM ANALYZE")  # as the ceiling's copy was: the same start
             quiesce(pg_url)
             say("folio serve on PostgreSQL")
             server = Server(folio, folio_url, work, "postgresql", args.serve_args.split())

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "events/thread_name.h"
+
 namespace folio::cli {
 
 namespace {
@@ -48,6 +50,7 @@ class BatchingStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   void write_loop() {
+    name_this_thread("log-writer");
     spdlog::memory_buf_t writing;
     for (bool last = false; !last;) {
       {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "commands/validation.h"
+#include "events/thread_name.h"
 #include "http/event_stream_socket.h"
 #include "http/listen_on.h"
 #include "http/loop_statement_pipe.h"
@@ -466,8 +467,11 @@ void Server::run() {
   impl_->signals.async_wait([this](beast::error_code, int) { impl_->begin_shutdown(); });
   impl_->do_accept();
   std::vector<std::thread> threads;
-  for (auto& loop : impl_->loops) {
-    threads.emplace_back([&loop] { loop->run(); });
+  for (std::size_t i = 0; i < impl_->loops.size(); ++i) {
+    threads.emplace_back([this, i] {
+      name_this_thread("folio-loop-" + std::to_string(i));
+      impl_->loops[i]->run();
+    });
   }
   impl_->ioc.run();  // returns once shutdown began: the acceptor and the signals are done
   for (auto& t : threads) t.join();  // the loops end when shutdown_waiter stops them

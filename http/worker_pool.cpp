@@ -1,5 +1,7 @@
 #include "http/worker_pool.h"
 
+#include "events/thread_name.h"
+
 namespace folio::http {
 
 WorkerPool::WorkerPool(int threads, std::size_t max_queued) : max_queued_(max_queued) {
@@ -39,6 +41,7 @@ void WorkerPool::shutdown() {
 }
 
 void WorkerPool::run() {
+  name_this_thread("folio-worker");
   for (;;) {
     std::function<void()> job;
     {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "events/thread_name.h"
+
 namespace folio::projections {
 
 namespace {
@@ -42,6 +44,7 @@ CatchUpWorker::Lag CatchUpWorker::lag() const {
 }
 
 void CatchUpWorker::loop() {
+  name_this_thread("catch-up");
   while (!wait_.stopped()) {
     std::size_t applied = 0;
     try {

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "events/thread_name.h"
 #include "events/timestamp.h"
 #include "store/event_hash.h"
 
@@ -109,6 +110,7 @@ LogSealer::Health LogSealer::health() const {
 }
 
 void LogSealer::run() {
+  name_this_thread("log-sealer");
   std::string last_error;  // reported once, not at every poll, until something changes
   do {
     try {

@@ -7,6 +7,7 @@
 #include <set>
 #include <system_error>
 
+#include "events/thread_name.h"
 #include "store/postgres/pg_values.h"
 
 namespace folio::store::postgres {
@@ -158,6 +159,7 @@ void PgGroupCommit::wake_next_leader() {
 }
 
 void PgGroupCommit::send_async_writes() {
+  name_this_thread("pg-commit");
   std::unique_lock lock(mutex_);
   while (true) {
     async_waiting_.wait(lock, [this] {

@@ -1,5 +1,6 @@
 #include "store/sqlite/commit_syncer.h"
 
+#include "events/thread_name.h"
 #include "store/store_error.h"
 
 namespace folio::store::sqlite {
@@ -39,6 +40,7 @@ void CommitSyncer::wait_until_durable() {
 }
 
 void CommitSyncer::run() {
+  name_this_thread("sqlite-syncer");
   std::vector<Release> releases;
   for (;;) {
     {

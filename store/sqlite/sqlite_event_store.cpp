@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "events/thread_name.h"
 #include "store/sqlite/commit_syncer.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_transaction.h"
@@ -157,6 +158,7 @@ bool SqliteEventStore::run_unit_async(Work work, std::function<void(std::excepti
 }
 
 void SqliteEventStore::writer_loop() {
+  name_this_thread("sqlite-writer");
   std::vector<PendingWork*> batch;
   for (;;) {
     {

@@ -1,5 +1,6 @@
 #include "store/sqlite/wal_checkpointer.h"
 
+#include "events/thread_name.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/store_error.h"
 
@@ -47,6 +48,7 @@ void WalCheckpointer::wal_grew(int frames) {
 }
 
 void WalCheckpointer::run() {
+  name_this_thread("sqlite-checkpt");
   for (;;) {
     {
       std::unique_lock lock(mutex_);

@@ -198,6 +198,35 @@ TEST_P(HttpObservability, OpenConnectionsAreAGauge) {
   EXPECT_EQ(open(), before);
 }
 
+// Operators tell the server's threads apart in `top -H`, `ps -L` and perf by their names.
+std::set<std::string> thread_names(pid_t pid) {
+  std::set<std::string> names;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  return names;
+}
+
+TEST_P(HttpObservability, ThreadsAreNamedForTopAndPerf) {
+  Parents p;
+  create("resources", create_body("resources", p, 1));  // a write: the store's threads run
+  std::set<std::string> expected = {"folio-loop-0", "folio-loop-1", "folio-worker", "log-writer",
+                                    "catch-up"};
+  if (GetParam() == Backend::sqlite) {
+    expected.insert({"sqlite-writer", "sqlite-syncer", "sqlite-checkpt"});
+  } else {
+    expected.insert("pg-commit");  // the group commit's sender of the loops' writes
+  }
+  const std::set<std::string> names = thread_names(server_->pid());
+  for (const std::string& name : expected) {
+    EXPECT_TRUE(names.contains(name))
+        << name << " missing; threads: " << ::testing::PrintToString(names);
+  }
+}
+
 TEST_P(HttpObservability, HealthzAndRequestIds) {
   HttpClient anonymous = client();
   auto r = anonymous.get("/healthz");
