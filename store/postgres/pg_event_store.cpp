@@ -246,6 +246,10 @@ std::vector<StoreStatistic> PgEventStore::statistics() const {
     out.push_back({"folio_store_group_commit_failed_batches_total",
                    "Group-commit batches that wrote nothing (each member then ran alone).", true,
                    static_cast<double>(group.failed_batches)});
+    out.push_back({"folio_store_group_commit_pipelined_batches_total",
+                   "Group-commit batches sent while the one before them still ran on their "
+                   "connection.",
+                   true, static_cast<double>(group.pipelined_batches)});
   }
   return out;
 }

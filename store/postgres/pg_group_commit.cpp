@@ -1,6 +1,9 @@
 #include "store/postgres/pg_group_commit.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,6 +11,7 @@
 #include <system_error>
 
 #include "events/thread_name.h"
+#include "store/postgres/pg_pipelined_batches.h"
 #include "store/postgres/pg_values.h"
 
 namespace folio::store::postgres {
@@ -70,15 +74,22 @@ class PgGroupCommit::Connection {
 };
 
 PgGroupCommit::PgGroupCommit(std::string url, int max_batches)
-    : url_(std::move(url)), max_batches_(std::max(1, max_batches)) {}
+    : url_(std::move(url)),
+      max_batches_(std::max(1, max_batches)),
+      wakeup_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (wakeup_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
 
 PgGroupCommit::~PgGroupCommit() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  const std::uint64_t one = 1;  // a sender waiting for its batches' answers looks again
+  [[maybe_unused]] const auto ignored = ::write(wakeup_fd_, &one, sizeof one);
   async_waiting_.notify_all();
   for (auto& sender : senders_) sender.join();
+  ::close(wakeup_fd_);
   for (GroupWrite* write : waiting_) {  // no batch will take them now
     const std::unique_ptr<GroupWrite> owned(write);
     if (owned->done_) {
@@ -93,7 +104,7 @@ PgGroupCommit::Stats PgGroupCommit::stats() const {
   return stats_;
 }
 
-void PgGroupCommit::answer(const std::vector<GroupWrite*>& batch, const BatchAnswer& answer) {
+void PgGroupCommit::answer(const std::vector<GroupWrite*>& batch, const BatchOutcome& answer) {
   ++stats_.batches;
   stats_.writes += static_cast<std::int64_t>(batch.size());
   if (answer.outcome != GroupWrite::Outcome::done) ++stats_.failed_batches;
@@ -113,6 +124,7 @@ std::unique_ptr<PgGroupCommit::Connection> PgGroupCommit::take_connection() {
 void PgGroupCommit::run(GroupWrite& write) {
   std::unique_lock lock(mutex_);
   waiting_.push_back(&write);
+  wake_pipelining_senders();
   bool taken = false;  // a leader (perhaps this caller) took `write` into its batch
   while (write.outcome_ == GroupWrite::Outcome::pending) {
     if (taken || running_ >= max_batches_) {
@@ -145,8 +157,9 @@ void PgGroupCommit::run_async(std::unique_ptr<GroupWrite> write,
     }
   }
   ++async_unanswered_;
-  waiting_.push_back(write.release());  // owned by the group until answered (lead)
+  waiting_.push_back(write.release());  // owned by the group until answered (finish)
   wake_next_leader();
+  wake_pipelining_senders();
 }
 
 void PgGroupCommit::wake_next_leader() {
@@ -160,30 +173,101 @@ void PgGroupCommit::wake_next_leader() {
 
 void PgGroupCommit::send_async_writes() {
   name_this_thread("pg-commit");
+  std::unique_ptr<PgPipelinedBatches> connection;
+  bool holds_slot = false;  // counted in running_ while its connection has batches in flight
   std::unique_lock lock(mutex_);
   while (true) {
-    async_waiting_.wait(lock, [this] {
-      return stopping_ || (!waiting_.empty() && running_ < max_batches_ && waiting_.front()->done_);
-    });
-    if (stopping_) return;
-    GroupWrite* first = waiting_.front();
-    waiting_.pop_front();
-    lead(lock, first);
+    const std::size_t in_flight = connection ? connection->in_flight() : 0;
+    if (in_flight == 0) {
+      if (holds_slot) {
+        holds_slot = false;
+        --running_;
+        wake_next_leader();
+      }
+      if (stopping_) return;
+      if (waiting_.empty() || running_ >= max_batches_ || !waiting_.front()->done_) {
+        async_waiting_.wait(lock);
+        continue;
+      }
+    }
+    // A second batch goes behind the first only when no other batch may start (another
+    // sender's backend would run it sooner) and not once the group stops.
+    const bool may_pipeline = !stopping_ && !waiting_.empty() && running_ >= max_batches_ &&
+                              in_flight < PgPipelinedBatches::kDepth;
+    if (in_flight == 0 || may_pipeline) {
+      std::vector<GroupWrite*> batch = take_batch(nullptr);
+      if (in_flight > 0) ++stats_.pipelined_batches;
+      if (!holds_slot) {
+        holds_slot = true;
+        ++running_;
+      }
+      wake_next_leader();  // more than a batch's worth waits and another batch may start
+      lock.unlock();
+      if (!connection || (in_flight == 0 && !connection->usable())) {
+        connection = std::make_unique<PgPipelinedBatches>(url_);
+      }
+      connection->send(std::move(batch));
+      auto answered = connection->take_answered();
+      lock.lock();
+      deliver(lock, answered);
+      continue;
+    }
+    // Batches in flight: wait for their answers, or for writes to send behind them.
+    const bool would_pipeline = in_flight < PgPipelinedBatches::kDepth;
+    if (would_pipeline) ++senders_polling_;
+    lock.unlock();
+    pollfd watched[2] = {
+        {.fd = connection->socket(),
+         .events = static_cast<short>(POLLIN | (connection->wants_write() ? POLLOUT : 0)),
+         .revents = 0},
+        {.fd = wakeup_fd_, .events = POLLIN, .revents = 0}};
+    if (::poll(watched, 2, -1) > 0) {
+      if (watched[1].revents & POLLIN) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto ignored = ::read(wakeup_fd_, &count, sizeof count);
+      }
+      if (watched[0].revents & POLLOUT) connection->on_writable();
+      if (watched[0].revents & (POLLIN | POLLERR | POLLHUP)) connection->on_readable();
+    }
+    auto answered = connection->take_answered();
+    lock.lock();
+    if (would_pipeline) --senders_polling_;
+    deliver(lock, answered);
   }
 }
 
-void PgGroupCommit::lead(std::unique_lock<std::mutex>& lock, GroupWrite* first) {
-  std::vector<GroupWrite*> batch{first};
+void PgGroupCommit::wake_pipelining_senders() {
+  if (senders_polling_ == 0) return;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto ignored = ::write(wakeup_fd_, &one, sizeof one);
+}
+
+std::vector<GroupWrite*> PgGroupCommit::take_batch(GroupWrite* first) {
+  std::vector<GroupWrite*> batch;
+  if (first) batch.push_back(first);
   while (!waiting_.empty() && batch.size() < kMaxBatch) {
     batch.push_back(waiting_.front());
     waiting_.pop_front();
   }
+  return batch;
+}
+
+void PgGroupCommit::deliver(std::unique_lock<std::mutex>& lock,
+                            std::vector<AnsweredBatch>& answered) {
+  for (auto& [batch, outcome] : answered) {
+    answer(batch, outcome);
+    finish(lock, batch, nullptr);
+  }
+}
+
+void PgGroupCommit::lead(std::unique_lock<std::mutex>& lock, GroupWrite* first) {
+  std::vector<GroupWrite*> batch = take_batch(first);
   ++running_;
   // More than one batch's worth waits and another batch may start: wake its leader.
   wake_next_leader();
   auto connection = take_connection();
   lock.unlock();
-  BatchAnswer batch_answer{GroupWrite::Outcome::run_alone, ""};
+  BatchOutcome batch_answer{GroupWrite::Outcome::run_alone, ""};
   try {
     if (!connection || !connection->usable()) connection = std::make_unique<Connection>(url_);
   } catch (const std::exception& e) {  // nothing was sent: each runs alone
@@ -201,11 +285,16 @@ void PgGroupCommit::lead(std::unique_lock<std::mutex>& lock, GroupWrite* first) 
   --running_;
   if (connection && connection->usable()) idle_.push_back(std::move(connection));
   answer(batch, batch_answer);
+  finish(lock, batch, first);
+}
+
+void PgGroupCommit::finish(std::unique_lock<std::mutex>& lock,
+                           const std::vector<GroupWrite*>& batch, const GroupWrite* leader) {
   std::vector<std::unique_ptr<GroupWrite>> answered_async;
   for (GroupWrite* member : batch) {
     if (member->done_) {
       answered_async.emplace_back(member);
-    } else if (member != first) {
+    } else if (member != leader) {
       member->answered_.notify_one();
     }
   }
@@ -216,7 +305,7 @@ void PgGroupCommit::lead(std::unique_lock<std::mutex>& lock, GroupWrite* first) 
   for (auto& member : answered_async) {
     try {
       member->done_(*member);
-    } catch (...) {  // the leader must go on; done's own contract is not to throw
+    } catch (...) {  // the sender must go on; done's own contract is not to throw
     }
   }
   answered_async.clear();
@@ -237,7 +326,7 @@ void PgGroupCommit::run_batch(std::vector<GroupWrite*> batch) {
     connection = take_connection();
   }
   if (!connection || !connection->usable()) connection = std::make_unique<Connection>(url_);
-  const BatchAnswer batch_answer = send(batch, *connection);
+  const BatchOutcome batch_answer = send(batch, *connection);
   std::lock_guard lock(mutex_);
   answer(batch, batch_answer);
   if (connection->usable()) idle_.push_back(std::move(connection));
@@ -246,8 +335,7 @@ void PgGroupCommit::run_batch(std::vector<GroupWrite*> batch) {
 // Sends the batch and reads its answers; sets the members' positions. Runs without mutex_:
 // the members' threads read nothing of their write before the leader sets its outcome under
 // mutex_.
-PgGroupCommit::BatchAnswer PgGroupCommit::send(std::vector<GroupWrite*>& batch,
-                                               Connection& connection) {
+BatchOutcome PgGroupCommit::send(std::vector<GroupWrite*>& batch, Connection& connection) {
   using Outcome = GroupWrite::Outcome;
   // Nothing was sent, or nothing was committed: each member meets the failure on its own.
   if (!connection.usable()) return {Outcome::run_alone, connection.error()};

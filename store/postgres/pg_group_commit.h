@@ -6,7 +6,8 @@
 // Leader and followers: a caller whose write finds no batch running (or fewer than
 // `max_batches`) sends every write waiting at that moment, its own included, on one of the
 // group's connections; the others sleep until their batch is answered. Writes handed over
-// without waiting (run_async) are led by `max_batches` threads of the group's own. The
+// without waiting (run_async) are led by `max_batches` threads of the group's own, each with
+// a connection that may carry a second batch behind the first (pg_pipelined_batches.h). The
 // statements of a batch run in one implicit transaction, so a batch commits all of them or
 // none: when one fails (a unique violation, a deadlock with another server's batch) nothing
 // of the batch was written and each member is told to run its statement alone, on its own
@@ -59,6 +60,7 @@ class GroupWrite : public PipedWrite {
 
  private:
   friend class PgGroupCommit;
+  friend class PgPipelinedBatches;
   void add(const char* value, int length, int format);
 
   const char* name_;
@@ -75,10 +77,22 @@ class GroupWrite : public PipedWrite {
   std::function<void(GroupWrite&)> done_;  // run_async's
 };
 
+// What became of a batch: every member's outcome, and the first statement's error.
+struct BatchOutcome {
+  GroupWrite::Outcome outcome;
+  std::string error;
+};
+
+// A batch and what became of it.
+struct AnsweredBatch {
+  std::vector<GroupWrite*> batch;
+  BatchOutcome outcome;
+};
+
 class PgGroupCommit {
  public:
-  // Opens its connections (at most `max_batches`, each sending one batch at a time) when
-  // first needed.
+  // Opens its connections (at most `max_batches`; each sends one batch at a time, or two
+  // for run_async's writes) when first needed.
   PgGroupCommit(std::string url, int max_batches);
   ~PgGroupCommit();
 
@@ -103,25 +117,35 @@ class PgGroupCommit {
     std::int64_t batches = 0;         // sent
     std::int64_t writes = 0;          // in them
     std::int64_t failed_batches = 0;  // answered run_alone or in_doubt
+    // Sent behind another still in flight on the same connection (PgPipelinedBatches).
+    std::int64_t pipelined_batches = 0;
   };
   Stats stats() const;
 
  private:
   class Connection;
-  struct BatchAnswer {
-    GroupWrite::Outcome outcome;
-    std::string error;
-  };
   std::unique_ptr<Connection> take_connection();  // under mutex_
   // Under mutex_ (`lock`, released while the batch is out): sends `first` and what waits
   // behind it as one batch and answers them.
   void lead(std::unique_lock<std::mutex>& lock, GroupWrite* first);
   // Under mutex_: wakes whoever should lead the next batch, if one may start.
   void wake_next_leader();
-  void send_async_writes();  // a thread that leads batches of run_async's writes
+  // Under mutex_: wakes the senders waiting for their batches' answers that would send
+  // another batch behind them (a write joined waiting_).
+  void wake_pipelining_senders();
+  // Under mutex_: `first` (if any) and what waits behind it, up to a batch's worth.
+  std::vector<GroupWrite*> take_batch(GroupWrite* first);
+  // Under mutex_ (released while callbacks run): the members told their outcome, the next
+  // leader woken. `leader`, the thread that sent the batch, needs no waking.
+  void finish(std::unique_lock<std::mutex>& lock, const std::vector<GroupWrite*>& batch,
+              const GroupWrite* leader);
+  void deliver(std::unique_lock<std::mutex>& lock, std::vector<AnsweredBatch>& answered);
+  // A thread that sends the batches of run_async's writes on a connection of its own, up to
+  // PgPipelinedBatches::kDepth of them in flight (see pg_pipelined_batches.h).
+  void send_async_writes();
   // Under mutex_: the members' outcomes, and the stats.
-  void answer(const std::vector<GroupWrite*>& batch, const BatchAnswer& answer);
-  BatchAnswer send(std::vector<GroupWrite*>& batch, Connection& connection);
+  void answer(const std::vector<GroupWrite*>& batch, const BatchOutcome& answer);
+  BatchOutcome send(std::vector<GroupWrite*>& batch, Connection& connection);
 
   const std::string url_;
   const int max_batches_;
@@ -134,6 +158,8 @@ class PgGroupCommit {
   int async_unanswered_ = 0;                // run_async writes whose `done` has not returned
   std::condition_variable async_answered_;  // async_unanswered_ fell to 0
   bool stopping_ = false;
+  const int wakeup_fd_;      // an eventfd: written to wake senders in poll()
+  int senders_polling_ = 0;  // senders in poll() that would send a batch more
   // Lead the batches of run_async's writes: one per batch that may be in flight, so that
   // the database runs that many at once (each batch runs on one backend, one statement
   // after another).

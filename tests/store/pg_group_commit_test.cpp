@@ -293,72 +293,171 @@ TEST_P(GroupCommit, AsynchronousWritesAreAnsweredOnceEachAndAFailedBatchWritesNo
   EXPECT_EQ(calls, 21) << "each write is answered once";
 }
 
-// With room for two batches, a second batch of asynchronous writes goes out while the first
-// still runs (here: waits for a row another transaction holds), as the synchronous callers'
-// batches do: each batch runs on one backend, so one batch at a time would leave the
-// database's other CPUs idle while a batch waits for its commit.
-TEST_P(GroupCommit, AsynchronousBatchesRunSideBySide) {
-  // Declared before the group, so that they outlive its senders' answers.
+// The answers of run_async's writes, as their callbacks give them. Declare it before the
+// group whose writes it records: it must outlive the group's senders.
+struct AsyncAnswers {
+  struct Answer {
+    Outcome outcome;
+    std::int64_t position;
+    std::string error;
+  };
   std::mutex mutex;
   std::condition_variable told;
-  std::map<std::string, Outcome> answers;
-  pqxx::connection holder(db_->url());
-  pqxx::work holding(holder);
-  holding.exec("INSERT INTO gc_rows VALUES ('held', 1)");  // uncommitted: 'held' is locked
-  PgGroupCommit two(db_->url(), 2);
-  // Last, so first to go when an assertion ends the test early: the held row is let go
-  // before the group's destructor waits for its senders.
-  struct LetGo {
-    pqxx::work& holding;
-    ~LetGo() {
-      try {
-        holding.abort();
-      } catch (...) {
-      }
-    }
-  } let_go{holding};
+  std::map<std::string, Answer> answers;
 
-  const auto submit = [&](const std::string& key, std::int64_t n) {
-    auto write = std::make_unique<GroupWrite>(kInsertIfNewName, kInsertIfNew, key);
+  void submit(PgGroupCommit& group, const std::string& key, std::int64_t n,
+              const char* name = kInsertName, const char* sql = kInsert) {
+    auto write = std::make_unique<GroupWrite>(name, sql, key);
     write->add_text(key);
     write->add_integer(n);
-    two.run_async(std::move(write), [&, key](GroupWrite& answered) {
+    group.run_async(std::move(write), [this, key](GroupWrite& answered) {
       std::lock_guard lock(mutex);
-      answers[key] = answered.outcome();
+      answers[key] = {answered.outcome(), answered.position(), answered.error()};
       told.notify_all();
     });
-  };
-  const auto answered = [&](const std::string& key) {
+  }
+  bool answered(const std::string& key) {  // waits up to 10 s
     std::unique_lock lock(mutex);
     return told.wait_for(lock, std::chrono::seconds(10), [&] { return answers.contains(key); });
-  };
-  submit("held", 2);  // waits for `holding`
+  }
+  bool answered_now(const std::string& key) {
+    std::lock_guard lock(mutex);
+    return answers.contains(key);
+  }
+  Answer at(const std::string& key) {
+    std::lock_guard lock(mutex);
+    return answers.at(key);
+  }
+};
+
+// A row of gc_rows inserted by a transaction left open, so that a write of the same key
+// waits for it. Declare it after the group: it must let go before the group's destructor
+// waits for the batches in flight.
+class HeldRow {
+ public:
+  HeldRow(const std::string& url, const std::string& key)
+      : connection_(url), holding_(connection_) {
+    holding_.exec_params("INSERT INTO gc_rows VALUES ($1, 1)", key);
+  }
+  ~HeldRow() {
+    try {
+      holding_.abort();
+    } catch (...) {
+    }
+  }
+  void commit() { holding_.commit(); }
+
+ private:
+  pqxx::connection connection_;
+  pqxx::work holding_;
+};
+
+// Waits (up to 10 s) until a statement on gc_rows waits for a row lock in this database.
+bool wait_for_lock_wait(const std::string& url) {
+  pqxx::connection watcher(url);
+  for (int i = 0; i < 1000; ++i) {
+    pqxx::nontransaction look(watcher);
+    if (look.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                   " AND wait_event_type = 'Lock' AND query LIKE '%gc_rows%'")[0]
+            .as<int>() > 0) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Waits (up to 10 s) until `group` has sent `n` batches behind others still in flight.
+bool wait_for_pipelined(const PgGroupCommit& group, std::int64_t n) {
+  for (int i = 0; i < 1000; ++i) {
+    if (group.stats().pipelined_batches >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// With room for two batches, a second batch of asynchronous writes goes out on another
+// connection while the first still runs (here: waits for a row another transaction holds),
+// rather than behind it on the first's: each batch runs on one backend, so one batch at a
+// time would leave the database's other CPUs idle while a batch waits for its commit.
+TEST_P(GroupCommit, AsynchronousBatchesRunSideBySide) {
+  AsyncAnswers answers;
+  PgGroupCommit two(db_->url(), 2);
+  HeldRow held(db_->url(), "held");
+  answers.submit(two, "held", 2, kInsertIfNewName, kInsertIfNew);  // waits for `held`
   // The second write is sent only once the first batch waits in the database for the row
   // (else both could go in one batch).
-  pqxx::connection watcher(db_->url());
-  bool waiting = false;
-  for (int i = 0; i < 1000 && !waiting; ++i) {
-    pqxx::nontransaction look(watcher);
-    waiting = look.exec1(
-                      "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                      "current_database() AND wait_event_type = 'Lock' AND query LIKE "
-                      "'%gc_rows%'")[0]
-                  .as<int>() > 0;
-    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(waiting) << "the first batch never reached the held row";
-  submit("free", 3);
-  ASSERT_TRUE(answered("free")) << "the second batch waited for the first";
-  {
-    std::lock_guard lock(mutex);
-    EXPECT_FALSE(answers.contains("held")) << "the first cannot end while the row is held";
-  }
-  holding.commit();
-  ASSERT_TRUE(answered("held"));
-  EXPECT_EQ(answers.at("free"), Outcome::done);
-  EXPECT_EQ(answers.at("held"), Outcome::done);  // ON CONFLICT DO NOTHING: wrote nothing
+  ASSERT_TRUE(wait_for_lock_wait(db_->url())) << "the first batch never reached the held row";
+  answers.submit(two, "free", 3, kInsertIfNewName, kInsertIfNew);
+  ASSERT_TRUE(answers.answered("free")) << "the second batch waited for the first";
+  EXPECT_FALSE(answers.answered_now("held")) << "the first cannot end while the row is held";
+  held.commit();
+  ASSERT_TRUE(answers.answered("held"));
+  EXPECT_EQ(answers.at("free").outcome, Outcome::done);
+  EXPECT_EQ(answers.at("held").outcome, Outcome::done);  // ON CONFLICT DO NOTHING: wrote nothing
   EXPECT_EQ(count_rows(), 2);
+  EXPECT_EQ(two.stats().pipelined_batches, 0);
   two.wait_for_async_writes();
+}
+
+// With one batch at a time, the next batch of asynchronous writes is sent behind the one
+// still running, on the same connection, so that the backend finds it waiting. Each batch is
+// still its own transaction: the first failing does not fail the second, and the second runs
+// after the first has ended (it sees what the first's transaction left).
+TEST_P(GroupCommit, ABatchSentBehindARunningOneCommitsOrFailsByItself) {
+  AsyncAnswers answers;
+  PgGroupCommit one(db_->url(), 1);
+  HeldRow held(db_->url(), "held");
+  answers.submit(one, "held", 2);  // a plain INSERT: waits for `held`, then fails
+  ASSERT_TRUE(wait_for_lock_wait(db_->url())) << "the first batch never reached the held row";
+  answers.submit(one, "next", 3);
+  ASSERT_TRUE(wait_for_pipelined(one, 1)) << "the second batch was not sent behind the first";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(answers.answered_now("next")) << "the second batch runs after the first";
+  held.commit();
+  ASSERT_TRUE(answers.answered("held"));
+  ASSERT_TRUE(answers.answered("next"));
+  EXPECT_EQ(answers.at("held").outcome, Outcome::run_alone);
+  EXPECT_NE(answers.at("held").error.find("duplicate key"), std::string::npos)
+      << answers.at("held").error;
+  EXPECT_EQ(answers.at("next").outcome, Outcome::done) << answers.at("next").error;
+  EXPECT_EQ(answers.at("next").position, 3);
+  EXPECT_EQ(count_rows(), 2);  // the holder's 'held' and 'next'
+  const auto stats = one.stats();
+  EXPECT_EQ(stats.batches, 2);
+  EXPECT_EQ(stats.failed_batches, 1);
+  one.wait_for_async_writes();
+}
+
+// A connection lost with two batches on it: the one that was running failed (the server
+// said so) or is in doubt, and the one behind it is in doubt: its Sync had gone out, so as
+// far as the client can tell it may have committed, and it must never run again. The next
+// write opens a new connection.
+TEST_P(GroupCommit, AConnectionLostUnderTwoBatchesLeavesTheSecondInDoubt) {
+  // Marked with this test's schema, so that only this test's backend is ended.
+  const std::string marked_insert = std::string(kInsert) + " -- " + db_->location();
+  const char* const marked_name = "gc_test_marked_insert";
+  AsyncAnswers answers;
+  PgGroupCommit one(db_->url(), 1);
+  HeldRow held(db_->url(), "held");
+  answers.submit(one, "held", 2, marked_name, marked_insert.c_str());
+  ASSERT_TRUE(wait_for_lock_wait(db_->url())) << "the first batch never reached the held row";
+  answers.submit(one, "next", 3, marked_name, marked_insert.c_str());
+  ASSERT_TRUE(wait_for_pipelined(one, 1)) << "the second batch was not sent behind the first";
+  ASSERT_TRUE(terminate_backend_running(db_->url(), "-- " + db_->location()));
+  ASSERT_TRUE(answers.answered("held"));
+  ASSERT_TRUE(answers.answered("next"));
+  const Outcome first = answers.at("held").outcome;
+  EXPECT_TRUE(first == Outcome::run_alone || first == Outcome::in_doubt) << static_cast<int>(first);
+  EXPECT_EQ(answers.at("next").outcome, Outcome::in_doubt);
+  held.commit();
+  EXPECT_EQ(count_rows(), 1) << "the backend ended before it ran the second batch";
+
+  answers.submit(one, "after", 4);
+  ASSERT_TRUE(answers.answered("after"));
+  EXPECT_EQ(answers.at("after").outcome, Outcome::done) << answers.at("after").error;
+  EXPECT_EQ(count_rows(), 2);
+  one.wait_for_async_writes();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GroupCommit, ::testing::Values(Backend::postgres),
