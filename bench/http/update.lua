@@ -1,10 +1,13 @@
 -- Optimistic updates: PATCH a resource with the version last seen (If-Match). Versions are
 -- tracked from 200 bodies ("version") and 409 bodies ("current_version"), as a client
 -- would. FOLIO_HOT=N restricts the run to the first N ids (a hot set: many conflicts).
+-- FOLIO_VERSIONS_OUT=file writes the versions last seen at the end ("id version" lines),
+-- FOLIO_VERSIONS_IN=file starts from them (else from 1): a run that goes on where one ended.
 package.path = package.path .. ";" .. (os.getenv("FOLIO_BENCH_DIR") or ".") .. "/?.lua"
 local common = require("common")
 
-local ids, versions = nil, {}
+local ids = nil
+versions = {}  -- global: done() reads each thread's through thread:get
 local counter = 0
 
 -- FOLIO_PARTITION=N (the number of wrk threads): each thread updates only its share of the
@@ -28,6 +31,13 @@ function init(args)
     ids = mine
   end
   for _, id in ipairs(ids) do versions[id] = 1 end
+  local known = os.getenv("FOLIO_VERSIONS_IN")
+  if known and known ~= "" then
+    for line in io.lines(known) do
+      local id, version = line:match("^(%S+) (%d+)$")
+      if id and versions[id] then versions[id] = tonumber(version) end
+    end
+  end
   counts = common.counts
   math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
 end
@@ -56,4 +66,16 @@ function response(status, headers, body)
   end
 end
 
-function done(summary, latency, requests) common.report(latency) end
+function done(summary, latency, requests)
+  common.report(latency)
+  local out = os.getenv("FOLIO_VERSIONS_OUT")
+  if out and out ~= "" then
+    local file = assert(io.open(out, "w"))
+    for _, thread in ipairs(common.threads) do
+      for id, version in pairs(thread:get("versions")) do
+        file:write(id, " ", version, "\n")
+      end
+    end
+    file:close()
+  end
+end
