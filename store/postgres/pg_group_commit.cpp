@@ -220,7 +220,9 @@ void PgGroupCommit::send_async_writes() {
         {.fd = connection->socket(),
          .events = static_cast<short>(POLLIN | (connection->wants_write() ? POLLOUT : 0)),
          .revents = 0},
-        {.fd = wakeup_fd_, .events = POLLIN, .revents = 0}};
+        // Only a sender that would send another batch watches for new writes: another would
+        // take the wake-up (reading the eventfd back to 0) from one that needs it.
+        {.fd = would_pipeline ? wakeup_fd_ : -1, .events = POLLIN, .revents = 0}};
     if (::poll(watched, 2, -1) > 0) {
       if (watched[1].revents & POLLIN) {
         std::uint64_t count = 0;

@@ -91,8 +91,9 @@ struct AnsweredBatch {
 
 class PgGroupCommit {
  public:
-  // Opens its connections (at most `max_batches`; each sends one batch at a time, or two
-  // for run_async's writes) when first needed.
+  // Opens its connections when first needed: at most `max_batches` for the batches of
+  // run() (one batch at a time each), and one for each of the `max_batches` senders of
+  // run_async's writes (up to two batches in flight each).
   PgGroupCommit(std::string url, int max_batches);
   ~PgGroupCommit();
 

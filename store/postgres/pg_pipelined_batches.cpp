@@ -56,15 +56,20 @@ void PgPipelinedBatches::send(std::vector<GroupWrite*> batch) {
   });
   InFlight sent{.batch = std::move(batch)};
   const auto unsent = [&] {  // no Sync went out: nothing of this batch can commit
-    answered_.push_back({std::move(sent.batch), {Outcome::run_alone, PQerrorMessage(conn_)}});
+    const std::string error = PQerrorMessage(conn_);
     lose_connection();  // the connection is unusable in pipeline mode now
+    answered_.push_back({std::move(sent.batch), {Outcome::run_alone, error}});
   };
+  // The statements new to this connection are prepared first, before any member runs: a
+  // PREPARE after a failed member would be skipped, and the batch sent behind this one,
+  // counting on it, would fail.
   for (GroupWrite* member : sent.batch) {
-    if (!prepared_.contains(member->name_)) {
-      if (PQsendPrepare(conn_, member->name_, member->sql_, 0, nullptr) != 1) return unsent();
-      prepared_.insert(member->name_);
-      sent.steps.push_back({.prepared = member->name_});
-    }
+    if (prepared_.contains(member->name_)) continue;
+    if (PQsendPrepare(conn_, member->name_, member->sql_, 0, nullptr) != 1) return unsent();
+    prepared_.insert(member->name_);
+    sent.steps.push_back({.prepared = member->name_});
+  }
+  for (GroupWrite* member : sent.batch) {
     if (PQsendQueryPrepared(conn_, member->name_, static_cast<int>(member->values_.size()),
                             member->values_.data(), member->lengths_.data(),
                             member->formats_.data(), 0) != 1) {
@@ -84,6 +89,9 @@ void PgPipelinedBatches::flush() {
   const int flushed = PQflush(conn_);
   if (flushed < 0) return lose_connection();
   wants_write_ = flushed == 1;
+  // A flush that could not send everything read what had arrived into libpq's buffer, where
+  // poll() does not see it: answer it now.
+  read_buffered();
 }
 
 void PgPipelinedBatches::on_writable() {
@@ -93,6 +101,10 @@ void PgPipelinedBatches::on_writable() {
 void PgPipelinedBatches::on_readable() {
   if (!conn_) return;
   if (PQconsumeInput(conn_) != 1) return lose_connection();
+  read_buffered();
+}
+
+void PgPipelinedBatches::read_buffered() {
   while (conn_ && !batches_.empty() && !PQisBusy(conn_)) read_result(batches_.front());
   if (conn_ && PQstatus(conn_) == CONNECTION_BAD) lose_connection();
 }
@@ -131,9 +143,10 @@ void PgPipelinedBatches::read_result(InFlight& front) {
     return;
   }
   // An error the server sent (with an SQLSTATE) aborted the batch before its Sync: nothing
-  // of it committed. One libpq made up for a lost connection leaves the batch in doubt.
+  // of it committed. One libpq made up (a lost connection, no memory for the result) says
+  // nothing of what the server did: the batch is in doubt, and the connection not trusted.
   const bool from_server = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) != nullptr;
-  if (!usable() && !from_server) return lose_connection();
+  if (!from_server) return lose_connection();
   if (!front.statement_failed) front.error = PQresultErrorMessage(result.get());
   front.statement_failed = true;
 }

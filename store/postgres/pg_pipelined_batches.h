@@ -63,6 +63,8 @@ class PgPipelinedBatches {
     std::string error;  // the first statement's error
   };
 
+  // Answers what libpq has already read; read_result() one result of the front batch.
+  void read_buffered();
   void read_result(InFlight& front);
   // Closes the connection: every batch in flight is answered in_doubt (it may have
   // committed), or run_alone when one of its statements had failed (then none did).
