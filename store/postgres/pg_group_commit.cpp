@@ -36,6 +36,17 @@ void GroupWrite::add_text(std::string_view text) {
 
 void GroupWrite::add_null() { add(nullptr, 0, 0); }
 
+void GroupWrite::order_batch(std::vector<GroupWrite*>& batch) {
+  std::stable_sort(batch.begin(), batch.end(), [](const GroupWrite* a, const GroupWrite* b) {
+    return a->sort_key_ < b->sort_key_;
+  });
+}
+
+void GroupWrite::take_position(const PGresult* result) {
+  const bool written = PQntuples(result) > 0 && !PQgetisnull(result, 0, 0);
+  position_ = written ? std::atoll(PQgetvalue(result, 0, 0)) : 0;
+}
+
 void GroupWrite::add_integer(std::int64_t value) {
   add(copies_.emplace_back(std::to_string(value)).c_str(), 0, 0);
 }
@@ -341,9 +352,7 @@ BatchOutcome PgGroupCommit::send(std::vector<GroupWrite*>& batch, Connection& co
   using Outcome = GroupWrite::Outcome;
   // Nothing was sent, or nothing was committed: each member meets the failure on its own.
   if (!connection.usable()) return {Outcome::run_alone, connection.error()};
-  std::stable_sort(batch.begin(), batch.end(), [](const GroupWrite* a, const GroupWrite* b) {
-    return a->sort_key_ < b->sort_key_;
-  });
+  GroupWrite::order_batch(batch);
   for (GroupWrite* member : batch) {
     if (!connection.prepare(member->name_, member->sql_)) {
       return {Outcome::run_alone, connection.error()};
@@ -379,8 +388,7 @@ BatchOutcome PgGroupCommit::send(std::vector<GroupWrite*>& batch, Connection& co
     }
     const ExecStatusType status = PQresultStatus(result.get());
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
-      const bool written = PQntuples(result.get()) > 0 && !PQgetisnull(result.get(), 0, 0);
-      member->position_ = written ? std::atoll(PQgetvalue(result.get(), 0, 0)) : 0;
+      member->take_position(result.get());
     } else if (status == PGRES_PIPELINE_ABORTED) {
       statement_failed = true;  // skipped after an earlier member's error
     } else {

@@ -29,6 +29,8 @@
 
 #include "store/statement_pipe.h"
 
+struct pg_result;  // libpq's PGresult
+
 namespace folio::store::postgres {
 
 // One statement waiting for a batch: a prepared statement (name and text, both outliving the
@@ -54,6 +56,10 @@ class GroupWrite : public PipedWrite {
   void add_integer(std::int64_t value);
   void add_binary(std::string_view bytes);
 
+  // Puts a batch in the order its statements run: by sort key (stream id), so that two
+  // batches in flight lock rows in one order.
+  static void order_batch(std::vector<GroupWrite*>& batch);
+
   Outcome outcome() const { return outcome_; }
   std::int64_t position() const { return position_; }
   const std::string& error() const { return error_; }
@@ -62,6 +68,8 @@ class GroupWrite : public PipedWrite {
   friend class PgGroupCommit;
   friend class PgPipelinedBatches;
   void add(const char* value, int length, int format);
+  // position_ from its statement's result: the first column of the first row, 0 for none.
+  void take_position(const ::pg_result* result);
 
   const char* name_;
   const char* sql_;

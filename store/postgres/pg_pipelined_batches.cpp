@@ -2,9 +2,6 @@
 
 #include <libpq-fe.h>
 
-#include <algorithm>
-#include <cstdlib>
-
 #include "store/postgres/pg_values.h"
 
 namespace folio::store::postgres {
@@ -51,9 +48,7 @@ void PgPipelinedBatches::send(std::vector<GroupWrite*> batch) {
     answered_.push_back({std::move(batch), {Outcome::run_alone, "no connection to the database"}});
     return;
   }
-  std::stable_sort(batch.begin(), batch.end(), [](const GroupWrite* a, const GroupWrite* b) {
-    return a->sort_key_ < b->sort_key_;
-  });
+  GroupWrite::order_batch(batch);
   InFlight sent{.batch = std::move(batch)};
   const auto unsent = [&] {  // no Sync went out: nothing of this batch can commit
     const std::string error = PQerrorMessage(conn_);
@@ -131,10 +126,7 @@ void PgPipelinedBatches::read_result(InFlight& front) {
   const Step& step = front.steps[front.next];
   const ExecStatusType status = PQresultStatus(result.get());
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
-    if (step.member) {
-      const bool written = PQntuples(result.get()) > 0 && !PQgetisnull(result.get(), 0, 0);
-      step.member->position_ = written ? std::atoll(PQgetvalue(result.get(), 0, 0)) : 0;
-    }
+    if (step.member) step.member->take_position(result.get());
     return;
   }
   if (step.prepared) prepared_.erase(step.prepared);  // prepare it again with the next use

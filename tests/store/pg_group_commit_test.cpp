@@ -256,43 +256,6 @@ TEST_P(GroupCommit, AUnitWhoseWriteFailsInABatchGetsItsOwnErrorAndTheOthersCommi
   EXPECT_EQ(count_rows(), 1 + appended.load());
 }
 
-TEST_P(GroupCommit, AsynchronousWritesAreAnsweredOnceEachAndAFailedBatchWritesNothing) {
-  sql("INSERT INTO gc_rows VALUES ('taken', 7)");
-  std::mutex mutex;
-  std::condition_variable told;
-  std::map<std::string, std::pair<Outcome, std::int64_t>> answers;
-  int calls = 0;
-  const auto submit = [&](const std::string& key, std::int64_t n) {
-    auto write = std::make_unique<GroupWrite>(kInsertName, kInsert, key);
-    write->add_text(key);
-    write->add_integer(n);
-    group_->run_async(std::move(write), [&, key](GroupWrite& answered) {
-      std::lock_guard lock(mutex);
-      answers[key] = {answered.outcome(), answered.position()};
-      ++calls;
-      told.notify_all();
-    });
-  };
-  const auto wait_for = [&](int n) {
-    std::unique_lock lock(mutex);
-    return told.wait_for(lock, std::chrono::seconds(10), [&] { return calls >= n; });
-  };
-  for (int i = 1; i <= 20; ++i) submit("k" + std::to_string(i), i);
-  ASSERT_TRUE(wait_for(20));
-  for (int i = 1; i <= 20; ++i) {
-    const auto& [outcome, position] = answers.at("k" + std::to_string(i));
-    EXPECT_EQ(outcome, Outcome::done);
-    EXPECT_EQ(position, i);  // the statement's answer: RETURNING n
-  }
-  EXPECT_EQ(count_rows(), 21);
-  submit("taken", 99);  // a unique violation: its batch fails, the write is to run alone
-  ASSERT_TRUE(wait_for(21));
-  EXPECT_EQ(answers.at("taken").first, Outcome::run_alone);
-  EXPECT_EQ(count_rows(), 21);
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(calls, 21) << "each write is answered once";
-}
-
 // The answers of run_async's writes, as their callbacks give them. Declare it before the
 // group whose writes it records: it must outlive the group's senders.
 struct AsyncAnswers {
@@ -304,6 +267,7 @@ struct AsyncAnswers {
   std::mutex mutex;
   std::condition_variable told;
   std::map<std::string, Answer> answers;
+  int calls = 0;  // callbacks run: one per write
 
   void submit(PgGroupCommit& group, const std::string& key, std::int64_t n,
               const char* name = kInsertName, const char* sql = kInsert) {
@@ -313,12 +277,17 @@ struct AsyncAnswers {
     group.run_async(std::move(write), [this, key](GroupWrite& answered) {
       std::lock_guard lock(mutex);
       answers[key] = {answered.outcome(), answered.position(), answered.error()};
+      ++calls;
       told.notify_all();
     });
   }
   bool answered(const std::string& key) {  // waits up to 10 s
     std::unique_lock lock(mutex);
     return told.wait_for(lock, std::chrono::seconds(10), [&] { return answers.contains(key); });
+  }
+  bool all_answered(int n) {  // waits up to 10 s for `n` callbacks
+    std::unique_lock lock(mutex);
+    return told.wait_for(lock, std::chrono::seconds(10), [&] { return calls >= n; });
   }
   bool answered_now(const std::string& key) {
     std::lock_guard lock(mutex);
@@ -329,6 +298,26 @@ struct AsyncAnswers {
     return answers.at(key);
   }
 };
+
+TEST_P(GroupCommit, AsynchronousWritesAreAnsweredOnceEachAndAFailedBatchWritesNothing) {
+  sql("INSERT INTO gc_rows VALUES ('taken', 7)");
+  AsyncAnswers answers;
+  for (int i = 1; i <= 20; ++i) answers.submit(*group_, "k" + std::to_string(i), i);
+  ASSERT_TRUE(answers.all_answered(20));
+  for (int i = 1; i <= 20; ++i) {
+    const auto answer = answers.at("k" + std::to_string(i));
+    EXPECT_EQ(answer.outcome, Outcome::done);
+    EXPECT_EQ(answer.position, i);  // the statement's answer: RETURNING n
+  }
+  EXPECT_EQ(count_rows(), 21);
+  answers.submit(*group_, "taken", 99);  // a unique violation: its batch fails, to run alone
+  ASSERT_TRUE(answers.all_answered(21));
+  EXPECT_EQ(answers.at("taken").outcome, Outcome::run_alone);
+  EXPECT_EQ(count_rows(), 21);
+  group_->wait_for_async_writes();
+  std::lock_guard lock(answers.mutex);
+  EXPECT_EQ(answers.calls, 21) << "each write is answered once";
+}
 
 // A row of gc_rows inserted by a transaction left open, so that a write of the same key
 // waits for it. Declare it after the group: it must let go before the group's destructor
