@@ -16,6 +16,13 @@ constexpr int kFixedColumns = 5;  // id, version, created_at, updated_at, delete
 
 bool stored(const FieldSpec& f) { return f.kind != FieldKind::password; }
 
+// The SQL type of a field's column (the same on SQLite and PostgreSQL).
+const char* column_type(const FieldSpec& f) {
+  if (f.kind == FieldKind::percentage) return "BIGINT";
+  if (f.kind == FieldKind::boolean) return "INTEGER";
+  return "TEXT";
+}
+
 std::string placeholders(std::size_t from, std::size_t count) {
   std::string out;
   for (std::size_t i = 0; i < count; ++i) {
@@ -62,6 +69,20 @@ ReadModelSql build_sql(const EntitySpec& spec, const std::string& table) {
   }
   sql.update = "UPDATE " + table + " SET " + join(assignments, ", ") + " WHERE id = $1" +
                " AND version = $" + std::to_string(sql.columns.size() + 1);
+  // The updates in a form the store may run for many rows at once; not for the tables of
+  // access, whose statement-level triggers move the access epoch once per statement.
+  if (!changes_access(spec)) {
+    sql.update_shape.table = table;
+    for (const auto& column : sql.columns) {
+      const FieldSpec* field = spec.field(column);
+      const char* type = field ? column_type(*field) : "TEXT";
+      if (column == "version") type = "BIGINT";
+      if (column == "deleted") type = "INTEGER";
+      sql.update_shape.columns.emplace_back(column, type);
+    }
+    sql.update_at_epoch_shape = sql.update_shape;
+    sql.update_at_epoch_shape.epoch_guard = true;
+  }
   sql.update_at_epoch = sql.update + " AND (SELECT epoch FROM access_epoch) = $" +
                         std::to_string(sql.columns.size() + 2);
   std::vector<std::string> from_excluded;
@@ -248,6 +269,8 @@ RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
   if (previous_version == 0) return {sql.insert.c_str(), state_to_row(spec, state)};
   RowWrite write{at_access_epoch ? sql.update_at_epoch.c_str() : sql.update.c_str(),
                  state_to_row(spec, state)};
+  const auto& shape = at_access_epoch ? sql.update_at_epoch_shape : sql.update_shape;
+  if (!shape.columns.empty()) write.shape = &shape;
   write.params.emplace_back(previous_version);
   if (at_access_epoch) write.params.emplace_back(at_access_epoch);
   return write;
@@ -313,10 +336,7 @@ std::string read_model_table_ddl(const EntitySpec& spec, const std::string& tabl
       "deleted    INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1))"};
   for (const auto& f : spec.fields) {
     if (!stored(f)) continue;
-    std::string type = "TEXT";
-    if (f.kind == FieldKind::percentage) type = "BIGINT";
-    if (f.kind == FieldKind::boolean) type = "INTEGER";
-    std::string column = std::string(f.name) + " " + type;
+    std::string column = std::string(f.name) + " " + column_type(f);
     if (f.required || !f.default_value.empty()) column += " NOT NULL";
     if (!f.default_value.empty()) {
       column += f.kind == FieldKind::boolean

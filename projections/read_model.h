@@ -29,6 +29,9 @@ struct ReadModelSql {
   std::string insert;
   std::string update;           // guarded by the previous version
   std::string update_at_epoch;  // and by the access epoch (migration 0006), one more parameter
+  // `update`'s and `update_at_epoch`'s, unless changes_access (then empty).
+  store::RowUpdateShape update_shape;
+  store::RowUpdateShape update_at_epoch_shape;
   std::string upsert;           // insert, or replace every column of the row with this id
   std::string list;             // keyset by id, optional equality filter per reference field
   std::vector<std::string> list_filters;  // the reference fields `list` can filter by
@@ -69,7 +72,8 @@ std::string access_epoch_triggers_ddl(const EntitySpec& spec, const std::string&
 struct RowWrite {
   const char* sql;
   std::vector<store::SqlValue> params;
-  store::WriteAlong along() const { return {sql, params}; }
+  const store::RowUpdateShape* shape = nullptr;  // for an update (WriteAlong::shape)
+  store::WriteAlong along() const { return {sql, params, shape}; }
 };
 RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
                           std::int64_t previous_version, std::int64_t at_access_epoch = 0);

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "events/thread_name.h"
+#include "store/postgres/pg_merged_writes.h"
 #include "store/postgres/pg_pipelined_batches.h"
 #include "store/postgres/pg_values.h"
 
@@ -43,8 +44,18 @@ void GroupWrite::order_batch(std::vector<GroupWrite*>& batch) {
 }
 
 void GroupWrite::take_position(const PGresult* result) {
-  const bool written = PQntuples(result) > 0 && !PQgetisnull(result, 0, 0);
-  position_ = written ? std::atoll(PQgetvalue(result, 0, 0)) : 0;
+  if (parts_.empty()) {
+    const bool written = PQntuples(result) > 0 && !PQgetisnull(result, 0, 0);
+    position_ = written ? std::atoll(PQgetvalue(result, 0, 0)) : 0;
+    return;
+  }
+  // A merged statement's rows: (ordinal from 1, position or NULL), one per part.
+  for (int row = 0; row < PQntuples(result); ++row) {
+    const auto part = static_cast<std::size_t>(std::atoll(PQgetvalue(result, row, 0)) - 1);
+    if (part >= parts_.size()) continue;
+    parts_[part]->position_ =
+        PQgetisnull(result, row, 1) ? 0 : std::atoll(PQgetvalue(result, row, 1));
+  }
 }
 
 void GroupWrite::add_integer(std::int64_t value) {
@@ -122,6 +133,7 @@ void PgGroupCommit::answer(const std::vector<GroupWrite*>& batch, const BatchOut
   for (GroupWrite* member : batch) {
     member->outcome_ = answer.outcome;
     member->error_ = answer.error;
+    if (member->merged_ && answer.outcome == GroupWrite::Outcome::done) ++stats_.merged_writes;
   }
 }
 
@@ -353,14 +365,15 @@ BatchOutcome PgGroupCommit::send(std::vector<GroupWrite*>& batch, Connection& co
   // Nothing was sent, or nothing was committed: each member meets the failure on its own.
   if (!connection.usable()) return {Outcome::run_alone, connection.error()};
   GroupWrite::order_batch(batch);
-  for (GroupWrite* member : batch) {
+  const BatchStatements statements = BatchStatements::of(batch);
+  for (GroupWrite* member : statements.statements) {
     if (!connection.prepare(member->name_, member->sql_)) {
       return {Outcome::run_alone, connection.error()};
     }
   }
   PGconn* conn = connection.get();
   if (PQenterPipelineMode(conn) != 1) return {Outcome::run_alone, connection.error()};
-  for (GroupWrite* member : batch) {
+  for (GroupWrite* member : statements.statements) {
     if (PQsendQueryPrepared(conn, member->name_, static_cast<int>(member->values_.size()),
                             member->values_.data(), member->lengths_.data(),
                             member->formats_.data(), 0) != 1) {
@@ -379,7 +392,7 @@ BatchOutcome PgGroupCommit::send(std::vector<GroupWrite*>& batch, Connection& co
   }
   bool statement_failed = false;
   std::string error;
-  for (GroupWrite* member : batch) {
+  for (GroupWrite* member : statements.statements) {
     const PgResult result(PQgetResult(conn));
     if (!result) {  // answers out of step with the statements: trust nothing after this
       const std::string lost = connection.error();

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/event_store.h"
 #include "store/statement_pipe.h"
 
 struct pg_result;  // libpq's PGresult
@@ -56,6 +57,10 @@ class GroupWrite : public PipedWrite {
   void add_integer(std::int64_t value);
   void add_binary(std::string_view bytes);
 
+  // A write of an update whose row write has this shape (WriteAlong::shape): group commit
+  // may merge it with others of the same shape into one statement (pg_merged_writes.h).
+  void set_row_update_shape(const RowUpdateShape* shape) { shape_ = shape; }
+
   // Puts a batch in the order its statements run: by sort key (stream id), so that two
   // batches in flight lock rows in one order.
   static void order_batch(std::vector<GroupWrite*>& batch);
@@ -67,13 +72,18 @@ class GroupWrite : public PipedWrite {
  private:
   friend class PgGroupCommit;
   friend class PgPipelinedBatches;
+  friend struct BatchStatements;
   void add(const char* value, int length, int format);
   // position_ from its statement's result: the first column of the first row, 0 for none.
+  // For a merged statement, each part's from the row of its ordinal (pg_merged_writes.h).
   void take_position(const ::pg_result* result);
 
   const char* name_;
   const char* sql_;
   const std::string sort_key_;
+  const RowUpdateShape* shape_ = nullptr;
+  std::vector<GroupWrite*> parts_;  // of a merged statement, in the order of its rows
+  bool merged_ = false;             // a part of a merged statement in its last batch
   std::deque<std::string> copies_;  // of the parameters (a deque: stable addresses)
   std::vector<const char*> values_;
   std::vector<int> lengths_;
@@ -128,6 +138,8 @@ class PgGroupCommit {
     std::int64_t failed_batches = 0;  // answered run_alone or in_doubt
     // Sent behind another still in flight on the same connection (PgPipelinedBatches).
     std::int64_t pipelined_batches = 0;
+    // Committed in a statement merged with others of their shape (pg_merged_writes.h).
+    std::int64_t merged_writes = 0;
   };
   Stats stats() const;
 

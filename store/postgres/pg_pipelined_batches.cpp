@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include "store/postgres/pg_merged_writes.h"
 #include "store/postgres/pg_values.h"
 
 namespace folio::store::postgres {
@@ -49,7 +50,8 @@ void PgPipelinedBatches::send(std::vector<GroupWrite*> batch) {
     return;
   }
   GroupWrite::order_batch(batch);
-  InFlight sent{.batch = std::move(batch)};
+  BatchStatements statements = BatchStatements::of(batch);
+  InFlight sent{.batch = std::move(batch), .merged = std::move(statements.merged)};
   const auto unsent = [&] {  // no Sync went out: nothing of this batch can commit
     const std::string error = PQerrorMessage(conn_);
     lose_connection();  // the connection is unusable in pipeline mode now
@@ -58,13 +60,13 @@ void PgPipelinedBatches::send(std::vector<GroupWrite*> batch) {
   // The statements new to this connection are prepared first, before any member runs: a
   // PREPARE after a failed member would be skipped, and the batch sent behind this one,
   // counting on it, would fail.
-  for (GroupWrite* member : sent.batch) {
+  for (GroupWrite* member : statements.statements) {
     if (prepared_.contains(member->name_)) continue;
     if (PQsendPrepare(conn_, member->name_, member->sql_, 0, nullptr) != 1) return unsent();
     prepared_.insert(member->name_);
     sent.steps.push_back({.prepared = member->name_});
   }
-  for (GroupWrite* member : sent.batch) {
+  for (GroupWrite* member : statements.statements) {
     if (PQsendQueryPrepared(conn_, member->name_, static_cast<int>(member->values_.size()),
                             member->values_.data(), member->lengths_.data(),
                             member->formats_.data(), 0) != 1) {

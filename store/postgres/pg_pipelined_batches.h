@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -57,6 +58,7 @@ class PgPipelinedBatches {
   };
   struct InFlight {
     std::vector<GroupWrite*> batch;
+    std::vector<std::unique_ptr<GroupWrite>> merged;  // statements of several members
     std::vector<Step> steps;
     std::size_t next = 0;  // the step whose result comes next; steps.size(): the Sync
     bool statement_failed = false;

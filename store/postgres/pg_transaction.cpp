@@ -14,6 +14,7 @@
 
 #include "store/event_hash.h"
 #include "store/event_row.h"
+#include "store/postgres/pg_event_sql.h"
 #include "store/postgres/pg_values.h"
 #include "store/store_error.h"
 
@@ -48,31 +49,13 @@ constexpr NamedSql kFindCommand{
     "folio_find_command",
     "SELECT MAX(stream_version), MIN(global_position), MAX(global_position) FROM events"
     " WHERE stream_id = $1 AND command_id = $2"};
-// Positions come from a sequence, taken under a shared advisory lock held until commit.
-// Readers of the log never request that lock: it marks the appends in flight for them to
-// wait for (read_all). Appends never wait for each other or for a reader. (Migration
-// 0001's comment describes the first reader, which took the lock exclusively and so held
-// every append back while it waited.) The key is per schema, so separate Folio schemas on
-// one server never mix.
-#define FOLIO_LOG_LOCK_KEY "hashtextextended('folio_global_log:' || current_schema(), 0)"
 // An event of stream $1 at version VERSION, with $3 event type, $4 schema version, $5
-// payload, $6 recorded_at, $7 user, $8 request, $9 command id and, for store/event_hash.h
-// chain_hash(), the canonical bytes $10 the caller computed after the previous event's hash
-// (zeros at a chain's start). Rows of SOURCE (the stream check) decide whether it is written;
-// the shared log lock is taken before the position.
-#define FOLIO_LOG_LOCK(SOURCE) \
-  " appending AS (SELECT pg_advisory_xact_lock_shared(" FOLIO_LOG_LOCK_KEY ") FROM " SOURCE ")"
-#define FOLIO_EVENT_ROW(VERSION)                                                        \
-  " INSERT INTO events (global_position, stream_id, stream_version, event_type,"        \
-  " schema_version, payload, recorded_at, user_id, request_id, command_id, event_hash)" \
-  " SELECT nextval('events_global_position_seq'), $1, " VERSION                         \
-  ", $3, $4::integer,"                                                                  \
-  " $5::bytea, $6, $7, $8, $9,"                                                         \
-  " encode(sha256(coalesce(decode((SELECT event_hash FROM events WHERE stream_id = $1"  \
-  " AND stream_version = " VERSION                                                      \
-  " - 1), 'hex'), decode(repeat('0', 64), 'hex'))"                                      \
-  " || $10::bytea), 'hex')"                                                             \
-  " FROM appending RETURNING global_position"
+// payload, $6 recorded_at, $7 user, $8 request, $9 command id and the canonical bytes $10
+// (pg_event_sql.h). Rows of SOURCE (the stream check) decide whether it is written.
+#define FOLIO_EVENT_ROW(VERSION)                                                       \
+  FOLIO_EVENT_COLUMNS FOLIO_EVENT_VALUES("$1", VERSION,                                \
+                                         "$3, $4::integer, $5::bytea, $6, $7, $8, $9", \
+                                         "$10::bytea") " FROM appending RETURNING global_position"
 #define FOLIO_INSERT_EVENT(VERSION, SOURCE) FOLIO_LOG_LOCK(SOURCE) FOLIO_EVENT_ROW(VERSION)
 constexpr NamedSql kInsertEvent{
     "folio_insert_event", "WITH always AS (SELECT)," FOLIO_INSERT_EVENT("$2::bigint", "always")};
@@ -112,7 +95,6 @@ constexpr const char* kInsertAfterAlong =
     " folio_both_or_neither((SELECT count(*) FROM along), (SELECT count(*) FROM inserted))";
 #undef FOLIO_INSERT_EVENT
 #undef FOLIO_EVENT_ROW
-#undef FOLIO_LOG_LOCK
 // read_all's steps. The highest position handed out so far (CACHE 1: in the order taken).
 constexpr NamedSql kPositionsTaken{
     "folio_positions_taken",
@@ -135,7 +117,6 @@ constexpr NamedSql kAppendsStillInFlight{"folio_appends_still_in_flight",
 constexpr NamedSql kLastEventUpTo{
     "folio_last_event_up_to",
     "SELECT MAX(global_position) FROM events WHERE global_position <= $1"};
-#undef FOLIO_LOG_LOCK_KEY
 constexpr NamedSql kStreamVersion{"folio_stream_version",
                                   "SELECT version FROM streams WHERE stream_id = $1"};
 
@@ -434,6 +415,7 @@ std::unique_ptr<GroupWrite> one_statement_write(const std::string& stream_id,
   }
   write->add_binary(canonical_event_bytes(stream_id, expected + 1, event, recorded_at, metadata));
   if (expected == 0) write->add_text(entity_type);
+  if (expected > 0 && along) write->set_row_update_shape(along->shape);
   const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
   for (const char* value : along_values.values()) {
     if (value) {

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "store/store_error.h"
-#include "tests/support/store_test.h"
+#include "tests/support/group_commit_test.h"
 
 namespace folio::testing {
 namespace {
@@ -51,34 +51,12 @@ struct Insert {
   GroupWrite write;
 };
 
-class GroupCommit : public StoreTest {
+class GroupCommit : public GroupCommitTest {
  protected:
-  store::StoreOptions store_options() const override {
-    return {.connections = 8, .group_commits = 1};
+  std::string table_ddl() const override {
+    return "CREATE TABLE gc_rows (k text PRIMARY KEY, n bigint NOT NULL)";
   }
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (HasFatalFailure()) return;
-    sql("CREATE TABLE gc_rows (k text PRIMARY KEY, n bigint NOT NULL)");
-    group_ = std::make_unique<PgGroupCommit>(db_->url(), 1);
-  }
-  void TearDown() override {
-    group_.reset();
-    StoreTest::TearDown();
-  }
-
-  void sql(const std::string& statement) {
-    pqxx::connection connection(db_->url());
-    pqxx::nontransaction tx(connection);
-    tx.exec(statement);
-  }
-  std::int64_t count_rows() {
-    pqxx::connection connection(db_->url());
-    pqxx::nontransaction tx(connection);
-    return tx.exec1("SELECT count(*) FROM gc_rows")[0].as<std::int64_t>();
-  }
-
-  std::unique_ptr<PgGroupCommit> group_;
+  std::int64_t count_rows() { return std::stoll(text("SELECT count(*) FROM gc_rows")); }
 };
 
 TEST_P(GroupCommit, ABatchCommitsAllItsStatementsAndAnswersEach) {

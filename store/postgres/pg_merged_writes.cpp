@@ -1,0 +1,136 @@
+#include "store/postgres/pg_merged_writes.h"
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "store/postgres/pg_event_sql.h"
+
+namespace folio::store::postgres {
+
+namespace {
+
+// An update's parameters before its row's (one_statement_write): $1 stream, $2 expected
+// version, $3 event type, $4 schema version, $5 payload, $6 recorded_at, $7 user, $8
+// request, $9 command id, $10 canonical bytes. Named and typed as the VALUES list has them.
+constexpr std::pair<const char*, const char*> kEventParameters[] = {
+    {"stream_id", "text"},         {"expected", "bigint"}, {"event_type", "text"},
+    {"schema_version", "integer"}, {"payload", "bytea"},   {"recorded_at", "text"},
+    {"user_id", "text"},           {"request_id", "text"}, {"command_id", "text"},
+    {"canonical", "bytea"}};
+constexpr std::size_t kEventParameterCount = std::size(kEventParameters);
+
+std::size_t parameters_per_row(const RowUpdateShape& shape) {
+  // + the row's expected version, and the access epoch
+  return kEventParameterCount + shape.columns.size() + 1 + (shape.epoch_guard ? 1 : 0);
+}
+
+std::string merged_sql(const RowUpdateShape& shape, std::size_t rows) {
+  std::vector<std::pair<std::string, std::string>> row;  // name and type of each parameter
+  for (const auto& [name, type] : kEventParameters) row.emplace_back(name, type);
+  for (const auto& [name, type] : shape.columns) row.emplace_back("r_" + name, type);
+  row.emplace_back("guard", "bigint");
+  if (shape.epoch_guard) row.emplace_back("epoch", "bigint");
+
+  std::string sql = "WITH v (ord";
+  for (const auto& parameter : row) sql += ", " + parameter.first;
+  sql += ") AS (VALUES ";
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += (r ? ", (" : "(") + std::to_string(r + 1);
+    for (std::size_t p = 0; p < row.size(); ++p) {
+      sql += ", $" + std::to_string(r * row.size() + p + 1) + "::" + row[p].second;
+    }
+    sql += ")";
+  }
+  const std::string& key = shape.columns.front().first;
+  sql += "), along AS (UPDATE " + shape.table + " t SET ";
+  for (std::size_t c = 1; c < shape.columns.size(); ++c) {
+    const std::string& name = shape.columns[c].first;
+    sql += (c > 1 ? ", " : "") + name + " = v.r_" + name;
+  }
+  sql += " FROM v WHERE t." + key + " = v.r_" + key +
+         " AND t.version = v.guard" +
+         (shape.epoch_guard ? " AND (SELECT epoch FROM access_epoch) = v.epoch" : "") +
+         " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = v.stream_id"
+         " AND e.command_id = v.command_id) RETURNING v.ord),"
+         // As kBumpWithAlong, for the rows whose read-model row changed.
+         " checked AS (UPDATE streams s SET version = v.expected + 1 FROM v"
+         " WHERE s.stream_id = v.stream_id AND s.version = v.expected"
+         " AND v.ord IN (SELECT ord FROM along) RETURNING v.ord),"  //
+      FOLIO_LOG_LOCK("(SELECT FROM checked LIMIT 1) one") ", inserted AS (" FOLIO_EVENT_COLUMNS
+      FOLIO_EVENT_VALUES("v.stream_id", "(v.expected + 1)",
+                         "v.event_type, v.schema_version, v.payload, v.recorded_at, v.user_id,"
+                         " v.request_id, v.command_id",
+                         "v.canonical")
+      " FROM v JOIN checked c ON c.ord = v.ord CROSS JOIN appending"
+      " RETURNING stream_id, global_position)"
+      // folio_both_or_neither (migration 0007) per row, as kInsertAfterAlong.
+      " SELECT v.ord, i.global_position,"
+      " folio_both_or_neither((SELECT count(*) FROM along a WHERE a.ord = v.ord),"
+      " (SELECT count(*) FROM inserted j WHERE j.stream_id = v.stream_id))"
+      " FROM v LEFT JOIN inserted i ON i.stream_id = v.stream_id";
+  return sql;
+}
+
+struct MergedStatement {
+  std::string name;
+  std::string sql;
+};
+
+// Built once per (shape, number of rows); the texts outlive every write that names them.
+const MergedStatement& merged_statement(const RowUpdateShape& shape, std::size_t rows) {
+  static std::mutex mutex;
+  static std::map<std::pair<const RowUpdateShape*, std::size_t>, MergedStatement> built;
+  std::lock_guard lock(mutex);
+  auto [it, inserted] = built.try_emplace({&shape, rows});
+  if (inserted) {
+    it->second.sql = merged_sql(shape, rows);
+    it->second.name = "m" + std::to_string(std::hash<std::string>{}(it->second.sql));
+  }
+  return it->second;
+}
+
+}  // namespace
+
+BatchStatements BatchStatements::of(const std::vector<GroupWrite*>& batch) {
+  // The members that may merge, by shape: the first write to each stream (the batch is in
+  // stream order, so a stream's writes are next to each other).
+  std::map<const RowUpdateShape*, std::vector<GroupWrite*>> groups;
+  for (GroupWrite* member : batch) {
+    member->merged_ = false;
+    if (!member->shape_ || member->values_.size() != parameters_per_row(*member->shape_)) continue;
+    auto& group = groups[member->shape_];
+    if (group.empty() || group.back()->sort_key_ != member->sort_key_) group.push_back(member);
+  }
+  BatchStatements out;
+  std::map<const GroupWrite*, GroupWrite*> carrier_of_first;  // its merged statement
+  std::map<const GroupWrite*, bool> merged_member;
+  for (auto& [shape, group] : groups) {
+    if (group.size() < 2) continue;
+    const MergedStatement& statement = merged_statement(*shape, group.size());
+    auto merged = std::make_unique<GroupWrite>(statement.name.c_str(), statement.sql.c_str(),
+                                               group.front()->sort_key_);
+    for (GroupWrite* part : group) {
+      part->merged_ = true;
+      merged->values_.insert(merged->values_.end(), part->values_.begin(), part->values_.end());
+      merged->lengths_.insert(merged->lengths_.end(), part->lengths_.begin(), part->lengths_.end());
+      merged->formats_.insert(merged->formats_.end(), part->formats_.begin(), part->formats_.end());
+      merged_member[part] = true;
+    }
+    merged->parts_ = group;
+    carrier_of_first[group.front()] = merged.get();
+    out.merged.push_back(std::move(merged));
+  }
+  for (GroupWrite* member : batch) {
+    if (const auto first = carrier_of_first.find(member); first != carrier_of_first.end()) {
+      out.statements.push_back(first->second);
+    } else if (!merged_member.contains(member)) {
+      out.statements.push_back(member);
+    }
+  }
+  return out;
+}
+
+}  // namespace folio::store::postgres

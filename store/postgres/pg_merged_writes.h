@@ -1,0 +1,37 @@
+// Group commit's batches with the row updates of one table merged into one statement.
+//
+// A batch of N one-statement updates costs PostgreSQL's backend N statements' executor
+// start-up and shutdown; the same work as one set-based statement costs about a quarter
+// less per row (docs/benchmarks.md 2026-12-07d: 9.1k against 11.7k rows/s on one
+// connection), and that backend is what bounds the throughput of updates. So the members
+// of a batch whose row write is an UPDATE of the same shape (WriteAlong::shape) become
+// one statement over a VALUES list of their parameters, doing per row exactly what each one
+// did alone: the row guarded by its version (and the access epoch) and by the command id
+// not yet in its stream, the stream bump, the event with its position and hash, both or
+// neither. Its answer has a row per member: its ordinal and its event's position (NULL
+// when nothing was written).
+//
+// The rows of one statement share a snapshot, so two writes to one stream never go into
+// the same merged statement: the second runs as its own statement after it, as before.
+// A merged statement that fails fails its batch, whose members then run alone, as for any
+// failed statement of a batch (pg_group_commit.h).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "store/postgres/pg_group_commit.h"
+
+namespace folio::store::postgres {
+
+// The statements that carry a batch, in the order they run.
+struct BatchStatements {
+  std::vector<GroupWrite*> statements;              // members, and merged statements of several
+  std::vector<std::unique_ptr<GroupWrite>> merged;  // the latter (their parts: members)
+
+  // From `batch`, in order (GroupWrite::order_batch): each group of two or more members of
+  // one shape and distinct streams merged, in the place of its first member.
+  static BatchStatements of(const std::vector<GroupWrite*>& batch);
+};
+
+}  // namespace folio::store::postgres

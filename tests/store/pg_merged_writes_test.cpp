@@ -1,0 +1,177 @@
+// Group commit's merged statements (store/postgres/pg_merged_writes.h): the updates of one
+// batch whose row writes share a shape run as one statement, and each gets what it would
+// have got alone: its own position, nothing written when its guard (version, access epoch,
+// command id) fails, and a second write to a stream runs after the first. A merged
+// statement that fails fails its batch, which writes nothing.
+#include "store/postgres/pg_merged_writes.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <set>
+
+#include "store/log_verifier.h"
+#include "store/postgres/pg_transaction.h"
+#include "tests/support/group_commit_test.h"
+
+namespace folio::testing {
+namespace {
+
+using store::ExpectedVersion;
+using store::RowUpdateShape;
+using store::SqlValue;
+using store::postgres::GroupWrite;
+using Outcome = GroupWrite::Outcome;
+
+// A read model's row for these tests, and its update as projections/read_model.cpp writes
+// one: guarded by the row's version and, in the second form, by the access epoch.
+constexpr const char* kUpdate =
+    "UPDATE mw_rows SET version = $2, note = $3 WHERE id = $1"
+    " AND version = $4";
+constexpr const char* kUpdateAtEpoch =
+    "UPDATE mw_rows SET version = $2, note = $3 WHERE id = $1 AND version = $4"
+    " AND (SELECT epoch FROM access_epoch) = $5";
+const RowUpdateShape kShape{"mw_rows", {{"id", "TEXT"}, {"version", "BIGINT"}, {"note", "TEXT"}}};
+const RowUpdateShape kShapeAtEpoch{
+    "mw_rows", {{"id", "TEXT"}, {"version", "BIGINT"}, {"note", "TEXT"}}, true};
+
+// The one-statement write of an update of row `id` (stream "project-<id>") from `expected`.
+struct Update {
+  Update(const std::string& id, std::int64_t expected, const std::string& note,
+         std::string command_id = "", std::optional<std::int64_t> epoch = std::nullopt) {
+    std::vector<SqlValue> params{id, expected + 1, note, expected};
+    if (epoch) params.emplace_back(*epoch);
+    const store::WriteAlong along{epoch ? kUpdateAtEpoch : kUpdate, params,
+                                  epoch ? &kShapeAtEpoch : &kShape};
+    write = store::postgres::one_statement_write(
+        "project-" + id, "project", expected, make_event("ProjectUpdated", note),
+        "2026-12-07T12:00:00.000000Z", make_metadata(std::move(command_id)), &along);
+  }
+  std::unique_ptr<GroupWrite> write;
+};
+
+class MergedWrites : public GroupCommitTest {
+ protected:
+  std::string table_ddl() const override {
+    return "CREATE TABLE mw_rows (id text PRIMARY KEY, version bigint NOT NULL, note text)";
+  }
+  // Row `id` and its stream at version 1, as a creation leaves them.
+  void create(const std::string& id) {
+    ASSERT_TRUE(
+        append("project-" + id, ExpectedVersion::no_stream(), {make_event("ProjectCreated", id)})
+            .ok());
+    sql("INSERT INTO mw_rows VALUES ('" + id + "', 1, 'created')");
+  }
+  // "row version / stream version / events / last note" of `id`.
+  std::string state_of(const std::string& id) {
+    return text("SELECT version FROM mw_rows WHERE id = '" + id + "'") + "/" +
+           text("SELECT version FROM streams WHERE stream_id = 'project-" + id + "'") + "/" +
+           text("SELECT count(*) FROM events WHERE stream_id = 'project-" + id + "'") + "/" +
+           text("SELECT note FROM mw_rows WHERE id = '" + id + "'");
+  }
+  void run(std::vector<Update*> updates) {
+    std::vector<GroupWrite*> batch;
+    for (Update* update : updates) batch.push_back(update->write.get());
+    group_->run_batch(batch);
+  }
+};
+
+TEST_P(MergedWrites, UpdatesOfOneShapeRunAsOneStatementAndEachGetsItsPosition) {
+  for (const char* id : {"a", "b", "c"}) create(id);
+  Update c("c", 1, "c2"), a("a", 1, "a2"), b("b", 1, "b2");
+  run({&c, &a, &b});
+  std::set<std::int64_t> positions;
+  for (const Update* u : {&a, &b, &c}) {
+    EXPECT_EQ(u->write->outcome(), Outcome::done);
+    EXPECT_GT(u->write->position(), 3);  // after the three creations
+    positions.insert(u->write->position());
+  }
+  EXPECT_EQ(positions.size(), 3u);
+  EXPECT_EQ(group_->stats().merged_writes, 3);
+  EXPECT_EQ(state_of("a"), "2/2/2/a2");
+  EXPECT_EQ(state_of("b"), "2/2/2/b2");
+  EXPECT_EQ(state_of("c"), "2/2/2/c2");
+  // Each event is where its answer says, in its own stream, and every hash chain holds.
+  for (const auto& [id, u] : {std::pair{"a", &a}, {"b", &b}, {"c", &c}}) {
+    const auto events = store_->read_stream(std::string("project-") + id, 2, 2);
+    ASSERT_EQ(events.size(), 1u) << id;
+    EXPECT_EQ(events[0].global_position, u->write->position()) << id;
+    EXPECT_EQ(events[0].payload, std::string(id) + "2");
+  }
+  const auto report = store::verify_log(*store_);
+  EXPECT_TRUE(report.intact()) << report.problem_count;
+  EXPECT_EQ(report.events_checked, 6);
+}
+
+TEST_P(MergedWrites, AMemberWhoseGuardFailsWritesNothingAndTheOthersCommit) {
+  for (const char* id : {"a", "b", "c", "d"}) create(id);
+  ASSERT_TRUE(append("project-d", ExpectedVersion::exactly(1), {make_event("ProjectUpdated", "x")},
+                     make_metadata("cmd-d"))
+                  .ok());
+  sql("UPDATE mw_rows SET version = 2 WHERE id = 'd'");
+  Update a("a", 1, "a2"), stale("b", 5, "b2"), c("c", 1, "c2"),
+      repeated("d", 2, "d3", "cmd-d");  // its command id is already in its stream
+  run({&a, &stale, &c, &repeated});
+  for (const Update* u : {&a, &stale, &c, &repeated}) EXPECT_EQ(u->write->outcome(), Outcome::done);
+  EXPECT_GT(a.write->position(), 0);
+  EXPECT_GT(c.write->position(), 0);
+  EXPECT_EQ(stale.write->position(), 0);
+  EXPECT_EQ(repeated.write->position(), 0);
+  EXPECT_EQ(state_of("a"), "2/2/2/a2");
+  EXPECT_EQ(state_of("b"), "1/1/1/created");
+  EXPECT_EQ(state_of("c"), "2/2/2/c2");
+  EXPECT_EQ(state_of("d"), "2/2/2/created");
+}
+
+TEST_P(MergedWrites, AStaleAccessEpochStopsItsMembers) {
+  for (const char* id : {"a", "b"}) create(id);
+  const std::int64_t epoch = access_epoch();
+  Update current("a", 1, "a2", "", epoch), stale("b", 1, "b2", "", epoch - 1);
+  run({&current, &stale});
+  EXPECT_GT(current.write->position(), 0);
+  EXPECT_EQ(stale.write->position(), 0);
+  EXPECT_EQ(group_->stats().merged_writes, 2);
+  EXPECT_EQ(state_of("a"), "2/2/2/a2");
+  EXPECT_EQ(state_of("b"), "1/1/1/created");
+}
+
+TEST_P(MergedWrites, ASecondWriteToAStreamRunsAfterTheFirst) {
+  for (const char* id : {"a", "b"}) create(id);
+  Update first("a", 1, "a2"), second("a", 2, "a3"), other("b", 1, "b2");
+  run({&first, &other, &second});  // a stream's writes keep their order in the batch
+  for (const Update* u : {&first, &second, &other}) {
+    EXPECT_EQ(u->write->outcome(), Outcome::done);
+    EXPECT_GT(u->write->position(), 0);
+  }
+  EXPECT_GT(second.write->position(), first.write->position());
+  EXPECT_EQ(group_->stats().merged_writes, 2);  // `second` ran as its own statement
+  EXPECT_EQ(state_of("a"), "3/3/3/a3");
+  EXPECT_EQ(state_of("b"), "2/2/2/b2");
+  EXPECT_TRUE(store::verify_log(*store_).intact());
+}
+
+TEST_P(MergedWrites, AMergedStatementThatFailsFailsItsBatchWhichWritesNothing) {
+  for (const char* id : {"a", "b", "c"}) create(id);
+  // Row b's stream moved without it (a write that bypassed Folio): its row write succeeds
+  // and its stream check fails, which folio_both_or_neither refuses.
+  sql("UPDATE streams SET version = 7 WHERE stream_id = 'project-b'");
+  Update a("a", 1, "a2"), b("b", 1, "b2"), c("c", 1, "c2");
+  run({&a, &b, &c});
+  for (const Update* u : {&a, &b, &c}) EXPECT_EQ(u->write->outcome(), Outcome::run_alone);
+  EXPECT_NE(a.write->error().find("disagree"), std::string::npos) << a.write->error();
+  EXPECT_EQ(group_->stats().failed_batches, 1);
+  EXPECT_EQ(group_->stats().merged_writes, 0);
+  EXPECT_EQ(state_of("a"), "1/1/1/created");
+  EXPECT_EQ(state_of("c"), "1/1/1/created");
+
+  Update again("a", 1, "a2"), also("c", 1, "c2");  // the connection serves the next batch
+  run({&again, &also});
+  EXPECT_GT(again.write->position(), 0);
+  EXPECT_EQ(state_of("a"), "2/2/2/a2");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MergedWrites, ::testing::Values(Backend::postgres),
+                         BackendName{});
+
+}  // namespace
+}  // namespace folio::testing
