@@ -66,11 +66,12 @@ std::string merged_sql(const RowUpdateShape& shape, std::size_t rows) {
                          "v.canonical")
       " FROM v JOIN checked c ON c.ord = v.ord CROSS JOIN appending"
       " RETURNING stream_id, global_position)"
-      // folio_both_or_neither (migration 0007) per row, as kInsertAfterAlong.
-      " SELECT v.ord, i.global_position,"
-      " folio_both_or_neither((SELECT count(*) FROM along a WHERE a.ord = v.ord),"
-      " (SELECT count(*) FROM inserted j WHERE j.stream_id = v.stream_id))"
-      " FROM v LEFT JOIN inserted i ON i.stream_id = v.stream_id";
+      // folio_both_or_neither (migration 0007), as kInsertAfterAlong, once: an event is
+      // only written for a row that changed, so equal counts mean the same rows.
+      ", agreed AS (SELECT folio_both_or_neither((SELECT count(*) FROM along),"
+      " (SELECT count(*) FROM inserted)))"
+      " SELECT v.ord, i.global_position FROM v LEFT JOIN inserted i"
+      " ON i.stream_id = v.stream_id CROSS JOIN agreed";
   return sql;
 }
 
