@@ -69,17 +69,19 @@ ReadModelSql build_sql(const EntitySpec& spec, const std::string& table) {
   }
   sql.update = "UPDATE " + table + " SET " + join(assignments, ", ") + " WHERE id = $1" +
                " AND version = $" + std::to_string(sql.columns.size() + 1);
-  // The updates in a form the store may run for many rows at once; not for the tables of
+  // The writes in a form the store may run for many rows at once; not for the tables of
   // access, whose statement-level triggers move the access epoch once per statement.
   if (!changes_access(spec)) {
-    sql.update_shape.table = table;
+    sql.insert_shape.table = table;
     for (const auto& column : sql.columns) {
       const FieldSpec* field = spec.field(column);
       const char* type = field ? column_type(*field) : "TEXT";
       if (column == "version") type = "BIGINT";
       if (column == "deleted") type = "INTEGER";
-      sql.update_shape.columns.emplace_back(column, type);
+      sql.insert_shape.columns.emplace_back(column, type);
     }
+    sql.update_shape = sql.insert_shape;
+    sql.insert_shape.insert = true;
     sql.update_at_epoch_shape = sql.update_shape;
     sql.update_at_epoch_shape.epoch_guard = true;
   }
@@ -266,7 +268,10 @@ std::string access_epoch_triggers_ddl(const EntitySpec& spec, const std::string&
 RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,
                           std::int64_t previous_version, std::int64_t at_access_epoch) {
   const auto& sql = read_model_sql(spec);
-  if (previous_version == 0) return {sql.insert.c_str(), state_to_row(spec, state)};
+  if (previous_version == 0) {
+    return {sql.insert.c_str(), state_to_row(spec, state),
+            sql.insert_shape.columns.empty() ? nullptr : &sql.insert_shape};
+  }
   RowWrite write{at_access_epoch ? sql.update_at_epoch.c_str() : sql.update.c_str(),
                  state_to_row(spec, state)};
   const auto& shape = at_access_epoch ? sql.update_at_epoch_shape : sql.update_shape;

@@ -29,9 +29,10 @@ struct ReadModelSql {
   std::string insert;
   std::string update;           // guarded by the previous version
   std::string update_at_epoch;  // and by the access epoch (migration 0006), one more parameter
-  // `update`'s and `update_at_epoch`'s, unless changes_access (then empty).
-  store::RowUpdateShape update_shape;
-  store::RowUpdateShape update_at_epoch_shape;
+  // `insert`'s, `update`'s and `update_at_epoch`'s, unless changes_access (then empty).
+  store::RowWriteShape insert_shape;
+  store::RowWriteShape update_shape;
+  store::RowWriteShape update_at_epoch_shape;
   std::string upsert;           // insert, or replace every column of the row with this id
   std::string list;             // keyset by id, optional equality filter per reference field
   std::vector<std::string> list_filters;  // the reference fields `list` can filter by
@@ -72,7 +73,7 @@ std::string access_epoch_triggers_ddl(const EntitySpec& spec, const std::string&
 struct RowWrite {
   const char* sql;
   std::vector<store::SqlValue> params;
-  const store::RowUpdateShape* shape = nullptr;  // for an update (WriteAlong::shape)
+  const store::RowWriteShape* shape = nullptr;  // WriteAlong::shape
   store::WriteAlong along() const { return {sql, params, shape}; }
 };
 RowWrite entity_row_write(const EntitySpec& spec, const EntityState& state,

@@ -58,26 +58,28 @@ struct AppendResult {
   bool operator==(const AppendResult&) const = default;
 };
 
-// A write of the layers above that goes with an append (Transaction::append_with): `sql`
-// with $1, $2, ... placeholders (static storage, no other '$', as Transaction::execute)
-// that changes one row (an UPDATE guarded by a version, or an INSERT).
-// A WriteAlong that is a row UPDATE (`UPDATE table SET column = $2, ... WHERE id = $1 AND
-// version = $N+1`, and with `epoch_guard` `AND (SELECT epoch FROM access_epoch) = $N+2`),
-// described so that the store may run the UPDATEs of many rows of one table as one
-// statement (PostgreSQL's group commit does: pg_merged_writes.h). `columns` are the row's
-// columns in the order of the parameters, the key (id) first, each with its SQL type; the
-// parameter after them is the version the row must still have, then the access epoch.
-struct RowUpdateShape {
+// A read model's row write (WriteAlong) described so that the store may run the writes of
+// many rows of one table as one statement (PostgreSQL's group commit does:
+// pg_merged_writes.h). `columns` are the row's columns in the order of the parameters, the
+// key (id) first, each with its SQL type. An insert (`INSERT INTO table (columns) VALUES
+// ($1, ...)`) has no other parameter. An update (`UPDATE table SET column = $2, ... WHERE
+// id = $1 AND version = $N+1`) has the version the row must still have after them, and with
+// `epoch_guard` (`... AND (SELECT epoch FROM access_epoch) = $N+2`) the access epoch.
+struct RowWriteShape {
   std::string table;
   std::vector<std::pair<std::string, std::string>> columns;  // name, SQL type
+  bool insert = false;
   bool epoch_guard = false;
 };
 
+// A write of the layers above that goes with an append (Transaction::append_with): `sql`
+// with $1, $2, ... placeholders (static storage, no other '$', as Transaction::execute)
+// that changes one row (an UPDATE guarded by a version, or an INSERT).
 struct WriteAlong {
   const char* sql = nullptr;
   std::span<const SqlValue> params;
-  // Set when `sql` is the row UPDATE of this shape (static storage, as `sql`).
-  const RowUpdateShape* shape = nullptr;
+  // Set when `sql` is the row write of this shape (static storage, as `sql`).
+  const RowWriteShape* shape = nullptr;
 };
 
 // One open transaction. Every call runs inside it; nothing is visible to others until the

@@ -59,7 +59,7 @@ class GroupWrite : public PipedWrite {
 
   // A write of an update whose row write has this shape (WriteAlong::shape): group commit
   // may merge it with others of the same shape into one statement (pg_merged_writes.h).
-  void set_row_update_shape(const RowUpdateShape* shape) { shape_ = shape; }
+  void set_row_write_shape(const RowWriteShape* shape) { shape_ = shape; }
 
   // Puts a batch in the order its statements run: by sort key (stream id), so that two
   // batches in flight lock rows in one order.
@@ -81,7 +81,7 @@ class GroupWrite : public PipedWrite {
   const char* name_;
   const char* sql_;
   const std::string sort_key_;
-  const RowUpdateShape* shape_ = nullptr;
+  const RowWriteShape* shape_ = nullptr;
   std::vector<GroupWrite*> parts_;  // of a merged statement, in the order of its rows
   bool merged_ = false;             // a part of a merged statement in its last batch
   std::deque<std::string> copies_;  // of the parameters (a deque: stable addresses)

@@ -22,18 +22,66 @@ constexpr std::pair<const char*, const char*> kEventParameters[] = {
     {"canonical", "bytea"}};
 constexpr std::size_t kEventParameterCount = std::size(kEventParameters);
 
-std::size_t parameters_per_row(const RowUpdateShape& shape) {
-  // + the row's expected version, and the access epoch
-  return kEventParameterCount + shape.columns.size() + 1 + (shape.epoch_guard ? 1 : 0);
+// The names and types of a row's parameters, in order: one_statement_write's.
+std::vector<std::pair<std::string, std::string>> row_parameters(const RowWriteShape& shape) {
+  std::vector<std::pair<std::string, std::string>> row;
+  for (const auto& [name, type] : kEventParameters) row.emplace_back(name, type);
+  if (shape.insert) row.emplace_back("entity_type", "text");  // $11 of a creation
+  for (const auto& [name, type] : shape.columns) row.emplace_back("r_" + name, type);
+  if (!shape.insert) row.emplace_back("guard", "bigint");  // the row's expected version
+  if (shape.epoch_guard) row.emplace_back("epoch", "bigint");
+  return row;
 }
 
-std::string merged_sql(const RowUpdateShape& shape, std::size_t rows) {
-  std::vector<std::pair<std::string, std::string>> row;  // name and type of each parameter
-  for (const auto& [name, type] : kEventParameters) row.emplace_back(name, type);
-  for (const auto& [name, type] : shape.columns) row.emplace_back("r_" + name, type);
-  row.emplace_back("guard", "bigint");
-  if (shape.epoch_guard) row.emplace_back("epoch", "bigint");
+// row_parameters(shape).size(), without building them.
+std::size_t parameter_count(const RowWriteShape& shape) {
+  // entity_type or guard, and the epoch
+  return kEventParameterCount + 1 + shape.columns.size() + (shape.epoch_guard ? 1 : 0);
+}
 
+// The row writes of the VALUES list `v` and the stream checks that go with them, as CTEs
+// `along` and `checked`, each returning `ord` for the rows it wrote.
+std::string row_and_stream_writes(const RowWriteShape& shape) {
+  const std::string& key = shape.columns.front().first;
+  std::string sql;
+  if (shape.insert) {
+    // As kCreateWithAlong: the row, then the stream for the rows written.
+    sql += " along AS (INSERT INTO " + shape.table + " (";
+    for (std::size_t c = 0; c < shape.columns.size(); ++c) {
+      sql += (c ? ", " : "") + shape.columns[c].first;
+    }
+    sql += ") SELECT ";
+    for (std::size_t c = 0; c < shape.columns.size(); ++c) {
+      sql += (c ? ", v.r_" : "v.r_") + shape.columns[c].first;
+    }
+    sql += " FROM v RETURNING " + key +
+           "),"
+           " checked AS (INSERT INTO streams (stream_id, entity_type, version)"
+           " SELECT v.stream_id, v.entity_type, 1 FROM v WHERE v.r_" +
+           key + " IN (SELECT " + key +
+           " FROM along)"
+           " ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id),";
+    return sql;
+  }
+  sql += " along AS (UPDATE " + shape.table + " t SET ";
+  for (std::size_t c = 1; c < shape.columns.size(); ++c) {
+    const std::string& name = shape.columns[c].first;
+    sql += (c > 1 ? ", " : "") + name + " = v.r_" + name;
+  }
+  sql += " FROM v WHERE t." + key + " = v.r_" + key + " AND t.version = v.guard" +
+         (shape.epoch_guard ? " AND (SELECT epoch FROM access_epoch) = v.epoch" : "") +
+         // As kNoSuchCommandYet.
+         " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = v.stream_id"
+         " AND e.command_id = v.command_id) RETURNING v.ord),"
+         // As kBumpWithAlong, for the rows whose read-model row changed.
+         " checked AS (UPDATE streams s SET version = v.expected + 1 FROM v"
+         " WHERE s.stream_id = v.stream_id AND s.version = v.expected"
+         " AND v.ord IN (SELECT ord FROM along) RETURNING s.stream_id),";
+  return sql;
+}
+
+std::string merged_sql(const RowWriteShape& shape, std::size_t rows) {
+  const auto row = row_parameters(shape);
   std::string sql = "WITH v (ord";
   for (const auto& parameter : row) sql += ", " + parameter.first;
   sql += ") AS (VALUES ";
@@ -44,34 +92,20 @@ std::string merged_sql(const RowUpdateShape& shape, std::size_t rows) {
     }
     sql += ")";
   }
-  const std::string& key = shape.columns.front().first;
-  sql += "), along AS (UPDATE " + shape.table + " t SET ";
-  for (std::size_t c = 1; c < shape.columns.size(); ++c) {
-    const std::string& name = shape.columns[c].first;
-    sql += (c > 1 ? ", " : "") + name + " = v.r_" + name;
-  }
-  sql += " FROM v WHERE t." + key + " = v.r_" + key +
-         " AND t.version = v.guard" +
-         (shape.epoch_guard ? " AND (SELECT epoch FROM access_epoch) = v.epoch" : "") +
-         " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = v.stream_id"
-         " AND e.command_id = v.command_id) RETURNING v.ord),"
-         // As kBumpWithAlong, for the rows whose read-model row changed.
-         " checked AS (UPDATE streams s SET version = v.expected + 1 FROM v"
-         " WHERE s.stream_id = v.stream_id AND s.version = v.expected"
-         " AND v.ord IN (SELECT ord FROM along) RETURNING v.ord),"  //
-      FOLIO_LOG_LOCK("(SELECT FROM checked LIMIT 1) one") ", inserted AS (" FOLIO_EVENT_COLUMNS
-      FOLIO_EVENT_VALUES("v.stream_id", "(v.expected + 1)",
-                         "v.event_type, v.schema_version, v.payload, v.recorded_at, v.user_id,"
-                         " v.request_id, v.command_id",
-                         "v.canonical")
-      " FROM v JOIN checked c ON c.ord = v.ord CROSS JOIN appending"
-      " RETURNING stream_id, global_position)"
-      // folio_both_or_neither (migration 0007), as kInsertAfterAlong, once: an event is
-      // only written for a row that changed, so equal counts mean the same rows.
-      ", agreed AS (SELECT folio_both_or_neither((SELECT count(*) FROM along),"
-      " (SELECT count(*) FROM inserted)))"
-      " SELECT v.ord, i.global_position FROM v LEFT JOIN inserted i"
-      " ON i.stream_id = v.stream_id CROSS JOIN agreed";
+  sql += ")," + row_and_stream_writes(shape) +
+         FOLIO_LOG_LOCK("(SELECT FROM checked LIMIT 1) one") ", inserted AS (" FOLIO_EVENT_COLUMNS
+         FOLIO_EVENT_VALUES("v.stream_id", "(v.expected + 1)",
+                            "v.event_type, v.schema_version, v.payload, v.recorded_at, v.user_id,"
+                            " v.request_id, v.command_id",
+                            "v.canonical")
+         " FROM v JOIN checked c ON c.stream_id = v.stream_id CROSS JOIN appending"
+         " RETURNING stream_id, global_position)"
+         // folio_both_or_neither (migration 0007), as kInsertAfterAlong, once: an event is
+         // only written for a row that was, so equal counts mean the same rows.
+         ", agreed AS (SELECT folio_both_or_neither((SELECT count(*) FROM along),"
+         " (SELECT count(*) FROM inserted)))"
+         " SELECT v.ord, i.global_position FROM v LEFT JOIN inserted i"
+         " ON i.stream_id = v.stream_id CROSS JOIN agreed";
   return sql;
 }
 
@@ -81,9 +115,9 @@ struct MergedStatement {
 };
 
 // Built once per (shape, number of rows); the texts outlive every write that names them.
-const MergedStatement& merged_statement(const RowUpdateShape& shape, std::size_t rows) {
+const MergedStatement& merged_statement(const RowWriteShape& shape, std::size_t rows) {
   static std::mutex mutex;
-  static std::map<std::pair<const RowUpdateShape*, std::size_t>, MergedStatement> built;
+  static std::map<std::pair<const RowWriteShape*, std::size_t>, MergedStatement> built;
   std::lock_guard lock(mutex);
   auto [it, inserted] = built.try_emplace({&shape, rows});
   if (inserted) {
@@ -98,10 +132,12 @@ const MergedStatement& merged_statement(const RowUpdateShape& shape, std::size_t
 BatchStatements BatchStatements::of(const std::vector<GroupWrite*>& batch) {
   // The members that may merge, by shape: the first write to each stream (the batch is in
   // stream order, so a stream's writes are next to each other).
-  std::map<const RowUpdateShape*, std::vector<GroupWrite*>> groups;
+  std::map<const RowWriteShape*, std::vector<GroupWrite*>> groups;
   for (GroupWrite* member : batch) {
     member->merged_ = false;
-    if (!member->shape_ || member->values_.size() != parameters_per_row(*member->shape_)) continue;
+    if (!member->shape_ || member->values_.size() != parameter_count(*member->shape_)) {
+      continue;
+    }
     auto& group = groups[member->shape_];
     if (group.empty() || group.back()->sort_key_ != member->sort_key_) group.push_back(member);
   }

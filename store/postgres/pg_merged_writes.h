@@ -1,15 +1,16 @@
-// Group commit's batches with the row updates of one table merged into one statement.
+// Group commit's batches with the row writes of one table merged into one statement.
 //
-// A batch of N one-statement updates costs PostgreSQL's backend N statements' executor
+// A batch of N one-statement writes costs PostgreSQL's backend N statements' executor
 // start-up and shutdown; the same work as one set-based statement costs about a quarter
 // less per row (docs/benchmarks.md 2026-12-07d: 9.1k against 11.7k rows/s on one
-// connection), and that backend is what bounds the throughput of updates. So the members
-// of a batch whose row write is an UPDATE of the same shape (WriteAlong::shape) become
-// one statement over a VALUES list of their parameters, doing per row exactly what each one
-// did alone: the row guarded by its version (and the access epoch) and by the command id
-// not yet in its stream, the stream bump, the event with its position and hash, both or
-// neither. Its answer has a row per member: its ordinal and its event's position (NULL
-// when nothing was written).
+// connection), and that backend is what bounds the throughput of writes. So the members
+// of a batch whose row write has the same shape (WriteAlong::shape: the creations of one
+// entity type, or its updates) become one statement over a VALUES list of their
+// parameters, doing per row exactly what each one did alone: an update's row guarded by its
+// version (and the access epoch) and by the command id not yet in its stream, and the
+// stream bump; a creation's row and its new stream; the event with its position and hash;
+// both or neither. Its answer has a row per member: its ordinal and its event's position
+// (NULL when nothing was written).
 //
 // The rows of one statement share a snapshot, so two writes to one stream never go into
 // the same merged statement: the second runs as its own statement after it, as before.

@@ -415,7 +415,9 @@ std::unique_ptr<GroupWrite> one_statement_write(const std::string& stream_id,
   }
   write->add_binary(canonical_event_bytes(stream_id, expected + 1, event, recorded_at, metadata));
   if (expected == 0) write->add_text(entity_type);
-  if (expected > 0 && along) write->set_row_update_shape(along->shape);
+  if (along && along->shape && along->shape->insert == (expected == 0)) {
+    write->set_row_write_shape(along->shape);
+  }
   const TextParams along_values(along ? along->params : std::span<const SqlValue>{});
   for (const char* value : along_values.values()) {
     if (value) {

@@ -2,7 +2,7 @@
 // batch whose row writes share a shape run as one statement, and each gets what it would
 // have got alone: its own position, nothing written when its guard (version, access epoch,
 // command id) fails, and a second write to a stream runs after the first. A merged
-// statement that fails fails its batch, which writes nothing.
+// statement that fails fails its batch, which writes nothing. Creations merge the same way.
 #include "store/postgres/pg_merged_writes.h"
 
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@ namespace folio::testing {
 namespace {
 
 using store::ExpectedVersion;
-using store::RowUpdateShape;
+using store::RowWriteShape;
 using store::SqlValue;
 using store::postgres::GroupWrite;
 using Outcome = GroupWrite::Outcome;
@@ -31,9 +31,12 @@ constexpr const char* kUpdate =
 constexpr const char* kUpdateAtEpoch =
     "UPDATE mw_rows SET version = $2, note = $3 WHERE id = $1 AND version = $4"
     " AND (SELECT epoch FROM access_epoch) = $5";
-const RowUpdateShape kShape{"mw_rows", {{"id", "TEXT"}, {"version", "BIGINT"}, {"note", "TEXT"}}};
-const RowUpdateShape kShapeAtEpoch{
-    "mw_rows", {{"id", "TEXT"}, {"version", "BIGINT"}, {"note", "TEXT"}}, true};
+constexpr const char* kInsert = "INSERT INTO mw_rows (id, version, note) VALUES ($1, $2, $3)";
+const std::vector<std::pair<std::string, std::string>> kColumns{
+    {"id", "TEXT"}, {"version", "BIGINT"}, {"note", "TEXT"}};
+const RowWriteShape kShape{.table = "mw_rows", .columns = kColumns};
+const RowWriteShape kShapeAtEpoch{.table = "mw_rows", .columns = kColumns, .epoch_guard = true};
+const RowWriteShape kInsertShape{.table = "mw_rows", .columns = kColumns, .insert = true};
 
 // The one-statement write of an update of row `id` (stream "project-<id>") from `expected`.
 struct Update {
@@ -49,6 +52,15 @@ struct Update {
   }
   std::unique_ptr<GroupWrite> write;
 };
+
+// The one-statement write of the creation of row `id` and its stream.
+std::unique_ptr<GroupWrite> creation(const std::string& id) {
+  const std::vector<SqlValue> params{id, std::int64_t{1}, id + "1"};
+  const store::WriteAlong along{kInsert, params, &kInsertShape};
+  return store::postgres::one_statement_write(
+      "project-" + id, "project", 0, make_event("ProjectCreated", id),
+      "2026-12-07T12:00:00.000000Z", make_metadata(), &along);
+}
 
 class MergedWrites : public GroupCommitTest {
  protected:
@@ -168,6 +180,36 @@ TEST_P(MergedWrites, AMergedStatementThatFailsFailsItsBatchWhichWritesNothing) {
   run({&again, &also});
   EXPECT_GT(again.write->position(), 0);
   EXPECT_EQ(state_of("a"), "2/2/2/a2");
+}
+
+TEST_P(MergedWrites, CreationsOfOneShapeRunAsOneStatementAndEachGetsItsPosition) {
+  auto b = creation("b"), a = creation("a"), c = creation("c");
+  group_->run_batch({b.get(), a.get(), c.get()});
+  std::set<std::int64_t> positions;
+  for (const auto* write : {a.get(), b.get(), c.get()}) {
+    EXPECT_EQ(write->outcome(), Outcome::done);
+    EXPECT_GT(write->position(), 0);
+    positions.insert(write->position());
+  }
+  EXPECT_EQ(positions.size(), 3u);
+  EXPECT_EQ(group_->stats().merged_writes, 3);
+  EXPECT_EQ(state_of("a"), "1/1/1/a1");
+  EXPECT_EQ(state_of("b"), "1/1/1/b1");
+  EXPECT_EQ(text("SELECT entity_type FROM streams WHERE stream_id = 'project-c'"), "project");
+  EXPECT_TRUE(store::verify_log(*store_).intact());
+}
+
+TEST_P(MergedWrites, ACreationOfARowThatExistsFailsTheBatchWhichWritesNothing) {
+  create("b");
+  auto a = creation("a"), again = creation("b"), c = creation("c");
+  group_->run_batch({a.get(), again.get(), c.get()});
+  for (const auto* write : {a.get(), again.get(), c.get()}) {
+    EXPECT_EQ(write->outcome(), Outcome::run_alone);
+  }
+  EXPECT_NE(a->error().find("duplicate key"), std::string::npos) << a->error();
+  EXPECT_EQ(text("SELECT count(*) FROM mw_rows"), "1");
+  EXPECT_EQ(text("SELECT count(*) FROM streams"), "1");
+  EXPECT_EQ(state_of("b"), "1/1/1/created");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MergedWrites, ::testing::Values(Backend::postgres),
