@@ -250,10 +250,10 @@ std::vector<StoreStatistic> PgEventStore::statistics() const {
                    "Group-commit batches sent while the one before them still ran on their "
                    "connection.",
                    true, static_cast<double>(group.pipelined_batches)});
-    out.push_back(
-        {"folio_store_group_commit_merged_writes_total",
-         "Creations and updates committed in a statement shared with others of their table.", true,
-         static_cast<double>(group.merged_writes)});
+    out.push_back({"folio_store_group_commit_merged_writes_total",
+                   "Creations and updates sent in a statement shared with others of their table, "
+                   "in batches that committed (a write whose guard failed included).",
+                   true, static_cast<double>(group.merged_writes)});
   }
   return out;
 }

@@ -130,43 +130,47 @@ const MergedStatement& merged_statement(const RowWriteShape& shape, std::size_t 
 }  // namespace
 
 BatchStatements BatchStatements::of(const std::vector<GroupWrite*>& batch) {
-  // The members that may merge, by shape: the first write to each stream (the batch is in
-  // stream order, so a stream's writes are next to each other).
-  std::map<const RowWriteShape*, std::vector<GroupWrite*>> groups;
+  BatchStatements out;
+  // Runs of adjacent members of one shape and distinct streams (the batch is in stream
+  // order, so a stream's writes are next to each other): each run becomes one statement,
+  // so the statements still run in stream order and lock rows in one order.
+  std::vector<GroupWrite*> run;
+  const auto end_run = [&] {
+    if (run.size() == 1) out.statements.push_back(run.front());
+    if (run.size() > 1) {
+      const MergedStatement& statement = merged_statement(*run.front()->shape_, run.size());
+      auto merged = std::make_unique<GroupWrite>(statement.name.c_str(), statement.sql.c_str(),
+                                                 run.front()->sort_key_);
+      for (GroupWrite* part : run) {
+        part->merged_ = true;
+        merged->values_.insert(merged->values_.end(), part->values_.begin(), part->values_.end());
+        merged->lengths_.insert(merged->lengths_.end(), part->lengths_.begin(),
+                                part->lengths_.end());
+        merged->formats_.insert(merged->formats_.end(), part->formats_.begin(),
+                                part->formats_.end());
+      }
+      merged->parts_ = std::move(run);
+      out.statements.push_back(merged.get());
+      out.merged.push_back(std::move(merged));
+    }
+    run.clear();
+  };
   for (GroupWrite* member : batch) {
     member->merged_ = false;
-    if (!member->shape_ || member->values_.size() != parameter_count(*member->shape_)) {
+    const bool mergeable =
+        member->shape_ && member->values_.size() == parameter_count(*member->shape_);
+    if (!mergeable) {
+      end_run();
+      out.statements.push_back(member);
       continue;
     }
-    auto& group = groups[member->shape_];
-    if (group.empty() || group.back()->sort_key_ != member->sort_key_) group.push_back(member);
-  }
-  BatchStatements out;
-  std::map<const GroupWrite*, GroupWrite*> carrier_of_first;  // its merged statement
-  std::map<const GroupWrite*, bool> merged_member;
-  for (auto& [shape, group] : groups) {
-    if (group.size() < 2) continue;
-    const MergedStatement& statement = merged_statement(*shape, group.size());
-    auto merged = std::make_unique<GroupWrite>(statement.name.c_str(), statement.sql.c_str(),
-                                               group.front()->sort_key_);
-    for (GroupWrite* part : group) {
-      part->merged_ = true;
-      merged->values_.insert(merged->values_.end(), part->values_.begin(), part->values_.end());
-      merged->lengths_.insert(merged->lengths_.end(), part->lengths_.begin(), part->lengths_.end());
-      merged->formats_.insert(merged->formats_.end(), part->formats_.begin(), part->formats_.end());
-      merged_member[part] = true;
+    if (!run.empty() &&
+        (run.back()->shape_ != member->shape_ || run.back()->sort_key_ == member->sort_key_)) {
+      end_run();
     }
-    merged->parts_ = group;
-    carrier_of_first[group.front()] = merged.get();
-    out.merged.push_back(std::move(merged));
+    run.push_back(member);
   }
-  for (GroupWrite* member : batch) {
-    if (const auto first = carrier_of_first.find(member); first != carrier_of_first.end()) {
-      out.statements.push_back(first->second);
-    } else if (!merged_member.contains(member)) {
-      out.statements.push_back(member);
-    }
-  }
+  end_run();
   return out;
 }
 

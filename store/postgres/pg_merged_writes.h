@@ -12,8 +12,12 @@
 // both or neither. Its answer has a row per member: its ordinal and its event's position
 // (NULL when nothing was written).
 //
-// The rows of one statement share a snapshot, so two writes to one stream never go into
-// the same merged statement: the second runs as its own statement after it, as before.
+// Only runs of adjacent members merge (the batch is in stream order), so the statements
+// of a batch still run in stream order, each merged one over a range of streams, and two
+// batches in flight still lock rows in one order (as long as PostgreSQL joins the short
+// VALUES list to the table's primary key in the list's order, which is the plan it
+// chooses for such lists). The rows of one statement share a snapshot, so two writes to
+// one stream never go into the same merged statement: the second runs after it, as before.
 // A merged statement that fails fails its batch, whose members then run alone, as for any
 // failed statement of a batch (pg_group_commit.h).
 #pragma once
@@ -30,8 +34,8 @@ struct BatchStatements {
   std::vector<GroupWrite*> statements;              // members, and merged statements of several
   std::vector<std::unique_ptr<GroupWrite>> merged;  // the latter (their parts: members)
 
-  // From `batch`, in order (GroupWrite::order_batch): each group of two or more members of
-  // one shape and distinct streams merged, in the place of its first member.
+  // From `batch`, in order (GroupWrite::order_batch): each run of two or more adjacent
+  // members of one shape and distinct streams merged into one statement.
   static BatchStatements of(const std::vector<GroupWrite*>& batch);
 };
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <set>
 
@@ -160,6 +161,26 @@ TEST_P(MergedWrites, ASecondWriteToAStreamRunsAfterTheFirst) {
   EXPECT_EQ(state_of("a"), "3/3/3/a3");
   EXPECT_EQ(state_of("b"), "2/2/2/b2");
   EXPECT_TRUE(store::verify_log(*store_).intact());
+}
+
+TEST_P(MergedWrites, OnlyAdjacentWritesOfOneShapeMergeSoStatementsKeepStreamOrder) {
+  for (const char* id : {"a", "b", "c", "d", "x"}) create(id);
+  const std::int64_t epoch = access_epoch();
+  Update a("a", 1, "a2"), b("b", 1, "b2"), c("c", 1, "c2", "", epoch), d("d", 1, "d2"),
+      x1("x", 1, "x2"), x2("x", 2, "x3", "", epoch);
+  // Runs: (a, b) merged, c alone (another shape), (d, x1) merged, x2 alone (its stream's
+  // second write), in that order.
+  run({&x1, &d, &c, &b, &a, &x2});
+  for (const Update* u : {&a, &b, &c, &d, &x1, &x2}) {
+    EXPECT_EQ(u->write->outcome(), Outcome::done);
+    EXPECT_GT(u->write->position(), 0);
+  }
+  EXPECT_LT(std::max(a.write->position(), b.write->position()), c.write->position());
+  EXPECT_LT(c.write->position(), std::min(d.write->position(), x1.write->position()));
+  EXPECT_LT(std::max(d.write->position(), x1.write->position()), x2.write->position());
+  EXPECT_EQ(group_->stats().merged_writes, 4);
+  EXPECT_EQ(state_of("c"), "2/2/2/c2");
+  EXPECT_EQ(state_of("x"), "3/3/3/x3");
 }
 
 TEST_P(MergedWrites, AMergedStatementThatFailsFailsItsBatchWhichWritesNothing) {
