@@ -1,5 +1,6 @@
 #include "store/postgres/pg_merged_writes.h"
 
+#include <bit>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -54,7 +55,7 @@ std::string row_and_stream_writes(const RowWriteShape& shape) {
     for (std::size_t c = 0; c < shape.columns.size(); ++c) {
       sql += (c ? ", v.r_" : "v.r_") + shape.columns[c].first;
     }
-    sql += " FROM v RETURNING " + key +
+    sql += " FROM v WHERE v.stream_id IS NOT NULL RETURNING " + key +
            "),"
            " checked AS (INSERT INTO streams (stream_id, entity_type, version)"
            " SELECT v.stream_id, v.entity_type, 1 FROM v WHERE v.r_" +
@@ -138,7 +139,9 @@ BatchStatements BatchStatements::of(const std::vector<GroupWrite*>& batch) {
   const auto end_run = [&] {
     if (run.size() == 1) out.statements.push_back(run.front());
     if (run.size() > 1) {
-      const MergedStatement& statement = merged_statement(*run.front()->shape_, run.size());
+      const RowWriteShape& shape = *run.front()->shape_;
+      const std::size_t rows = std::bit_ceil(run.size());
+      const MergedStatement& statement = merged_statement(shape, rows);
       auto merged = std::make_unique<GroupWrite>(statement.name.c_str(), statement.sql.c_str(),
                                                  run.front()->sort_key_);
       for (GroupWrite* part : run) {
@@ -148,6 +151,11 @@ BatchStatements BatchStatements::of(const std::vector<GroupWrite*>& batch) {
                                 part->lengths_.end());
         merged->formats_.insert(merged->formats_.end(), part->formats_.begin(),
                                 part->formats_.end());
+      }
+      // The rows up to a power of two are all NULL: they match no row and write nothing.
+      for (std::size_t i = run.size() * parameter_count(shape); i < rows * parameter_count(shape);
+           ++i) {
+        merged->add_null();
       }
       merged->parts_ = std::move(run);
       out.statements.push_back(merged.get());

@@ -12,6 +12,10 @@
 // both or neither. Its answer has a row per member: its ordinal and its event's position
 // (NULL when nothing was written).
 //
+// The VALUES list has a power of two of rows (the rows after the members' are all NULL and
+// write nothing), so that a connection prepares at most six statements per shape (2 to 64
+// rows), not one per batch size.
+//
 // Only runs of adjacent members merge (the batch is in stream order), so the statements
 // of a batch still run in stream order, each merged one over a range of streams, and two
 // batches in flight still lock rows in one order (as long as PostgreSQL joins the short

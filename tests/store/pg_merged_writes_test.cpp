@@ -204,6 +204,7 @@ TEST_P(MergedWrites, AMergedStatementThatFailsFailsItsBatchWhichWritesNothing) {
 }
 
 TEST_P(MergedWrites, CreationsOfOneShapeRunAsOneStatementAndEachGetsItsPosition) {
+  // Three creations: the statement's fourth row is padding, which must write nothing.
   auto b = creation("b"), a = creation("a"), c = creation("c");
   group_->run_batch({b.get(), a.get(), c.get()});
   std::set<std::int64_t> positions;
