@@ -31,14 +31,14 @@ case "$kind" in
   thread)
     sanitize="thread"
     build_dir="${FOLIO_SANITIZER_BUILD_DIR:-build-tsan}"
-    # The suites whose tests run threads against each other: the store's (group commit,
-    # pipes, followers, SQLite's commit syncer), the commands' concurrency, catch-up, and the
-    # server's.
+    # The suites whose tests run threads against each other: the store's (group commit and
+    # its merged statements, pipes, followers, SQLite's commit syncer), the commands'
+    # concurrency, catch-up, and the server's.
     extra_cmake=()
     # Only what those suites need is built (the rest would only cost CI time).
     targets=(--target folio folio_store_tests folio_commands_tests folio_projections_tests
       folio_http_tests)
-    selection=(-LE 'web|fuzz' -R 'Concurren|GroupCommit|CommitSyncer|SqliteWal|Pipe|Piped|Follower|CatchUp|Shutdown|Conflict|Rebuild|EventFeed')
+    selection=(-LE 'web|fuzz' -R 'Concurren|GroupCommit|Merged|CommitSyncer|SqliteWal|Pipe|Piped|Follower|CatchUp|Shutdown|Conflict|Rebuild|EventFeed')
     ;;
   -h | --help)
     sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
