@@ -57,8 +57,9 @@ class GroupWrite : public PipedWrite {
   void add_integer(std::int64_t value);
   void add_binary(std::string_view bytes);
 
-  // A write of an update whose row write has this shape (WriteAlong::shape): group commit
-  // may merge it with others of the same shape into one statement (pg_merged_writes.h).
+  // A creation's or update's write whose row write has this shape (WriteAlong::shape):
+  // group commit may merge it with others of the same shape into one statement
+  // (pg_merged_writes.h).
   void set_row_write_shape(const RowWriteShape* shape) { shape_ = shape; }
 
   // Puts a batch in the order its statements run: by sort key (stream id), so that two
@@ -138,7 +139,8 @@ class PgGroupCommit {
     std::int64_t failed_batches = 0;  // answered run_alone or in_doubt
     // Sent behind another still in flight on the same connection (PgPipelinedBatches).
     std::int64_t pipelined_batches = 0;
-    // Committed in a statement merged with others of their shape (pg_merged_writes.h).
+    // Sent in a statement merged with others of their shape, in batches that committed
+    // (pg_merged_writes.h; a write whose guard failed in it included).
     std::int64_t merged_writes = 0;
   };
   Stats stats() const;

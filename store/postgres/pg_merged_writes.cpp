@@ -13,9 +13,10 @@ namespace folio::store::postgres {
 
 namespace {
 
-// An update's parameters before its row's (one_statement_write): $1 stream, $2 expected
-// version, $3 event type, $4 schema version, $5 payload, $6 recorded_at, $7 user, $8
-// request, $9 command id, $10 canonical bytes. Named and typed as the VALUES list has them.
+// A write's parameters before its row's (one_statement_write): $1 stream, $2 expected
+// version (0 for a creation), $3 event type, $4 schema version, $5 payload, $6
+// recorded_at, $7 user, $8 request, $9 command id, $10 canonical bytes. Named and typed as
+// the VALUES list has them.
 constexpr std::pair<const char*, const char*> kEventParameters[] = {
     {"stream_id", "text"},         {"expected", "bigint"}, {"event_type", "text"},
     {"schema_version", "integer"}, {"payload", "bytea"},   {"recorded_at", "text"},
@@ -41,7 +42,8 @@ std::size_t parameter_count(const RowWriteShape& shape) {
 }
 
 // The row writes of the VALUES list `v` and the stream checks that go with them, as CTEs
-// `along` and `checked`, each returning `ord` for the rows it wrote.
+// `along` (the rows it wrote: their `ord`, or a creation's key) and `checked` (the
+// `stream_id` of each stream it bumped or created).
 std::string row_and_stream_writes(const RowWriteShape& shape) {
   const std::string& key = shape.columns.front().first;
   std::string sql;
@@ -141,6 +143,7 @@ BatchStatements BatchStatements::of(const std::vector<GroupWrite*>& batch) {
     if (run.size() > 1) {
       const RowWriteShape& shape = *run.front()->shape_;
       const std::size_t rows = std::bit_ceil(run.size());
+      const std::size_t per_row = parameter_count(shape);
       const MergedStatement& statement = merged_statement(shape, rows);
       auto merged = std::make_unique<GroupWrite>(statement.name.c_str(), statement.sql.c_str(),
                                                  run.front()->sort_key_);
@@ -153,10 +156,7 @@ BatchStatements BatchStatements::of(const std::vector<GroupWrite*>& batch) {
                                 part->formats_.end());
       }
       // The rows up to a power of two are all NULL: they match no row and write nothing.
-      for (std::size_t i = run.size() * parameter_count(shape); i < rows * parameter_count(shape);
-           ++i) {
-        merged->add_null();
-      }
+      for (std::size_t i = run.size() * per_row; i < rows * per_row; ++i) merged->add_null();
       merged->parts_ = std::move(run);
       out.statements.push_back(merged.get());
       out.merged.push_back(std::move(merged));
