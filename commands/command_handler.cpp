@@ -510,10 +510,7 @@ std::optional<Outcome> CommandHandler::update_from_remembered(const TokenCheck& 
   Outcome outcome;
   try {
     store_.transact(store::Access::lazy_write, [&](Transaction& tx) {
-      CommandContext as = context;
-      as.actor = rows->who->actor;
-      outcome = update_decision(command, fields)
-                    .decide(tx, as, LoadedEntity{*rows->state, "", rows->who->epoch});
+      outcome = update_decision(command, fields).decide(tx, rows->as(context), rows->loaded());
       return outcome.ok() ? Verdict::commit : Verdict::rollback;
     });
   } catch (const store::UniqueViolation&) {
@@ -531,10 +528,7 @@ bool CommandHandler::update_through_pipe(const TokenCheck& token, const CommandC
   auto decision = decision_of(command);
   if (!decision) return false;
   if (const auto rows = remembered_rows(token, command)) {
-    CommandContext as = context;
-    as.actor = rows->who->actor;
-    return send_decided(pipe, token, as, *command.spec,
-                        LoadedEntity{*rows->state, "", rows->who->epoch},
+    return send_decided(pipe, token, rows->as(context), *command.spec, rows->loaded(),
                         std::make_shared<const Decision>(std::move(*decision)), done);
   }
   decide_through_pipe(token, context, *command.spec, std::move(*decision), pipe, std::move(done));
@@ -683,8 +677,8 @@ bool CommandHandler::update_async(const TokenCheck& token, const CommandContext&
                                   const UpdateEntity& command,
                                   std::function<void(PipedOutcome&)> done) {
   auto decision = decision_of(command);
-  return decision &&
-         decide_async(token, context, *command.spec, std::move(*decision), std::move(done));
+  return decision && decide_async(token, context, *command.spec, std::move(*decision),
+                                  std::move(done), remembered_rows(token, command));
 }
 
 bool CommandHandler::create_async(const TokenCheck& token, const CommandContext& context,
@@ -710,18 +704,32 @@ bool is_unavailable(const std::exception_ptr& error) {
 // run_as as a unit of work of the store's own thread (EventStore::transact_async).
 bool CommandHandler::decide_async(const TokenCheck& token, const CommandContext& context,
                                   const EntitySpec& spec, Decision decision,
-                                  std::function<void(PipedOutcome&)> done) {
+                                  std::function<void(PipedOutcome&)> done,
+                                  std::optional<RememberedRows> remembered) {
   // What the unit reads and decides, kept for `done`; the unit runs on the store's thread.
   struct Unit {
     TokenCheck token;
     CommandContext context;
     DecideOnRow decide;
+    std::optional<RememberedRows> remembered;
     ActorAndEntity read;
     Outcome outcome;
   };
-  auto unit = std::make_shared<Unit>(Unit{token, context, std::move(decision.decide), {}, {}});
+  auto unit = std::make_shared<Unit>(
+      Unit{token, context, std::move(decision.decide), std::move(remembered), {}, {}});
   unit->token.remember_now = false;  // remembered once the unit is over (see run_as)
   auto work = [unit, &spec, id = std::move(decision.id)](Transaction& tx) {
+    if (const auto& rows = unit->remembered) {
+      // As update_from_remembered: a success on the remembered rows is the store's own
+      // answer (the write required the row at that version and the epoch at the actor's);
+      // anything else wrote nothing of the row and is decided again on what is read now.
+      unit->outcome = unit->decide(tx, rows->as(unit->context), rows->loaded());
+      if (unit->outcome.ok()) {
+        unit->read.actor = rows->who->actor;
+        return Verdict::commit;
+      }
+      unit->remembered.reset();
+    }
     unit->read = load_actor_and_entity(tx, unit->token, spec, id);
     if (!unit->read.actor) return Verdict::rollback;
     CommandContext as = unit->context;
@@ -736,7 +744,7 @@ bool CommandHandler::decide_async(const TokenCheck& token, const CommandContext&
       // lock, up to 10 s more): answer now.
       result = {PipedOutcome::Kind::failed, {}, {}, error};
     } else if (!error && unit->read.actor) {
-      remember_actor(token, unit->read);
+      if (!unit->remembered) remember_actor(token, unit->read);
       if (unit->outcome.ok()) {
         remember(spec, unit->outcome.entity);
       } else if (unit->read.loaded.entity) {

@@ -82,6 +82,8 @@ class CommandHandler {
   // the outcome (any: a conflict, a refusal), or run_again when the unit threw (a unique
   // violation to retry, a store failure) or the token is not valid: then run update_as for
   // the answer. False, without calling `done`, when the store cannot: run update_as.
+  // At a remembered version (update_from_remembered) the unit decides on the remembered
+  // rows first and reads them only when that did not succeed.
   bool update_async(const TokenCheck& token, const CommandContext& context,
                     const UpdateEntity& command, std::function<void(PipedOutcome&)> done);
   // The same for create_as.
@@ -129,6 +131,14 @@ class CommandHandler {
   struct RememberedRows {
     std::shared_ptr<const ActorCache::Entry> who;
     std::shared_ptr<const projections::EntityState> state;
+    // The row as a decision sees it: remembered at the actor's epoch, which the write
+    // requires unchanged (with the row at its version).
+    LoadedEntity loaded() const { return LoadedEntity{*state, "", who->epoch}; }
+    // `context` as the remembered actor.
+    CommandContext as(CommandContext context) const {
+      context.actor = who->actor;
+      return context;
+    }
   };
   std::optional<RememberedRows> remembered_rows(const TokenCheck& token,
                                                 const UpdateEntity& command) const;
@@ -182,9 +192,12 @@ class CommandHandler {
                                  const std::shared_ptr<const Decision>& decision,
                                  std::function<void(PipedOutcome&)> done);
   // run_as's read and the decision as one unit of work of the store's own thread.
+  // With `remembered` (an update's remembered_rows) the unit first decides on those without
+  // reading, as update_from_remembered, and reads only when that did not succeed.
   bool decide_async(const TokenCheck& token, const CommandContext& context,
                     const events::EntitySpec& spec, Decision decision,
-                    std::function<void(PipedOutcome&)> done);
+                    std::function<void(PipedOutcome&)> done,
+                    std::optional<RememberedRows> remembered = std::nullopt);
   static bool rememberable(const events::EntitySpec& spec);
   void remember(const events::EntitySpec& spec, const projections::EntityState& state);
 
