@@ -38,9 +38,17 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 void WalCheckpointer::wal_grew(int frames) {
-  if (frames < kCheckpointFrames) return;
   {
     std::lock_guard lock(mutex_);
+    if (frames < kCheckpointFrames) {
+      next_request_at_ = kCheckpointFrames;  // the WAL started over
+      return;
+    }
+    // Asked at this size already: until the writer's finish lets the WAL start over, every
+    // commit reports it past the threshold. Asking again at each (which was up to five
+    // checkpoints and ten fsyncs per thousand frames) copies nothing more worth an fsync.
+    if (frames < next_request_at_) return;
+    next_request_at_ = frames + kCheckpointFrames;
     if (checkpoint_due_) return;
     checkpoint_due_ = true;
   }
@@ -56,7 +64,7 @@ void WalCheckpointer::run() {
       if (stopping_) return;
       checkpoint_due_ = false;
     }
-    // Not run (blocked or failed): the next commit past the threshold asks again.
+    // Not run (blocked or failed): the WAL's next threshold asks again.
     if (checkpoint(*connection_)) finish_due_.store(true, std::memory_order_relaxed);
   }
 }

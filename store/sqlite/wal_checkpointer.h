@@ -51,6 +51,9 @@ class WalCheckpointer {
   std::mutex mutex_;
   std::condition_variable requested_;
   bool checkpoint_due_ = false;
+  // wal_grew asks for a checkpoint once the WAL holds this many frames: the threshold, or
+  // another threshold's worth beyond the size at which it last asked.
+  int next_request_at_ = kCheckpointFrames;
   bool stopping_ = false;
   std::atomic<bool> finish_due_{false};
   std::thread thread_;
