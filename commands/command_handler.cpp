@@ -12,6 +12,7 @@
 #include "events/timestamp.h"
 #include "projections/fold.h"
 #include "projections/read_model.h"
+#include "store/append_capture.h"
 #include "store/detached_transaction.h"
 #include "store/statement_pipe.h"
 
@@ -712,17 +713,41 @@ bool CommandHandler::decide_async(const TokenCheck& token, const CommandContext&
     CommandContext context;
     DecideOnRow decide;
     std::optional<RememberedRows> remembered;
+    std::optional<store::AppendCapture> write;  // decided here on the remembered rows
     ActorAndEntity read;
     Outcome outcome;
   };
   auto unit = std::make_shared<Unit>(
-      Unit{token, context, std::move(decision.decide), std::move(remembered), {}, {}});
+      Unit{token, context, std::move(decision.decide), std::move(remembered), {}, {}, {}});
   unit->token.remember_now = false;  // remembered once the unit is over (see run_as)
+  if (const auto& rows = unit->remembered) {
+    // Decided here, on the caller's thread, when the remembered rows are all it needs: the
+    // store's thread then only runs its one write.
+    store::AppendCapture capture;
+    try {
+      Outcome outcome = unit->decide(capture, rows->as(unit->context), rows->loaded());
+      if (outcome.ok() && capture.captured()) {
+        unit->outcome = std::move(outcome);
+        unit->write = std::move(capture);
+      } else if (!outcome.ok()) {
+        unit->remembered.reset();  // a refusal: the store's rows decide it
+      }
+    } catch (const std::exception&) {
+      // It needs the store (a read, a second write): decided in the store's transaction.
+    }
+  }
   auto work = [unit, &spec, id = std::move(decision.id)](Transaction& tx) {
-    if (const auto& rows = unit->remembered) {
-      // As update_from_remembered: a success on the remembered rows is the store's own
-      // answer (the write required the row at that version and the epoch at the actor's);
-      // anything else wrote nothing of the row and is decided again on what is read now.
+    // As update_from_remembered: a success on the remembered rows is the store's own answer
+    // (the write required the row at that version and the epoch at the actor's); anything
+    // else wrote nothing of the row and is decided again on what is read now.
+    if (unit->write) {
+      if (unit->write->replay(tx).status == store::AppendResult::Status::appended) {
+        unit->read.actor = unit->remembered->who->actor;
+        return Verdict::commit;
+      }
+      unit->write.reset();
+      unit->remembered.reset();
+    } else if (const auto& rows = unit->remembered) {
       unit->outcome = unit->decide(tx, rows->as(unit->context), rows->loaded());
       if (unit->outcome.ok()) {
         unit->read.actor = rows->who->actor;

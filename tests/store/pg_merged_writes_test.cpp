@@ -32,7 +32,7 @@ constexpr const char* kUpdate =
 constexpr const char* kUpdateAtEpoch =
     "UPDATE mw_rows SET version = $2, note = $3 WHERE id = $1 AND version = $4"
     " AND (SELECT epoch FROM access_epoch) = $5";
-constexpr const char* kInsert = "INSERT INTO mw_rows (id, version, note) VALUES ($1, $2, $3)";
+constexpr const char* kMergedInsert = "INSERT INTO mw_rows (id, version, note) VALUES ($1, $2, $3)";
 const std::vector<std::pair<std::string, std::string>> kColumns{
     {"id", "TEXT"}, {"version", "BIGINT"}, {"note", "TEXT"}};
 const RowWriteShape kShape{.table = "mw_rows", .columns = kColumns};
@@ -57,7 +57,7 @@ struct Update {
 // The one-statement write of the creation of row `id` and its stream.
 std::unique_ptr<GroupWrite> creation(const std::string& id) {
   const std::vector<SqlValue> params{id, std::int64_t{1}, id + "1"};
-  const store::WriteAlong along{kInsert, params, &kInsertShape};
+  const store::WriteAlong along{kMergedInsert, params, &kInsertShape};
   return store::postgres::one_statement_write(
       "project-" + id, "project", 0, make_event("ProjectCreated", id),
       "2026-12-07T12:00:00.000000Z", make_metadata(), &along);
