@@ -24,7 +24,7 @@ void log_conflict(const ConflictInfo& conflict, const std::string& user_id,
                   const std::string& request_id) {
   auto logger = spdlog::get("folio");
   if (!logger) logger = spdlog::default_logger();
-  logger->warn(conflict_log_line(conflict, user_id, request_id));
+  logger->info(conflict_log_line(conflict, user_id, request_id));
 }
 
 }  // namespace folio::commands

@@ -15,8 +15,10 @@ namespace folio::commands {
 std::string conflict_log_line(const ConflictInfo& conflict, const std::string& user_id,
                               const std::string& request_id);
 
-// Writes that line at warn level to the spdlog logger "folio" (the default logger when
-// none is registered).
+// Writes that line at info level to the spdlog logger "folio" (the default logger when
+// none is registered). A conflict is an expected outcome, as a 404 or a 422 is: at warn
+// level every 409 made the log writer wake and write at once (cli/logging.cpp), a thread
+// hand-off per request when planners collide often.
 void log_conflict(const ConflictInfo& conflict, const std::string& user_id,
                   const std::string& request_id);
 
