@@ -12,6 +12,14 @@
 // frames while it copies. So once this thread has copied the bulk, the writer finishes the
 // job between two batches (finish_due, then finish_on): the few frames written meanwhile
 // and two fsyncs, about a millisecond per thousand frames instead of the whole copy.
+//
+// A PASSIVE checkpoint that could not copy every frame (the writer appended meanwhile) leaves
+// the pages it wrote unsynced in the database file: SQLite syncs the file only after a
+// complete copy. The writer's finish then synced them all, a few milliseconds (4.7 median at
+// 1,000 frames) in which no command was written. This thread syncs them itself after each
+// of its checkpoints, so the finish has little left to write, and with that the threshold
+// can be higher: fewer finishes, and pages written again before a checkpoint copied once
+// (docs/benchmarks.md, 2026-12-07g).
 #pragma once
 
 #include <atomic>
@@ -27,8 +35,9 @@ class SqliteConnection;
 
 class WalCheckpointer {
  public:
-  // SQLite's own default threshold (wal_autocheckpoint), in frames (pages).
-  static constexpr int kCheckpointFrames = 1000;
+  // In frames (pages): four times SQLite's own default (wal_autocheckpoint), a 16 MB WAL
+  // with 4 KB pages.
+  static constexpr int kCheckpointFrames = 4000;
 
   explicit WalCheckpointer(const std::string& database_path);
   ~WalCheckpointer();
@@ -48,6 +57,7 @@ class WalCheckpointer {
   void run();
 
   std::unique_ptr<SqliteConnection> connection_;
+  const int database_fd_;  // the database file, read-only: for fdatasync
   std::mutex mutex_;
   std::condition_variable requested_;
   bool checkpoint_due_ = false;

@@ -42,8 +42,8 @@ TEST(SqliteWal, StaysBoundedUnderWritesThatNeverPause) {
     const auto size = std::filesystem::file_size(wal);
     // 12,000 commits of about two pages each: a log that never started over holds them all
     // (142 MB when the writer's finishing checkpoint was left out). One that does holds the
-    // checkpoint threshold (1,000 pages, 4 MB) and what was written while a checkpoint ran
-    // (13 MB in all here). The bound leaves room for a slower (sanitized) build.
+    // checkpoint threshold (4,000 pages, 16 MB) and what was written while a checkpoint ran.
+    // The bound leaves room for a slower (sanitized) build.
     RecordProperty("wal_bytes", std::to_string(size));
     EXPECT_LT(size, 48u << 20) << "the WAL grew to " << size << " bytes";
   }
