@@ -8,9 +8,7 @@ AppendResult AppendCapture::append_with(const std::string& stream_id, ExpectedVe
   if (kept_) throw NeedsTheStore();  // a second write
   kept_.emplace(Kept{stream_id, expected, event, metadata, along.sql,
                      std::vector<SqlValue>(along.params.begin(), along.params.end()), along.shape});
-  const std::int64_t from =
-      expected.kind() == ExpectedVersion::Kind::exact ? expected.version() : 0;
-  return AppendResult{AppendResult::Status::appended, from + 1, 0, 0};
+  return appended_later(expected);
 }
 
 AppendResult AppendCapture::replay(Transaction& tx) const {

@@ -1,8 +1,8 @@
 // Transactions that reach no database, for deciding a unit of work on what the caller
 // already holds: DetachedTransaction refuses every call with NeedsTheStore; a subclass
-// answers the few it can (PgWriteCapture keeps the one write; StreamExcerptTransaction
-// serves reads of one stream from events read beforehand). A unit that asks for anything
-// else must run the usual way, with EventStore::transact.
+// answers the few it can (AppendCapture and PgWriteCapture keep the one write;
+// StreamExcerptTransaction serves reads of one stream from events read beforehand). A unit
+// that asks for anything else must run the usual way, with EventStore::transact.
 #pragma once
 
 #include <stdexcept>
@@ -39,6 +39,16 @@ class DetachedTransaction : public Transaction {
   }
   void execute_script(const std::string&) override { throw NeedsTheStore(); }
   void lock_key(std::string_view, bool) override { throw NeedsTheStore(); }
+
+ protected:
+  // What append_with answers for the one event a subclass keeps to write later: the
+  // stream's version after it (the exact one expected, or a new stream's 0, plus one), and
+  // no positions yet.
+  static AppendResult appended_later(ExpectedVersion expected) {
+    const std::int64_t from =
+        expected.kind() == ExpectedVersion::Kind::exact ? expected.version() : 0;
+    return AppendResult{AppendResult::Status::appended, from + 1, 0, 0};
+  }
 };
 
 // The events of one stream from version `from` to `to` (both included), as read at once

@@ -18,7 +18,7 @@ AppendResult PgWriteCapture::append_with(const std::string& stream_id, ExpectedV
   const std::string recorded_at =
       metadata.recorded_at.empty() ? events::now_timestamp() : metadata.recorded_at;
   write_ = one_statement_write(stream_id, entity_type, from, event, recorded_at, metadata, &along);
-  return AppendResult{AppendResult::Status::appended, from + 1, 0, 0};
+  return appended_later(expected);
 }
 
 }  // namespace folio::store::postgres
