@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "store/event_hash.h"
+#include "store/sqlite/gathered_wal_vfs.h"
 #include "store/store_error.h"
 
 namespace folio::store::sqlite {
@@ -128,12 +129,12 @@ void configure_sqlite_once() {
 }
 }  // namespace
 
-SqliteConnection::SqliteConnection(const std::string& path) : path_(path) {
+SqliteConnection::SqliteConnection(const std::string& path, bool gather_wal_writes) : path_(path) {
   configure_sqlite_once();
   const int rc = sqlite3_open_v2(
       path.c_str(), &db_,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-      nullptr);
+      gather_wal_writes ? gathered_wal_vfs() : nullptr);
   if (rc != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close_v2(db_);

@@ -56,7 +56,9 @@ class SqliteConnection {
  public:
   // Opens (creating if needed) the database file with WAL, synchronous=FULL, foreign keys
   // on, and a busy timeout so that other processes writing briefly are waited for.
-  explicit SqliteConnection(const std::string& path);
+  // `gather_wal_writes`: through gathered_wal_vfs.h (the writer's connection), so that a
+  // commit writes its WAL frames with one system call.
+  explicit SqliteConnection(const std::string& path, bool gather_wal_writes = false);
   ~SqliteConnection();
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
