@@ -28,6 +28,10 @@ struct Gathered {
   std::string bytes;
   sqlite3_int64 offset = 0;       // of bytes[0] in the file
   bool commit_page_next = false;  // the last write was the header of a commit frame
+  // The end of what was written or gathered since the WAL last started over (its header
+  // written at offset 0): a write below it rewrites frames (a page written again within
+  // its transaction, checksums recomputed at the commit) and goes to the file at once.
+  sqlite3_int64 high_water = 0;
 };
 
 // Our file object: SQLite allocates szOsFile bytes for it, and the default VFS's own file
@@ -48,7 +52,6 @@ const sqlite3_io_methods& inner_methods(sqlite3_file* file) { return *inner(file
 // Writes what `file` (a WAL file) gathered, at once.
 int write_gathered(File* file) {
   Gathered& g = *file->gathered;
-  g.commit_page_next = false;
   if (g.bytes.empty()) return SQLITE_OK;
   sqlite3_file* raw = inner(&file->base);
   int rc = SQLITE_OK;
@@ -78,6 +81,7 @@ int forward_shm_map(sqlite3_file* f, int region, int size, int extend, void vola
 int forward_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
   return inner_methods(f).xShmLock(inner(f), offset, n, flags);
 }
+void forward_shm_barrier(sqlite3_file* f) { inner_methods(f).xShmBarrier(inner(f)); }
 int forward_shm_unmap(sqlite3_file* f, int delete_flag) {
   return inner_methods(f).xShmUnmap(inner(f), delete_flag);
 }
@@ -110,11 +114,20 @@ int other_file_control(sqlite3_file* f, int op, void* arg) {
   return inner_methods(f).xFileControl(inner(f), op, arg);
 }
 // SQLite calls it while it changes the WAL index's header (among other times): no index may
-// point at frames still held back. Every commit frame was written at once, so what is left
-// here belongs to no commit; an error writing it is met again by the next write or sync.
+// point at frames still held back. Commit frames and rewrites were written at once, so what
+// is left here belongs to no commit (a safety net: nothing should be left).
 void other_shm_barrier(sqlite3_file* f) {
   if (File* wal = as_file(f)->linked) write_gathered(wal);
   inner_methods(f).xShmBarrier(inner(f));
+}
+// The WAL's write lock (lock 0) released: frames of a transaction that rolled back after
+// spilling may still be held; they go to the file before another writer may append where
+// they are, as SQLite would have written them (their errors matter to no commit).
+int other_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
+  constexpr int kReleaseWriteLock = SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE;
+  File* wal = as_file(f)->linked;
+  if (wal && offset == 0 && (flags & kReleaseWriteLock) == kReleaseWriteLock) write_gathered(wal);
+  return inner_methods(f).xShmLock(inner(f), offset, n, flags);
 }
 
 // --- WAL files ---
@@ -135,9 +148,18 @@ int wal_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offse
   File* file = as_file(f);
   Gathered& g = *file->gathered;
   const bool commit_page = g.commit_page_next;
-  if (!g.bytes.empty() && offset != g.offset + static_cast<sqlite3_int64>(g.bytes.size())) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  g.commit_page_next = amount == kFrameHeaderSize && offset >= kWalHeaderSize &&
+                       (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
+  if (offset == 0) g.high_water = 0;  // the WAL starts over
+  const bool append = offset >= g.high_water;
+  g.high_water = std::max(g.high_water, offset + amount);
+  const bool contiguous =
+      !g.bytes.empty() && offset == g.offset + static_cast<sqlite3_int64>(g.bytes.size());
+  if (!g.bytes.empty() && !contiguous) {
     if (const int rc = write_gathered(file); rc != SQLITE_OK) return rc;
   }
+  if (!append) return inner_methods(f).xWrite(inner(f), data, amount, offset);
   if (g.bytes.empty()) g.offset = offset;
   try {
     g.bytes.append(static_cast<const char*>(data), static_cast<std::size_t>(amount));
@@ -145,14 +167,10 @@ int wal_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offse
     if (const int rc = write_gathered(file); rc != SQLITE_OK) return rc;
     return inner_methods(f).xWrite(inner(f), data, amount, offset);
   }
-  g.commit_page_next = false;
-  if (amount == kFrameHeaderSize && offset >= kWalHeaderSize) {
-    const auto* header = static_cast<const unsigned char*>(data);
-    g.commit_page_next = (header[4] | header[5] | header[6] | header[7]) != 0;
-  }
   // The commit frame's page: the transaction is complete, and its COMMIT must learn here
-  // whether it reached the file.
-  if (commit_page || g.bytes.size() >= kMaxGathered) return write_gathered(file);
+  // whether it reached the file. (Not at a commit frame's header: its page follows.)
+  if (commit_page) return write_gathered(file);
+  if (!g.commit_page_next && g.bytes.size() >= kMaxGathered) return write_gathered(file);
   return SQLITE_OK;
 }
 int wal_truncate(sqlite3_file* f, sqlite3_int64 size) {
@@ -173,27 +191,27 @@ int wal_file_control(sqlite3_file* f, int op, void* arg) {
 }
 
 // The database's methods (version 3, as the default VFS's files are: checked at open).
-const sqlite3_io_methods kOtherMethods = {3,
-                                          other_close,
-                                          other_read,
-                                          other_write,
-                                          other_truncate,
-                                          other_sync,
-                                          other_file_size,
-                                          forward_lock,
-                                          forward_unlock,
-                                          forward_check_reserved,
-                                          other_file_control,
-                                          forward_sector_size,
-                                          forward_device_characteristics,
-                                          forward_shm_map,
-                                          forward_shm_lock,
-                                          other_shm_barrier,
-                                          forward_shm_unmap,
-                                          forward_fetch,
-                                          forward_unfetch};
+constexpr sqlite3_io_methods kOtherMethods = {3,
+                                              other_close,
+                                              other_read,
+                                              other_write,
+                                              other_truncate,
+                                              other_sync,
+                                              other_file_size,
+                                              forward_lock,
+                                              forward_unlock,
+                                              forward_check_reserved,
+                                              other_file_control,
+                                              forward_sector_size,
+                                              forward_device_characteristics,
+                                              forward_shm_map,
+                                              other_shm_lock,
+                                              other_shm_barrier,
+                                              forward_shm_unmap,
+                                              forward_fetch,
+                                              forward_unfetch};
 // The WAL's: the same, but for the methods that meet what it holds back.
-sqlite3_io_methods wal_methods() {
+constexpr sqlite3_io_methods wal_methods() {
   sqlite3_io_methods methods = kOtherMethods;
   methods.xClose = wal_close;
   methods.xRead = wal_read;
@@ -202,9 +220,11 @@ sqlite3_io_methods wal_methods() {
   methods.xSync = wal_sync;
   methods.xFileSize = wal_file_size;
   methods.xFileControl = wal_file_control;
+  methods.xShmLock = forward_shm_lock;  // SQLite keeps the WAL index beside the database
+  methods.xShmBarrier = forward_shm_barrier;
   return methods;
 }
-const sqlite3_io_methods kWalMethods = wal_methods();
+constexpr sqlite3_io_methods kWalMethods = wal_methods();
 
 sqlite3_vfs* base_vfs(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 
