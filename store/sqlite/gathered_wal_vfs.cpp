@@ -65,6 +65,13 @@ int write_gathered(File* file) {
   return rc;
 }
 
+// Calls the default VFS's `method` on a WAL file once what it holds is in the file.
+template <typename Method, typename... Args>
+int after_gathered(sqlite3_file* f, Method sqlite3_io_methods::*method, Args... args) {
+  if (const int rc = write_gathered(as_file(f)); rc != SQLITE_OK) return rc;
+  return (inner_methods(f).*method)(inner(f), args...);
+}
+
 // --- Methods every file forwards to the default VFS's file ---
 int forward_lock(sqlite3_file* f, int level) { return inner_methods(f).xLock(inner(f), level); }
 int forward_unlock(sqlite3_file* f, int level) { return inner_methods(f).xUnlock(inner(f), level); }
@@ -141,8 +148,7 @@ int wal_close(sqlite3_file* f) {
   return written != SQLITE_OK ? written : closed;
 }
 int wal_read(sqlite3_file* f, void* out, int amount, sqlite3_int64 offset) {
-  if (const int rc = write_gathered(as_file(f)); rc != SQLITE_OK) return rc;
-  return inner_methods(f).xRead(inner(f), out, amount, offset);
+  return after_gathered(f, &sqlite3_io_methods::xRead, out, amount, offset);
 }
 int wal_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
   File* file = as_file(f);
@@ -159,13 +165,15 @@ int wal_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offse
   if (!g.bytes.empty() && !contiguous) {
     if (const int rc = write_gathered(file); rc != SQLITE_OK) return rc;
   }
-  if (!append) return inner_methods(f).xWrite(inner(f), data, amount, offset);
+  const auto write_through = [&] {
+    return after_gathered(f, &sqlite3_io_methods::xWrite, data, amount, offset);
+  };
+  if (!append) return write_through();
   if (g.bytes.empty()) g.offset = offset;
   try {
     g.bytes.append(static_cast<const char*>(data), static_cast<std::size_t>(amount));
   } catch (const std::bad_alloc&) {
-    if (const int rc = write_gathered(file); rc != SQLITE_OK) return rc;
-    return inner_methods(f).xWrite(inner(f), data, amount, offset);
+    return write_through();
   }
   // The commit frame's page: the transaction is complete, and its COMMIT must learn here
   // whether it reached the file. (Not at a commit frame's header: its page follows.)
@@ -174,20 +182,16 @@ int wal_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offse
   return SQLITE_OK;
 }
 int wal_truncate(sqlite3_file* f, sqlite3_int64 size) {
-  if (const int rc = write_gathered(as_file(f)); rc != SQLITE_OK) return rc;
-  return inner_methods(f).xTruncate(inner(f), size);
+  return after_gathered(f, &sqlite3_io_methods::xTruncate, size);
 }
 int wal_sync(sqlite3_file* f, int flags) {
-  if (const int rc = write_gathered(as_file(f)); rc != SQLITE_OK) return rc;
-  return inner_methods(f).xSync(inner(f), flags);
+  return after_gathered(f, &sqlite3_io_methods::xSync, flags);
 }
 int wal_file_size(sqlite3_file* f, sqlite3_int64* out) {
-  if (const int rc = write_gathered(as_file(f)); rc != SQLITE_OK) return rc;
-  return inner_methods(f).xFileSize(inner(f), out);
+  return after_gathered(f, &sqlite3_io_methods::xFileSize, out);
 }
 int wal_file_control(sqlite3_file* f, int op, void* arg) {
-  if (const int rc = write_gathered(as_file(f)); rc != SQLITE_OK) return rc;
-  return inner_methods(f).xFileControl(inner(f), op, arg);
+  return after_gathered(f, &sqlite3_io_methods::xFileControl, op, arg);
 }
 
 // The database's methods (version 3, as the default VFS's files are: checked at open).

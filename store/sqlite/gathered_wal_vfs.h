@@ -10,15 +10,20 @@
 // - A commit is in the operating system's hands before its COMMIT returns, and a failed
 //   write fails that COMMIT: the write of the commit frame's page (the frame whose header
 //   gives the database size) writes everything gathered, and its error is the frame's.
+// - Only appends are gathered. A write below what was written or gathered since the WAL
+//   started over (a page written again within its transaction, checksums rewritten after a
+//   spill) goes to the file at once, so its error reaches SQLite where it happens.
 // - Nothing SQLite reads back is missing: any other operation on the WAL file (a read, a
 //   sync, a truncate, its size, a write elsewhere, closing it) writes what was gathered first.
 // - Another connection (the readers, the checkpointer, another process) sees frames only
 //   once a commit has published them in the WAL index, which happens after the commit frame
 //   was written; frames of a transaction not yet committed are nobody's to read.
 // - A crash (kill -9) loses only frames of a transaction that had not committed.
-// The one extra path: before the WAL index changes (xShmBarrier on the database file, which
-// SQLite calls around every update of the index's header), frames still gathered on that
-// thread are written, so that no index ever points past what is in the file.
+// Two safety nets on the database file, linked to its WAL (same connection): before the WAL
+// index changes (xShmBarrier, which SQLite calls around every update of the index's header),
+// and when the WAL's write lock is released (xShmLock of lock 0: a transaction that spilled
+// frames and rolled back), what is still gathered is written, so that no index points past
+// what is in the file and no later write lands over another writer's frames.
 #pragma once
 
 namespace folio::store::sqlite {
