@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 #include <new>
 #include <string>
 
@@ -300,33 +301,49 @@ int vfs_current_time_int64(sqlite3_vfs* v, sqlite3_int64* out) {
 
 }  // namespace
 
+namespace {
+
+// Registers the VFS over `base` as `name` (SQLite keeps the object until the process ends).
+bool register_over(sqlite3_vfs* base, const char* name) {
+  if (!base || base->iVersion < 2) return false;
+  auto* vfs = new sqlite3_vfs{};
+  vfs->iVersion = 2;
+  vfs->szOsFile = static_cast<int>(kInnerOffset) + base->szOsFile;
+  vfs->mxPathname = base->mxPathname;
+  vfs->zName = name;
+  vfs->pAppData = base;
+  vfs->xOpen = open_file;
+  vfs->xDelete = vfs_delete;
+  vfs->xAccess = vfs_access;
+  vfs->xFullPathname = vfs_full_pathname;
+  vfs->xDlOpen = vfs_dl_open;
+  vfs->xDlError = vfs_dl_error;
+  vfs->xDlSym = vfs_dl_sym;
+  vfs->xDlClose = vfs_dl_close;
+  vfs->xRandomness = vfs_randomness;
+  vfs->xSleep = vfs_sleep;
+  vfs->xCurrentTime = vfs_current_time;
+  vfs->xGetLastError = vfs_get_last_error;
+  vfs->xCurrentTimeInt64 = vfs_current_time_int64;
+  if (sqlite3_vfs_register(vfs, 0) == SQLITE_OK) return true;
+  delete vfs;
+  return false;
+}
+
+}  // namespace
+
 const char* gathered_wal_vfs() {
-  static const char* const name = []() -> const char* {
-    sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
-    if (!base || base->iVersion < 2) return nullptr;  // not the unix VFS: use the default
-    static sqlite3_vfs vfs{};
-    vfs.iVersion = 2;
-    vfs.szOsFile = static_cast<int>(kInnerOffset) + base->szOsFile;
-    vfs.mxPathname = base->mxPathname;
-    vfs.zName = kVfsName;
-    vfs.pAppData = base;
-    vfs.xOpen = open_file;
-    vfs.xDelete = vfs_delete;
-    vfs.xAccess = vfs_access;
-    vfs.xFullPathname = vfs_full_pathname;
-    vfs.xDlOpen = vfs_dl_open;
-    vfs.xDlError = vfs_dl_error;
-    vfs.xDlSym = vfs_dl_sym;
-    vfs.xDlClose = vfs_dl_close;
-    vfs.xRandomness = vfs_randomness;
-    vfs.xSleep = vfs_sleep;
-    vfs.xCurrentTime = vfs_current_time;
-    vfs.xGetLastError = vfs_get_last_error;
-    vfs.xCurrentTimeInt64 = vfs_current_time_int64;
-    if (sqlite3_vfs_register(&vfs, 0) != SQLITE_OK) return nullptr;
-    return kVfsName;
-  }();
+  // Not the unix VFS (iVersion < 2): nullptr, the default.
+  static const char* const name =
+      register_over(sqlite3_vfs_find(nullptr), kVfsName) ? kVfsName : nullptr;
   return name;
+}
+
+const char* gathered_wal_vfs_over(const char* base_name, const char* name) {
+  static std::mutex mutex;
+  const std::lock_guard lock(mutex);
+  if (sqlite3_vfs_find(name)) return name;
+  return register_over(sqlite3_vfs_find(base_name), name) ? name : nullptr;
 }
 
 }  // namespace folio::store::sqlite

@@ -31,4 +31,9 @@ namespace folio::store::sqlite {
 // Registers the VFS (once, thread-safe) and returns its name, for sqlite3_open_v2.
 const char* gathered_wal_vfs();
 
+// The same VFS over the registered VFS `base_name` instead of the default, registered (once)
+// as `name`, which must live as long as the process: for tests that put a VFS failing
+// writes underneath. Returns `name`, or nullptr when `base_name` is unknown or unsuitable.
+const char* gathered_wal_vfs_over(const char* base_name, const char* name);
+
 }  // namespace folio::store::sqlite

@@ -129,12 +129,15 @@ void configure_sqlite_once() {
 }
 }  // namespace
 
-SqliteConnection::SqliteConnection(const std::string& path, bool gather_wal_writes) : path_(path) {
+SqliteConnection::SqliteConnection(const std::string& path, bool gather_wal_writes)
+    : SqliteConnection(path, gather_wal_writes ? gathered_wal_vfs() : nullptr) {}
+
+SqliteConnection::SqliteConnection(const std::string& path, const char* vfs) : path_(path) {
   configure_sqlite_once();
   const int rc = sqlite3_open_v2(
       path.c_str(), &db_,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-      gather_wal_writes ? gathered_wal_vfs() : nullptr);
+      vfs);
   if (rc != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close_v2(db_);

@@ -59,6 +59,8 @@ class SqliteConnection {
   // `gather_wal_writes`: through gathered_wal_vfs.h (the writer's connection), so that a
   // commit writes its WAL frames with one system call.
   explicit SqliteConnection(const std::string& path, bool gather_wal_writes = false);
+  // Through the registered VFS `vfs` (nullptr: the default).
+  SqliteConnection(const std::string& path, const char* vfs);
   ~SqliteConnection();
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
