@@ -129,8 +129,11 @@ void configure_sqlite_once() {
 }
 }  // namespace
 
+// configure_sqlite_once() before gathered_wal_vfs(): finding the default VFS initialises
+// SQLite, after which its configuration can no longer change.
 SqliteConnection::SqliteConnection(const std::string& path, bool gather_wal_writes)
-    : SqliteConnection(path, gather_wal_writes ? gathered_wal_vfs() : nullptr) {}
+    : SqliteConnection(path, (configure_sqlite_once(), gather_wal_writes ? gathered_wal_vfs()
+                                                                         : nullptr)) {}
 
 SqliteConnection::SqliteConnection(const std::string& path, const char* vfs) : path_(path) {
   configure_sqlite_once();
