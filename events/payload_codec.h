@@ -33,16 +33,6 @@ class BytesBuffer : public std::streambuf {
   }
 };
 
-// Each thread's stream for decode_payload. An istringstream per payload (a copy of the
-// bytes, a locale and its facets looked up) cost more than the decoding itself: 4 % of the
-// event loops' time on PostgreSQL's hot set, where every 409 decodes the history it shows.
-struct PayloadStream {
-  BytesBuffer buffer;
-  std::istream stream{&buffer};
-  bool in_use = false;
-};
-inline thread_local PayloadStream payload_stream;
-
 // A write-only stream buffer that appends to a string.
 class StringSink : public std::streambuf {
  public:
@@ -63,14 +53,46 @@ class StringSink : public std::streambuf {
   std::string* out_ = nullptr;
 };
 
-// Each thread's stream for encode_payload, for the same reason as PayloadStream (an
-// ostringstream per event was 3 % of the event loops on SQLite's PATCH).
-struct PayloadSink {
-  StringSink buffer;
-  std::ostream stream{&buffer};
+// A stream over its buffer, one per thread, lent to one encoding or decoding at a time. An
+// istringstream or ostringstream per payload (a copy of the bytes, a locale and its facets
+// looked up) cost more than the coding itself: 4 % of the event loops on PostgreSQL's hot
+// set (every 409 decodes the history it shows), 3 % on SQLite's PATCH (each event encoded).
+// The thread's streams end with it: no thread-local or static destructor may encode or decode.
+template <class Buffer, class Stream>
+struct ThreadStream {
+  Buffer buffer;
+  Stream stream{&buffer};
   bool in_use = false;
 };
+using PayloadSource = ThreadStream<BytesBuffer, std::istream>;
+using PayloadSink = ThreadStream<StringSink, std::ostream>;
+inline thread_local PayloadSource payload_source;
 inline thread_local PayloadSink payload_sink;
+
+// Lends the thread's stream `shared` for one call, its buffer over `target`; a stream of its
+// own when `shared` is lent already (none is today: a payload's serialize() codes nothing
+// else).
+template <class S>
+class StreamLease {
+ public:
+  template <class Target>
+  StreamLease(S& shared, Target target) : lent_(shared.in_use ? own_.emplace() : shared) {
+    lent_.in_use = true;
+    lent_.buffer.reset(target);
+    lent_.stream.clear();
+  }
+  ~StreamLease() {
+    lent_.buffer.reset({});
+    lent_.in_use = false;
+  }
+  StreamLease(const StreamLease&) = delete;
+  StreamLease& operator=(const StreamLease&) = delete;
+  auto& stream() { return lent_.stream; }
+
+ private:
+  std::optional<S> own_;  // before lent_: constructed first
+  S& lent_;
+};
 }  // namespace folio::events::detail
 
 namespace cereal {
@@ -108,24 +130,10 @@ class PayloadDecodeError : public std::runtime_error {
 
 template <class T>
 std::string encode_payload(const T& value) {
-  detail::PayloadSink& shared = detail::payload_sink;
-  std::optional<detail::PayloadSink> own;
-  detail::PayloadSink& sink = shared.in_use ? own.emplace() : shared;
   std::string bytes;
-  struct Use {
-    detail::PayloadSink& sink;
-    Use(detail::PayloadSink& s, std::string* out) : sink(s) {
-      sink.in_use = true;
-      sink.buffer.reset(out);
-      sink.stream.clear();
-    }
-    ~Use() {
-      sink.buffer.reset(nullptr);
-      sink.in_use = false;
-    }
-  } use(sink, &bytes);
   {
-    cereal::PortableBinaryOutputArchive archive(sink.stream);
+    detail::StreamLease<detail::PayloadSink> lease(detail::payload_sink, &bytes);
+    cereal::PortableBinaryOutputArchive archive(lease.stream());
     archive(value);
   }
   return bytes;
@@ -133,29 +141,15 @@ std::string encode_payload(const T& value) {
 
 template <class T>
 T decode_payload(std::string_view bytes) {
-  // The thread's stream, unless a decoding is already using it (none does today: a payload's
-  // serialize() decodes nothing else).
-  detail::PayloadStream& shared = detail::payload_stream;
-  std::optional<detail::PayloadStream> own;
-  detail::PayloadStream& source = shared.in_use ? own.emplace() : shared;
+  detail::StreamLease<detail::PayloadSource> lease(detail::payload_source, bytes);
   T value{};
-  struct Use {  // the payload's size bounds every string in it, while it is decoded
-    detail::PayloadStream& source;
+  struct Bound {  // the payload's size bounds every string in it, while it is decoded
     std::size_t before = detail::payload_bytes_left;
-    Use(detail::PayloadStream& s, std::string_view bytes) : source(s) {
-      detail::payload_bytes_left = bytes.size();
-      source.in_use = true;
-      source.buffer.reset(bytes);
-      source.stream.clear();
-    }
-    ~Use() {
-      detail::payload_bytes_left = before;
-      source.buffer.reset({});
-      source.in_use = false;
-    }
-  } use(source, bytes);
+    explicit Bound(std::size_t size) { detail::payload_bytes_left = size; }
+    ~Bound() { detail::payload_bytes_left = before; }
+  } bound(bytes.size());
   try {
-    cereal::PortableBinaryInputArchive archive(source.stream);
+    cereal::PortableBinaryInputArchive archive(lease.stream());
     archive(value);
   } catch (const cereal::Exception& e) {
     throw PayloadDecodeError(std::string("cannot decode event payload: ") + e.what());
