@@ -26,10 +26,12 @@ std::string format_timestamp(std::chrono::sys_time<std::chrono::milliseconds> t)
   using namespace std::chrono;
   // Floored, not truncated: before 1970 the milliseconds stay 0..999 of the second before.
   const auto day = floor<days>(t);
-  const year_month_day date{day};
   const hh_mm_ss<milliseconds> time{t - day};
-  const int y = static_cast<int>(date.year());
-  if (y < 0 || y > 9999) {  // not RFC 3339; printed as before (snprintf's %04d)
+  // Outside years 0-9999 (not RFC 3339) printed as before, by snprintf's %04d; tested on
+  // the instant, since year_month_day wraps for instants tens of millennia away.
+  constexpr sys_days kYear0{year{0} / January / 1};
+  constexpr sys_days kYear10000{year{10000} / January / 1};
+  if (t < kYear0 || t >= kYear10000) {
     std::tm utc{};
     const std::time_t secs = static_cast<std::time_t>(floor<seconds>(t).time_since_epoch().count());
     gmtime_r(&secs, &utc);
@@ -39,9 +41,10 @@ std::string format_timestamp(std::chrono::sys_time<std::chrono::milliseconds> t)
                   static_cast<int>(time.subseconds().count()));
     return buf;
   }
+  const year_month_day date{day};
   std::string text(24, '\0');  // 2026-12-08T02:14:17.123Z
   char* out = text.data();
-  out = put_digits(out, y, 4);
+  out = put_digits(out, static_cast<int>(date.year()), 4);
   *out++ = '-';
   out = put_digits(out, static_cast<int>(static_cast<unsigned>(date.month())), 2);
   *out++ = '-';
